@@ -1,0 +1,90 @@
+"""plexus_datasets: notebook-native dataset management for Plexus.
+
+>>> import plexus_datasets as pd_
+>>> svc = pd_.connect()                      # doctest: +SKIP
+>>> svc.resolve("calls:latest")              # doctest: +SKIP
+
+Importing this package is cheap: the service, backends and every heavy
+dependency load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    AmbiguousReferenceError,
+    AuthError,
+    BackendError,
+    BackendUnavailableError,
+    ConfigurationError,
+    ConflictError,
+    LoaderError,
+    NotFoundError,
+    PlexusDatasetsError,
+    SchemaVersionError,
+    ValidationError,
+)
+
+if TYPE_CHECKING:
+    from .models import Dataset, DatasetProfile, DatasetVersion, Score, Scorecard, ScorecardSection
+    from .service import DatasetService
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AmbiguousReferenceError",
+    "AuthError",
+    "BackendError",
+    "BackendUnavailableError",
+    "ConfigurationError",
+    "ConflictError",
+    "Dataset",
+    "DatasetProfile",
+    "DatasetService",
+    "DatasetVersion",
+    "LoaderError",
+    "NotFoundError",
+    "PlexusDatasetsError",
+    "SchemaVersionError",
+    "Score",
+    "Scorecard",
+    "ScorecardSection",
+    "ValidationError",
+    "__version__",
+    "connect",
+]
+
+_LAZY = {
+    "DatasetService": "service",
+    "Dataset": "models",
+    "DatasetProfile": "models",
+    "DatasetVersion": "models",
+    "Score": "models",
+    "Scorecard": "models",
+    "ScorecardSection": "models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'plexus_datasets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def connect(db: str | None = None) -> DatasetService:
+    """A DatasetService over the embedded store.
+
+    ``db`` is a SQLite file path or a SQLAlchemy URL; by default
+    ``PLEXUS_DATASETS_DB``, else ``datasets.db`` in the per-user data directory.
+    """
+    from .backends.sql import SQLBackend
+    from .service import DatasetService
+    from .settings import Settings, sqlalchemy_url
+
+    url = sqlalchemy_url(db) if db else Settings.from_env().database_url
+    return DatasetService(SQLBackend(url))

@@ -1,0 +1,1 @@
+"""Storage backends: one verb-named contract (``base.Backend``), several stores."""

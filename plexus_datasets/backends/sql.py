@@ -1,0 +1,391 @@
+"""SQLBackend: the Backend contract on SQLAlchemy Core (SQLite and PostgreSQL).
+
+SQLite is the embedded default: WAL journal, a generous busy timeout, and
+``BEGIN IMMEDIATE`` for write transactions so concurrent writers queue instead
+of deadlocking. PostgreSQL is accepted with any SQLAlchemy URL
+(``postgresql+psycopg://user@127.0.0.1:5432/db``).
+
+The schema is versioned: ``MIGRATIONS`` is an append-only list, applied in
+order under a lock, and the applied version is kept in ``plexus_datasets_schema``.
+A database written by a newer release raises SchemaVersionError instead of
+being touched.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Engine
+
+from ..errors import (
+    BackendError,
+    BackendUnavailableError,
+    ConflictError,
+    NotFoundError,
+    SchemaVersionError,
+    ValidationError,
+)
+from ..models import MODEL_SPECS, ModelSpec
+from .base import Backend, Filter, Page, Record
+from .filters import matches, validate_filter
+
+__all__ = ["SQLBackend", "SCHEMA_VERSION"]
+
+metadata = sa.MetaData()
+
+
+def _table(name: str, *columns: sa.Column, indexes: tuple[str, ...] = ()) -> sa.Table:
+    table = sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.String(255), primary_key=True),
+        *columns,
+        sa.Column("createdAt", sa.String(40), nullable=False),
+        sa.Column("updatedAt", sa.String(40), nullable=False),
+    )
+    for column in indexes:
+        sa.Index(f"ix_{name}_{column}", table.c[column])
+    return table
+
+
+# Schema version 1. Column names are the contract's wire names, so records map 1:1.
+TABLES: dict[str, sa.Table] = {
+    "Scorecard": _table(
+        "scorecards",
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("description", sa.Text),
+        sa.Column("externalId", sa.Text),
+        sa.Column("accountId", sa.Text, nullable=False),
+        indexes=("key", "externalId", "accountId"),
+    ),
+    "ScorecardSection": _table(
+        "scorecard_sections",
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("order", sa.Integer, nullable=False),
+        sa.Column("scorecardId", sa.String(255), nullable=False),
+        indexes=("scorecardId",),
+    ),
+    "Score": _table(
+        "scores",
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("key", sa.Text),
+        sa.Column("description", sa.Text),
+        sa.Column("order", sa.Integer, nullable=False),
+        sa.Column("type", sa.Text, nullable=False),
+        sa.Column("externalId", sa.Text),
+        sa.Column("sectionId", sa.String(255), nullable=False),
+        sa.Column("metadata", sa.Text),
+        indexes=("sectionId", "key", "externalId"),
+    ),
+    "Dataset": _table(
+        "datasets",
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("description", sa.Text),
+        sa.Column("scorecardId", sa.String(255), nullable=False),
+        sa.Column("scoreId", sa.String(255)),
+        sa.Column("currentVersionId", sa.String(255)),
+        indexes=("scorecardId", "scoreId"),
+    ),
+    "DatasetVersion": _table(
+        "dataset_versions",
+        sa.Column("datasetId", sa.String(255), nullable=False),
+        sa.Column("versionNumber", sa.Integer, nullable=False),
+        sa.Column("configuration", sa.Text, nullable=False),
+        sa.Column("note", sa.Text),
+        indexes=("datasetId",),
+    ),
+    "DatasetProfile": _table(
+        "dataset_profiles",
+        sa.Column("datasetId", sa.String(255), nullable=False),
+        sa.Column("datasetVersionId", sa.String(255), nullable=False),
+        sa.Column("columnList", sa.Text, nullable=False),
+        sa.Column("recordCounts", sa.Text, nullable=False),
+        sa.Column("answerDistribution", sa.Text, nullable=False),
+        indexes=("datasetId", "datasetVersionId"),
+    ),
+}
+# Belt and braces on version numbers: one (dataset, number) pair, whatever the ids.
+sa.Index(
+    "ux_dataset_versions_number",
+    TABLES["DatasetVersion"].c.datasetId,
+    TABLES["DatasetVersion"].c.versionNumber,
+    unique=True,
+)
+
+SCHEMA_TABLE = sa.Table("plexus_datasets_schema", metadata, sa.Column("version", sa.Integer, nullable=False))
+
+
+def _migration_1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=list(TABLES.values()))
+
+
+#: Append-only. Never edit a released migration; add the next one.
+MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_JSON_KINDS = {"json", "strings"}
+
+
+class SQLBackend(Backend):
+    """Records in SQL tables. ``url`` is a SQLAlchemy URL or a SQLite file path."""
+
+    atomic_transactions = True
+
+    def __init__(self, url: str = "sqlite:///:memory:", *, echo: bool = False) -> None:
+        from ..settings import sqlalchemy_url
+
+        self._url = sa.engine.make_url(sqlalchemy_url(url))
+        self.description = self._url.render_as_string(hide_password=True)
+        self._local = threading.local()
+        self._memory_lock: threading.RLock | None = None
+        self._engine = self._make_engine(echo)
+        self._migrate()
+
+    # --- engine and transactions -------------------------------------------------
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._url.get_backend_name() == "sqlite"
+
+    def _make_engine(self, echo: bool) -> Engine:
+        if not self.is_sqlite:
+            try:
+                return sa.create_engine(self._url, echo=echo, pool_pre_ping=True)
+            except (ImportError, sa_exc.ArgumentError) as exc:
+                raise BackendError(
+                    f"Can't use database {self.description}: {exc}. For PostgreSQL install "
+                    "psycopg (pip install 'psycopg[binary]') and use a postgresql+psycopg:// URL."
+                ) from exc
+        database = self._url.database or ":memory:"
+        kwargs: dict[str, Any] = {"connect_args": {"timeout": 60, "check_same_thread": False}}
+        if database == ":memory:":
+            kwargs["poolclass"] = sa.pool.StaticPool
+            self._memory_lock = threading.RLock()
+        else:
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise BackendUnavailableError(
+                    f"Can't create the folder for the database file {database}: {exc.strerror}. "
+                    "Set PLEXUS_DATASETS_DB to a writable path."
+                ) from exc
+        engine = sa.create_engine(self._url, echo=echo, **kwargs)
+        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        sa.event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+
+    @contextlib.contextmanager
+    def _connection(self, write: bool) -> Iterator[Connection]:
+        current: Connection | None = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        lock = self._memory_lock or contextlib.nullcontext()
+        with lock, self._translate(), self._engine.connect() as conn:
+            conn.execution_options(plexus_write=write)
+            with conn.begin():
+                self._local.conn = conn
+                try:
+                    yield conn
+                finally:
+                    self._local.conn = None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._connection(write=True):
+            yield
+
+    @contextlib.contextmanager
+    def _translate(self) -> Iterator[None]:
+        try:
+            yield
+        except sa_exc.OperationalError as exc:
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise BackendUnavailableError(
+                f"The database {self.description} is unavailable ({reason}). "
+                "Check that it exists, is writable and is not locked by another program, then retry."
+            ) from exc
+        except sa_exc.SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise BackendError(f"The database {self.description} failed: {reason}") from exc
+
+    def _migrate(self) -> None:
+        with self._connection(write=True) as conn:
+            if self._url.get_backend_name() == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(74151)"))
+            SCHEMA_TABLE.create(conn, checkfirst=True)
+            found = conn.execute(sa.select(SCHEMA_TABLE.c.version)).scalar()
+            applied = found or 0
+            if applied > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"The database {self.description} has schema version {applied}, newer than this "
+                    f"plexus-datasets understands ({SCHEMA_VERSION}). Upgrade plexus-datasets."
+                )
+            for migration in MIGRATIONS[applied:]:
+                migration(conn)
+            if found is None:
+                conn.execute(SCHEMA_TABLE.insert().values(version=SCHEMA_VERSION))
+            elif applied != SCHEMA_VERSION:
+                conn.execute(SCHEMA_TABLE.update().values(version=SCHEMA_VERSION))
+
+    def schema_version(self) -> int:
+        with self._connection(write=False) as conn:
+            return int(conn.execute(sa.select(SCHEMA_TABLE.c.version)).scalar_one())
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # --- records -----------------------------------------------------------------------
+
+    def _spec(self, model: str) -> tuple[ModelSpec, sa.Table]:
+        try:
+            return MODEL_SPECS[model], TABLES[model]
+        except KeyError:
+            raise ValidationError(f"Unknown model {model!r}; expected one of {', '.join(TABLES)}.") from None
+
+    def _to_row(self, spec: ModelSpec, table: sa.Table, record: Mapping[str, Any]) -> dict[str, Any]:
+        row = {}
+        for key, value in record.items():
+            if key not in table.c:
+                raise ValidationError(f"{spec.name} has no field {key!r}.")
+            if spec.fields.get(key) in _JSON_KINDS and value is not None:
+                value = json.dumps(value, ensure_ascii=False, allow_nan=False)
+            row[key] = value
+        return row
+
+    def _to_record(self, spec: ModelSpec, row: Any) -> Record:
+        record = dict(row._mapping)
+        for key, kind in spec.fields.items():
+            if kind in _JSON_KINDS and record.get(key) is not None:
+                record[key] = json.loads(record[key])
+        return record
+
+    def create(self, model: str, record: Mapping[str, Any]) -> Record:
+        spec, table = self._spec(model)
+        row = self._to_row(spec, table, record)
+        with self._connection(write=True) as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(table.insert().values(**row))
+            except sa_exc.IntegrityError as exc:
+                raise ConflictError(
+                    f"A {spec.name} with id {record.get('id')!r} (or the same unique key) already exists."
+                ) from exc
+            return self._fetch(conn, spec, table, row["id"])  # type: ignore[return-value]
+
+    def _fetch(self, conn: Connection, spec: ModelSpec, table: sa.Table, id: str, lock: bool = False) -> Record | None:
+        query = sa.select(table).where(table.c.id == id)
+        if lock:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        return None if row is None else self._to_record(spec, row)
+
+    def get(self, model: str, id: str) -> Record | None:
+        spec, table = self._spec(model)
+        with self._connection(write=False) as conn:
+            return self._fetch(conn, spec, table, id)
+
+    def _checked(self, conn: Connection, spec: ModelSpec, table: sa.Table, id: str, condition: Filter | None) -> Record:
+        validate_filter(condition, spec.fields)
+        current = self._fetch(conn, spec, table, id, lock=True)
+        if current is None:
+            raise NotFoundError(f"No {spec.name} with id {id!r}.")
+        if not matches(current, condition):
+            raise ConflictError(f"The {spec.name} {id!r} changed since it was read (condition failed).")
+        return current
+
+    def update(self, model: str, id: str, changes: Mapping[str, Any], condition: Filter | None = None) -> Record:
+        spec, table = self._spec(model)
+        changes = {k: v for k, v in changes.items() if k != "id"}
+        missing = [k for k in spec.required | {"createdAt", "updatedAt"} if k in changes and changes[k] is None]
+        if missing:
+            raise ValidationError(f"{spec.name} field(s) {', '.join(sorted(missing))} can't be removed.")
+        row = self._to_row(spec, table, changes)
+        with self._connection(write=True) as conn:
+            self._checked(conn, spec, table, id, condition)
+            if row:
+                conn.execute(table.update().where(table.c.id == id).values(**row))
+            return self._fetch(conn, spec, table, id)  # type: ignore[return-value]
+
+    def delete(self, model: str, id: str, condition: Filter | None = None) -> Record:
+        spec, table = self._spec(model)
+        with self._connection(write=True) as conn:
+            current = self._checked(conn, spec, table, id, condition)
+            conn.execute(table.delete().where(table.c.id == id))
+            return current
+
+    def _select(self, spec: ModelSpec, table: sa.Table, index: tuple[str, str] | None) -> sa.Select:
+        query = sa.select(table)
+        if index is not None:
+            field, value = index
+            if field not in spec.indexes:
+                raise ValidationError(f"{spec.name} has no index on {field!r}; indexes: {', '.join(spec.indexes)}.")
+            query = query.where(table.c[field] == value)
+        return query.order_by(table.c.id)
+
+    def list(self, model: str, *, index: tuple[str, str] | None = None, filter: Filter | None = None) -> list[Record]:
+        spec, table = self._spec(model)
+        validate_filter(filter, spec.fields)
+        with self._connection(write=False) as conn:
+            rows = conn.execute(self._select(spec, table, index)).all()
+        records = (self._to_record(spec, row) for row in rows)
+        return [r for r in records if matches(r, filter)]
+
+    def page(
+        self, model: str, *, index: tuple[str, str] | None = None, limit: int = 100, next_token: str | None = None
+    ) -> Page:
+        spec, table = self._spec(model)
+        if limit < 1:
+            raise ValidationError(f"limit must be at least 1, got {limit}.")
+        query = self._select(spec, table, index)
+        if next_token is not None:
+            query = query.where(table.c.id > _decode_token(next_token))
+        with self._connection(write=False) as conn:
+            rows = conn.execute(query.limit(limit + 1)).all()
+        items = [self._to_record(spec, row) for row in rows[:limit]]
+        token = _encode_token(items[-1]["id"]) if len(rows) > limit else None
+        return Page(items, token)
+
+
+def _encode_token(after_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"v": 1, "after": after_id}).encode()).decode()
+
+
+def _decode_token(token: str) -> str:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if data.get("v") == 1 and isinstance(data.get("after"), str):
+            return data["after"]
+    except (binascii.Error, ValueError, AttributeError, UnicodeError):
+        pass
+    raise ValidationError("Invalid nextToken: pass back exactly the token a previous page returned.")
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is too late
+    # and deferred), per SQLAlchemy's pysqlite transaction recipe.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout = 60000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    # Writers take the write lock up front: a deferred transaction that later
+    # upgrades can fail with SQLITE_BUSY without waiting.
+    immediate = conn.get_execution_options().get("plexus_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

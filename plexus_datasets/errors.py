@@ -1,0 +1,106 @@
+"""The one exception tree of plexus_datasets.
+
+Every error the package raises on purpose is a ``PlexusDatasetsError``; callers
+can catch that one class. Third-party errors (SQLAlchemy/sqlite, gql, botocore,
+YAML) are translated where they enter, always with ``raise ... from exc``.
+
+    PlexusDatasetsError
+    ├── NotFoundError                 an id, name or version that does not exist
+    ├── AmbiguousReferenceError       a name that matches more than one dataset
+    ├── ConflictError                 a compare-and-set or unique rule was broken
+    ├── ValidationError               bad input: empty names, non-JSON configs, ...
+    │   └── ConfigurationError        a dataset configuration that can't be parsed
+    ├── LoaderError                   a configuration's data can't be loaded
+    └── BackendError                  the store failed
+        ├── BackendUnavailableError   the store can't be reached (after retries)
+        ├── AuthError                 the store refused our credentials
+        └── SchemaVersionError        the store's schema is newer than this package
+
+Messages say what was wrong and what to do about it, and never contain secrets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "AmbiguousReferenceError",
+    "AuthError",
+    "BackendError",
+    "BackendUnavailableError",
+    "ConfigurationError",
+    "ConflictError",
+    "LoaderError",
+    "NotFoundError",
+    "PlexusDatasetsError",
+    "SchemaVersionError",
+    "ValidationError",
+]
+
+
+class PlexusDatasetsError(Exception):
+    """Root of every error raised by plexus_datasets."""
+
+
+class NotFoundError(PlexusDatasetsError, LookupError):
+    """A record or reference that does not exist.
+
+    ``candidates`` lists close matches (names or refs) the user may have meant.
+    """
+
+    def __init__(self, message: str, candidates: Iterable[str] = ()) -> None:
+        self.candidates = list(candidates)
+        super().__init__(_with_candidates(message, self.candidates))
+
+
+class AmbiguousReferenceError(PlexusDatasetsError, LookupError):
+    """A reference that matches more than one record; ``candidates`` lists them."""
+
+    def __init__(self, message: str, candidates: Iterable[str] = ()) -> None:
+        self.candidates = list(candidates)
+        super().__init__(_with_candidates(message, self.candidates))
+
+
+class ConflictError(PlexusDatasetsError):
+    """A write lost a race or broke a uniqueness rule; re-read and try again."""
+
+
+class ValidationError(PlexusDatasetsError, ValueError):
+    """Input that can never be stored as given (wrong type, empty, too large...)."""
+
+
+class ConfigurationError(ValidationError):
+    """A dataset configuration that can't be parsed; ``line``/``column`` are 1-based."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        self.line = line
+        self.column = column
+        super().__init__(message)
+
+
+class LoaderError(PlexusDatasetsError):
+    """A configuration's data can't be loaded (unknown class, missing file, ...)."""
+
+
+class BackendError(PlexusDatasetsError):
+    """The storage backend failed in a way the caller did not cause."""
+
+
+class BackendUnavailableError(BackendError):
+    """The backend can't be reached, or kept failing until retries ran out."""
+
+
+class AuthError(BackendError):
+    """The backend refused the credentials (missing or wrong API key)."""
+
+
+class SchemaVersionError(BackendError):
+    """The database was written by a newer plexus-datasets than this one."""
+
+
+def _with_candidates(message: str, candidates: list[str], shown: int = 10) -> str:
+    if not candidates:
+        return message
+    listed = ", ".join(candidates[:shown])
+    more = f" (and {len(candidates) - shown} more)" if len(candidates) > shown else ""
+    return f"{message} Candidates: {listed}{more}."

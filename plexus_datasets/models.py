@@ -1,0 +1,239 @@
+"""Domain records, shaped exactly like the GraphQL contract.
+
+Field names are snake_case in Python and camelCase on the wire (``by_alias``);
+requiredness follows ``backends/schema.graphql``. ``DatasetVersion`` and
+``DatasetProfile`` are frozen: a version's configuration never changes, a
+profile is a fact about the past.
+
+``MODEL_SPECS`` describes every model for the storage backends (table, field
+kinds, index fields), derived from the classes so there is one source of truth.
+
+>>> Dataset.model_validate({"id": "d1", "name": "calls", "scorecardId": "s1",
+...     "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-01-01T00:00:00Z"}).scorecard_id
+'s1'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "MODEL_SPECS",
+    "Dataset",
+    "DatasetProfile",
+    "DatasetVersion",
+    "ModelSpec",
+    "Record",
+    "Score",
+    "Scorecard",
+    "ScorecardSection",
+    "canonical_json",
+    "config_digest",
+    "format_datetime",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_datetime(value: datetime) -> str:
+    """AWSDateTime text: ISO 8601, UTC, always with the ``Z`` offset, microseconds."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def canonical_json(value: Any) -> str:
+    """The canonical JSON text of a value: sorted keys, no whitespace, UTF-8 as is.
+
+    Raises ``TypeError``/``ValueError`` for values JSON can't represent (NaN included).
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def config_digest(configuration: Any) -> str:
+    """sha256 hex digest of a configuration's canonical JSON."""
+    return hashlib.sha256(canonical_json(configuration).encode("utf-8")).hexdigest()
+
+
+class Record(BaseModel):
+    """Fields every stored record has; camelCase aliases on the wire."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", str_strip_whitespace=False
+    )
+    __model_name__: ClassVar[str]
+    __indexes__: ClassVar[tuple[str, ...]] = ()
+
+    id: str
+    created_at: datetime
+    updated_at: datetime
+
+    @field_validator("created_at", "updated_at", mode="after")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    @field_serializer("created_at", "updated_at")
+    def _aws_datetime(self, value: datetime) -> str:
+        return format_datetime(value)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The record as the contract spells it: camelCase keys, AWSDateTime strings."""
+        return self.model_dump(by_alias=True, mode="json")
+
+
+class Scorecard(Record):
+    __model_name__ = "Scorecard"
+    __indexes__ = ("key", "externalId", "accountId")
+
+    name: str
+    key: str
+    description: str | None = None
+    external_id: str | None = None
+    account_id: str
+
+
+class ScorecardSection(Record):
+    __model_name__ = "ScorecardSection"
+    __indexes__ = ("scorecardId",)
+
+    name: str
+    order: int
+    scorecard_id: str
+
+
+class Score(Record):
+    __model_name__ = "Score"
+    __indexes__ = ("sectionId", "key", "externalId")
+
+    name: str
+    key: str | None = None
+    description: str | None = None
+    order: int
+    type: str
+    external_id: str | None = None
+    section_id: str
+    metadata: dict[str, Any] | None = None
+
+
+class Dataset(Record):
+    __model_name__ = "Dataset"
+    __indexes__ = ("scorecardId", "scoreId")
+
+    name: str
+    description: str | None = None
+    scorecard_id: str
+    score_id: str | None = None
+    current_version_id: str | None = None
+
+
+class DatasetVersion(Record):
+    """An immutable, numbered configuration of a dataset.
+
+    ``note`` is this package's own field (the contract has none); ``digest`` is
+    the sha256 of the configuration's canonical JSON.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    __model_name__ = "DatasetVersion"
+    __indexes__ = ("datasetId",)
+
+    dataset_id: str
+    version_number: int = Field(ge=1)
+    configuration: dict[str, Any]
+    note: str | None = None
+
+    @property
+    def digest(self) -> str:
+        return config_digest(self.configuration)
+
+    @property
+    def label(self) -> str:
+        return f"v{self.version_number}"
+
+
+class DatasetProfile(Record):
+    """What one materialization of a version looked like (append-only)."""
+
+    model_config = ConfigDict(frozen=True)
+    __model_name__ = "DatasetProfile"
+    __indexes__ = ("datasetId", "datasetVersionId")
+
+    dataset_id: str
+    dataset_version_id: str
+    column_list: list[str | None]
+    record_counts: Any
+    answer_distribution: Any
+
+
+# --- storage description, derived from the classes above -------------------------
+
+FieldKind = typing.Literal["string", "int", "datetime", "strings", "json"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How a backend stores one model: wire field names with their kinds."""
+
+    name: str
+    cls: type[Record]
+    table: str
+    fields: dict[str, FieldKind]
+    required: frozenset[str]
+    indexes: tuple[str, ...]
+
+
+def _kind(annotation: Any) -> FieldKind:
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = args[0] if len(args) == 1 else Any
+    if annotation is str:
+        return "string"
+    if annotation is int:
+        return "int"
+    if annotation is datetime:
+        return "datetime"
+    if typing.get_origin(annotation) is list:
+        return "strings"
+    return "json"
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def _spec(cls: type[Record]) -> ModelSpec:
+    hints = typing.get_type_hints(cls)
+    fields: dict[str, FieldKind] = {}
+    required = set()
+    for name, info in cls.model_fields.items():
+        wire = info.alias or name
+        fields[wire] = _kind(hints[name])
+        if info.is_required() and wire not in {"id", "createdAt", "updatedAt"}:
+            required.add(wire)
+    return ModelSpec(
+        name=cls.__model_name__,
+        cls=cls,
+        table=_snake(cls.__model_name__) + "s",
+        fields=fields,
+        required=frozenset(required),
+        indexes=cls.__indexes__,
+    )
+
+
+MODEL_SPECS: dict[str, ModelSpec] = {
+    cls.__model_name__: _spec(cls)
+    for cls in (Scorecard, ScorecardSection, Score, Dataset, DatasetVersion, DatasetProfile)
+}

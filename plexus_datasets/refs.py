@@ -1,0 +1,93 @@
+"""The dataset/version reference grammar, used by Python, CLI, widgets and magics.
+
+    REF      := DATASET [ ":" VERSION ]
+    DATASET  := dataset id | dataset name | SCORECARD "/" dataset name
+    VERSION  := "current" (default) | "latest" | N | "v" N | version id
+
+The string is split at its *last* colon, so a dataset whose name contains a
+colon is referenced with an explicit version (``"a:b:current"``). A DATASET
+containing ``/`` is first looked up as a whole name, then as
+``SCORECARD/NAME`` (scorecard id, key or name).
+
+>>> parse_ref("calls:v3")
+Ref(dataset='calls', version=VersionSpec(kind='number', value=3))
+>>> parse_ref("calls").version.kind
+'current'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import ValidationError
+
+__all__ = ["Ref", "VersionSpec", "parse_ref", "parse_version"]
+
+_NUMBER = re.compile(r"^[vV]?(\d+)$")
+
+
+@dataclass(frozen=True)
+class VersionSpec:
+    kind: Literal["current", "latest", "number", "id"]
+    value: int | str | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "number":
+            return f"v{self.value}"
+        return str(self.value) if self.kind == "id" else self.kind
+
+
+@dataclass(frozen=True)
+class Ref:
+    dataset: str
+    version: VersionSpec = VersionSpec("current")
+
+    def scoped(self) -> tuple[str, str] | None:
+        """``(scorecard, name)`` when DATASET has the ``SCORECARD/NAME`` form."""
+        scorecard, sep, name = self.dataset.partition("/")
+        return (scorecard, name) if sep and scorecard and name else None
+
+    def __str__(self) -> str:
+        return f"{self.dataset}:{self.version}"
+
+
+def parse_version(text: str | int | None) -> VersionSpec:
+    """Parse a VERSION part: current, latest, N, vN or a version id."""
+    if text is None:
+        return VersionSpec("current")
+    if isinstance(text, bool):
+        raise ValidationError(f"A version must be current, latest, N, vN or a version id, not {text!r}.")
+    if isinstance(text, int):
+        if text < 1:
+            raise ValidationError(f"Version numbers start at 1, got {text}.")
+        return VersionSpec("number", text)
+    cleaned = text.strip()
+    if not cleaned:
+        raise ValidationError("Empty version: use current, latest, N, vN or a version id.")
+    lowered = cleaned.lower()
+    if lowered in ("current", "latest"):
+        return VersionSpec(lowered)  # type: ignore[arg-type]
+    match = _NUMBER.match(cleaned)
+    if match:
+        number = int(match.group(1))
+        if number < 1:
+            raise ValidationError(f"Version numbers start at 1, got {cleaned!r}.")
+        return VersionSpec("number", number)
+    return VersionSpec("id", cleaned)
+
+
+def parse_ref(text: str) -> Ref:
+    """Parse ``DATASET[:VERSION]``; raises ValidationError for an empty reference."""
+    if not isinstance(text, str):
+        raise ValidationError(f"A dataset reference must be a string, not {type(text).__name__}.")
+    dataset, sep, version = text.strip().rpartition(":")
+    if not sep:
+        dataset, version = version, ""
+    dataset = dataset.strip()
+    if not dataset:
+        raise ValidationError(
+            f"Empty dataset in reference {text!r}: use DATASET[:VERSION], e.g. 'calls:v2' or 'calls:latest'."
+        )
+    return Ref(dataset, parse_version(version) if sep else VersionSpec("current"))

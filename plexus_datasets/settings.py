@@ -1,0 +1,83 @@
+"""Where things are. The only module that reads ``os.environ``.
+
+Environment variables:
+
+``PLEXUS_DATASETS_DB``
+    The embedded store: a file path (``~/datasets.db``) or a SQLAlchemy URL
+    (``sqlite:///...``, ``postgresql+psycopg://...``). Default: ``datasets.db``
+    in the per-user data directory (platformdirs).
+``PLEXUS_API_URL`` / ``PLEXUS_API_KEY``
+    An Amplify/AppSync GraphQL endpoint and its API key. When the URL is set,
+    ``connect()`` uses the GraphQL backend instead of the embedded store.
+``PLEXUS_DATASETS_CACHE_DIR``
+    Where materialized datasets are cached (default: the per-user cache dir).
+``PLEXUS_DATASETS_S3_URI``
+    Optional ``s3://bucket/prefix`` mirror of the materialization cache.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Settings", "sqlalchemy_url"]
+
+APP_NAME = "plexus-datasets"
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the environment; build one with ``Settings.from_env()``."""
+
+    db: str | None = None
+    api_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    cache_dir: Path | None = None
+    s3_uri: str | None = None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        cache = _env("PLEXUS_DATASETS_CACHE_DIR")
+        return cls(
+            db=_env("PLEXUS_DATASETS_DB"),
+            api_url=_env("PLEXUS_API_URL"),
+            api_key=_env("PLEXUS_API_KEY"),
+            cache_dir=Path(cache).expanduser() if cache else None,
+            s3_uri=_env("PLEXUS_DATASETS_S3_URI"),
+        )
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL of the embedded store."""
+        if self.db:
+            return sqlalchemy_url(self.db)
+        return sqlalchemy_url(str(default_data_dir() / "datasets.db"))
+
+    @property
+    def materialization_dir(self) -> Path:
+        if self.cache_dir:
+            return self.cache_dir
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir(APP_NAME)) / "materialized"
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def sqlalchemy_url(db: str) -> str:
+    """Turn a file path or URL into a SQLAlchemy URL (paths become ``sqlite:///``)."""
+    if "://" in db or db.startswith("sqlite:"):
+        return db
+    if db == ":memory:":
+        return "sqlite:///:memory:"
+    return "sqlite:///" + str(Path(db).expanduser().absolute())

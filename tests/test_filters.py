@@ -1,0 +1,48 @@
+import pytest
+
+from plexus_datasets.backends.filters import matches, validate_filter
+from plexus_datasets.errors import ValidationError
+from plexus_datasets.models import MODEL_SPECS
+
+REC = {"id": "a", "name": "greeting calls", "scoreId": None, "versionNumber": 3, "columnList": ["text", "label"]}
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        (None, True),
+        ({"name": {"eq": "greeting calls"}}, True),
+        ({"name": {"eq": "other"}}, False),
+        ({"name": {"ne": "other"}}, True),
+        ({"name": {"beginsWith": "greet"}}, True),
+        ({"name": {"contains": "calls"}}, True),
+        ({"name": {"notContains": "calls"}}, False),
+        ({"versionNumber": {"gt": 2, "lt": 4}}, True),
+        ({"versionNumber": {"between": [4, 9]}}, False),
+        ({"versionNumber": {"ge": 3}}, True),
+        ({"columnList": {"contains": "label"}}, True),
+        ({"columnList": {"size": {"eq": 2}}}, True),
+        # Missing and null attributes fail comparisons but pass `ne` (DynamoDB semantics).
+        ({"scoreId": {"eq": "s1"}}, False),
+        ({"scoreId": {"ne": "s1"}}, True),
+        ({"scoreId": {"attributeExists": False}}, True),
+        ({"name": {"attributeExists": False}}, False),
+        ({"missing": {"gt": 1}}, False),
+        ({"or": [{"name": {"eq": "x"}}, {"versionNumber": {"eq": 3}}]}, True),
+        ({"and": [{"name": {"eq": "x"}}, {"versionNumber": {"eq": 3}}]}, False),
+        ({"not": {"name": {"eq": "x"}}}, True),
+        ({"name": {"attributeType": "string"}}, True),
+        ({"versionNumber": {"attributeType": "string"}}, False),
+    ],
+)
+def test_matches_follows_appsync_semantics(expression, expected):
+    assert matches(REC, expression) is expected
+
+
+def test_unknown_fields_and_operators_are_refused():
+    fields = MODEL_SPECS["Dataset"].fields
+    validate_filter({"name": {"eq": "x"}, "or": [{"scoreId": {"eq": "y"}}]}, fields)
+    with pytest.raises(ValidationError, match="Unknown field 'nmae'"):
+        validate_filter({"nmae": {"eq": "x"}}, fields)
+    with pytest.raises(ValidationError, match="operator"):
+        validate_filter({"name": {"like": "x"}}, fields)

@@ -1,0 +1,83 @@
+from datetime import UTC, datetime, timedelta, timezone
+
+import pydantic
+import pytest
+
+from plexus_datasets import ConflictError
+from plexus_datasets.models import Dataset, DatasetProfile, DatasetVersion, MODEL_SPECS, format_datetime
+from tests.conftest import CONFIG
+
+
+def test_wire_names_are_camel_case_and_datetimes_carry_utc_offset():
+    ds = Dataset(
+        id="d1", name="n", scorecard_id="s1", created_at=datetime(2025, 1, 1, 12, tzinfo=timezone(timedelta(hours=2))),
+        updated_at=datetime(2025, 1, 1),
+    )
+    wire = ds.to_wire()
+    assert wire["scorecardId"] == "s1" and wire["currentVersionId"] is None
+    assert wire["createdAt"] == "2025-01-01T10:00:00.000000Z"  # converted to UTC
+    assert wire["updatedAt"].endswith("Z")  # naive input is taken as UTC
+    assert Dataset.model_validate(wire) == ds
+
+
+def test_requiredness_follows_the_contract():
+    assert MODEL_SPECS["Dataset"].required == {"name", "scorecardId"}
+    assert MODEL_SPECS["DatasetVersion"].required == {"datasetId", "versionNumber", "configuration"}
+    assert MODEL_SPECS["DatasetProfile"].required == {
+        "datasetId", "datasetVersionId", "columnList", "recordCounts", "answerDistribution"}
+    with pytest.raises(pydantic.ValidationError):
+        Dataset.model_validate({"id": "x", "name": "n", "createdAt": "2025-01-01T00:00:00Z",
+                                "updatedAt": "2025-01-01T00:00:00Z"})
+
+
+def test_versions_and_profiles_are_immutable(svc, card):
+    ds = svc.create_dataset(card, "calls", configuration=CONFIG)
+    version = svc.resolve("calls")
+    with pytest.raises(pydantic.ValidationError):
+        version.configuration = {"class": "Other"}
+    profile = svc.record_profile(version, ["text"], {"rows": 1}, {})
+    with pytest.raises(pydantic.ValidationError):
+        profile.column_list = []
+    assert isinstance(version, DatasetVersion) and isinstance(profile, DatasetProfile)
+    assert ds.current_version_id is not None
+
+
+def test_relationships_dataset_versions_profiles_current_scorecard_and_score(svc, card, score):
+    ds = svc.create_dataset(card, "calls", score=score, configuration=CONFIG)
+    v2 = svc.create_version(ds, {**CONFIG, "days": 60})
+    p1 = svc.record_profile(svc.resolve("calls:1"), ["a"], {"rows": 1}, {})
+    p2 = svc.record_profile(v2, ["a"], {"rows": 2}, {})
+
+    ds = svc.get_dataset(ds.id)
+    assert ds.scorecard_id == card.id and ds.score_id == score.id
+    assert svc.scorecard_of_score(score).id == card.id
+    assert [v.version_number for v in svc.list_versions(ds)] == [1, 2]
+    assert all(v.dataset_id == ds.id for v in svc.list_versions(ds))
+    assert svc.current_version(ds).version_number == 1  # the first version stays current
+    assert [p.id for p in svc.list_profiles(ds)] == [p1.id, p2.id]
+    assert [p.id for p in svc.list_profiles(v2)] == [p2.id]
+    assert p2.dataset_id == ds.id and p2.dataset_version_id == v2.id
+    assert [d.id for d in svc.list_datasets(scorecard=card)] == [ds.id]
+    assert [d.id for d in svc.list_datasets(score=score)] == [ds.id]
+
+
+def test_cascade_rules(svc, card):
+    ds = svc.create_dataset(card, "calls", configuration=CONFIG)
+    other = svc.create_dataset(card, "other", configuration=CONFIG)
+    svc.record_profile(svc.resolve("calls"), ["a"], {"rows": 1}, {})
+    svc.record_profile(svc.resolve("other"), ["a"], {"rows": 1}, {})
+    with pytest.raises(ConflictError, match="cascade=True"):
+        svc.delete_dataset(ds)
+    assert len(svc.list_versions(ds)) == 1  # refused delete changed nothing
+    svc.delete_dataset(ds, cascade=True)
+    assert svc.backend.list("DatasetVersion", index=("datasetId", ds.id)) == []
+    assert svc.backend.list("DatasetProfile", index=("datasetId", ds.id)) == []
+    # the other dataset is untouched
+    assert len(svc.list_versions(other)) == 1 and len(svc.list_profiles(other)) == 1
+    empty = svc.create_dataset(card, "empty")
+    svc.delete_dataset(empty)  # no versions: no cascade needed
+    assert [d.name for d in svc.list_datasets()] == ["other"]
+
+
+def test_format_datetime_always_has_offset():
+    assert format_datetime(datetime(2025, 5, 1, tzinfo=UTC)) == "2025-05-01T00:00:00.000000Z"
