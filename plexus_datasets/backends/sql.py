@@ -215,6 +215,12 @@ class SQLBackend(Backend):
                 f"The database {self.description} is unavailable ({reason}). "
                 "Check that it exists, is writable and is not locked by another program, then retry."
             ) from exc
+        except sa_exc.DatabaseError as exc:
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise BackendError(
+                f"The database {self.description} can't be used ({reason}). If it is not a plexus-datasets "
+                "store, point PLEXUS_DATASETS_DB (or --db) at another file."
+            ) from exc
         except sa_exc.SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", exc)).splitlines()[0]
             raise BackendError(f"The database {self.description} failed: {reason}") from exc

@@ -1,0 +1,43 @@
+import pytest
+
+from plexus_datasets.errors import ValidationError
+from plexus_datasets.refs import Ref, VersionSpec, parse_ref, parse_version
+
+
+@pytest.mark.parametrize(
+    ("text", "dataset", "version"),
+    [
+        ("calls", "calls", VersionSpec("current")),
+        ("calls:current", "calls", VersionSpec("current")),
+        (" calls : Latest ", "calls", VersionSpec("latest")),
+        ("calls:3", "calls", VersionSpec("number", 3)),
+        ("calls:v12", "calls", VersionSpec("number", 12)),
+        ("calls:V2", "calls", VersionSpec("number", 2)),
+        ("calls:4f0c-id", "calls", VersionSpec("id", "4f0c-id")),
+        ("a:b:latest", "a:b", VersionSpec("latest")),
+        ("qa/calls:v1", "qa/calls", VersionSpec("number", 1)),
+    ],
+)
+def test_parse_ref(text, dataset, version):
+    assert parse_ref(text) == Ref(dataset, version)
+
+
+def test_scoped_and_str():
+    assert parse_ref("qa/calls:v1").scoped() == ("qa", "calls")
+    assert parse_ref("calls").scoped() is None
+    assert str(parse_ref("calls:2")) == "calls:v2"
+
+
+@pytest.mark.parametrize("bad", ["", "   ", ":v1", "calls:", "calls:v0", "calls:0"])
+def test_bad_refs(bad):
+    with pytest.raises(ValidationError):
+        parse_ref(bad)
+
+
+def test_parse_version_types():
+    assert parse_version(None) == VersionSpec("current")
+    assert parse_version(7) == VersionSpec("number", 7)
+    with pytest.raises(ValidationError):
+        parse_version(True)
+    with pytest.raises(ValidationError):
+        parse_ref(None)
