@@ -76,15 +76,23 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def connect(db: str | None = None) -> DatasetService:
-    """A DatasetService over the embedded store.
+def connect(db: str | None = None, *, api_url: str | None = None, api_key: str | None = None) -> DatasetService:
+    """A DatasetService over the default backend.
 
-    ``db`` is a SQLite file path or a SQLAlchemy URL; by default
-    ``PLEXUS_DATASETS_DB``, else ``datasets.db`` in the per-user data directory.
+    - ``api_url`` (else ``PLEXUS_API_URL``, unless ``db`` is given) selects the
+      Amplify/AppSync GraphQL backend, with ``api_key`` (else ``PLEXUS_API_KEY``);
+    - otherwise the embedded store: ``db`` (a SQLite file path or SQLAlchemy URL),
+      else ``PLEXUS_DATASETS_DB``, else ``datasets.db`` in the per-user data directory.
     """
-    from .backends.sql import SQLBackend
     from .service import DatasetService
-    from .settings import Settings, sqlalchemy_url
+    from .settings import Settings
 
-    url = sqlalchemy_url(db) if db else Settings.from_env().database_url
-    return DatasetService(SQLBackend(url))
+    settings = Settings.from_env()
+    url = api_url or (None if db else settings.api_url)
+    if url:
+        from .backends.graphql import GraphQLBackend
+
+        return DatasetService(GraphQLBackend(url, api_key or settings.api_key))
+    from .backends.sql import SQLBackend
+
+    return DatasetService(SQLBackend(db or settings.database))

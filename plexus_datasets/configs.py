@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import ValidationError
-from .models import canonical_json, config_digest
+from .models import NOTE_KEY, canonical_json, config_digest
 
 __all__ = ["MAX_CONFIG_BYTES", "canonical_json", "config_digest", "validate_configuration"]
 
@@ -31,6 +31,10 @@ def validate_configuration(configuration: Any) -> dict[str, Any]:
         raise ValidationError(
             f"A configuration must be a mapping (the `data:` section of a score YAML), "
             f"not {type(configuration).__name__}."
+        )
+    if NOTE_KEY in configuration:
+        raise ValidationError(
+            f"The top-level key {NOTE_KEY!r} is reserved for version notes; pass note=... instead."
         )
     plain = _plain(configuration, "configuration")
     size = len(canonical_json(plain).encode("utf-8"))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 __all__ = [
@@ -75,6 +75,8 @@ class Record(BaseModel):
     )
     __model_name__: ClassVar[str]
     __indexes__: ClassVar[tuple[str, ...]] = ()
+    #: Python-only fields that the contract has no attribute for.
+    __local_fields__: ClassVar[tuple[str, ...]] = ()
 
     id: str
     created_at: datetime
@@ -139,21 +141,50 @@ class Dataset(Record):
     current_version_id: str | None = None
 
 
+#: Key under which a version's note travels inside the stored configuration.
+NOTE_KEY = "_plexus_datasets"
+
+
 class DatasetVersion(Record):
     """An immutable, numbered configuration of a dataset.
 
-    ``note`` is this package's own field (the contract has none); ``digest`` is
-    the sha256 of the configuration's canonical JSON.
+    ``digest`` is the sha256 of the configuration's canonical JSON. ``note`` is
+    this package's own field: the contract has no attribute for it, so on the
+    wire it rides inside the configuration as ``{"_plexus_datasets": {"note": ...}}``
+    (only when a note is given) and is split off again when read, on every backend.
     """
 
     model_config = ConfigDict(frozen=True)
     __model_name__ = "DatasetVersion"
     __indexes__ = ("datasetId",)
+    __local_fields__ = ("note",)
 
     dataset_id: str
     version_number: int = Field(ge=1)
     configuration: dict[str, Any]
     note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_note(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            config = data.get("configuration")
+            if isinstance(config, dict) and NOTE_KEY in config:
+                config = dict(config)
+                meta = config.pop(NOTE_KEY) or {}
+                data = {**data, "configuration": config}
+                data.setdefault("note", meta.get("note") if isinstance(meta, dict) else None)
+        return data
+
+    @staticmethod
+    def wire_configuration(configuration: dict[str, Any], note: str | None) -> dict[str, Any]:
+        """The configuration as stored: with the note folded in when there is one."""
+        return {**configuration, NOTE_KEY: {"note": note}} if note else configuration
+
+    def to_wire(self) -> dict[str, Any]:
+        wire = super().to_wire()
+        wire["configuration"] = self.wire_configuration(wire["configuration"], wire.pop("note"))
+        return wire
 
     @property
     def digest(self) -> str:
@@ -219,6 +250,8 @@ def _spec(cls: type[Record]) -> ModelSpec:
     fields: dict[str, FieldKind] = {}
     required = set()
     for name, info in cls.model_fields.items():
+        if name in cls.__local_fields__:
+            continue
         wire = info.alias or name
         fields[wire] = _kind(hints[name])
         if info.is_required() and wire not in {"id", "createdAt", "updatedAt"}:

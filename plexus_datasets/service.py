@@ -85,7 +85,7 @@ class DatasetService:
             from .backends.sql import SQLBackend
             from .settings import Settings
 
-            backend = SQLBackend(Settings.from_env().database_url)
+            backend = SQLBackend(Settings.from_env().database)
         self.backend = backend
         self.clock = clock
 
@@ -417,7 +417,7 @@ class DatasetService:
                 version = self._new(
                     DatasetVersion,
                     {"id": version_id(ds.id, number), "datasetId": ds.id, "versionNumber": number,
-                     "configuration": config, "note": note},
+                     "configuration": DatasetVersion.wire_configuration(config, note)},
                     created_at,
                 )
                 break

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Settings", "sqlalchemy_url"]
+__all__ = ["Settings"]
 
 APP_NAME = "plexus-datasets"
 
@@ -53,11 +53,9 @@ class Settings:
         )
 
     @property
-    def database_url(self) -> str:
-        """The SQLAlchemy URL of the embedded store."""
-        if self.db:
-            return sqlalchemy_url(self.db)
-        return sqlalchemy_url(str(default_data_dir() / "datasets.db"))
+    def database(self) -> str:
+        """The embedded store: the configured path or URL, else the per-user default file."""
+        return self.db or str(default_data_dir() / "datasets.db")
 
     @property
     def materialization_dir(self) -> Path:
@@ -72,12 +70,3 @@ def default_data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME))
-
-
-def sqlalchemy_url(db: str) -> str:
-    """Turn a file path or URL into a SQLAlchemy URL (paths become ``sqlite:///``)."""
-    if "://" in db or db.startswith("sqlite:"):
-        return db
-    if db == ":memory:":
-        return "sqlite:///:memory:"
-    return "sqlite:///" + str(Path(db).expanduser().absolute())

@@ -11,10 +11,20 @@ from pathlib import Path
 
 import pytest
 
+from plexus_datasets.backends.graphql import GraphQLBackend, RetryPolicy
 from plexus_datasets.backends.sql import SQLBackend
+from plexus_datasets.server import create_app
 from plexus_datasets.service import DatasetService
+from tests.servers import PostgresServer, ThreadedServer
 
-BACKENDS = ["sqlite-file", "sqlite-memory"]
+BACKENDS = ["sqlite-file", "sqlite-memory", "postgresql", "graphql"]
+API_KEY = "test-key-Zq81"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    with PostgresServer() as server:
+        yield server
 
 
 @pytest.fixture
@@ -22,17 +32,23 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "store" / "datasets.db"
 
 
-def _make_backend(kind: str, tmp_path: Path) -> SQLBackend:
-    if kind == "sqlite-file":
-        return SQLBackend(str(tmp_path / "contract.db"))
-    if kind == "sqlite-memory":
-        return SQLBackend("sqlite:///:memory:")
-    raise AssertionError(kind)
-
-
 @pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLBackend]:
-    store = _make_backend(request.param, tmp_path)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLBackend | GraphQLBackend]:
+    kind = request.param
+    if kind == "sqlite-file":
+        store = SQLBackend(str(tmp_path / "contract.db"))
+    elif kind == "sqlite-memory":
+        store = SQLBackend("sqlite:///:memory:")
+    elif kind == "postgresql":
+        store = SQLBackend(request.getfixturevalue("postgres").fresh_schema_url())
+    else:
+        served = SQLBackend(str(tmp_path / "served.db"))
+        with ThreadedServer(create_app(served, API_KEY)) as server:
+            store = GraphQLBackend(server.url, API_KEY, retry=RetryPolicy(max_attempts=2, max_elapsed=5))
+            yield store
+            store.close()
+        served.close()
+        return
     yield store
     store.close()
 

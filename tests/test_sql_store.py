@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from plexus_datasets import BackendError, BackendUnavailableError, SchemaVersionError, connect
-from plexus_datasets.backends.sql import SCHEMA_VERSION, SQLBackend
-from plexus_datasets.settings import Settings, sqlalchemy_url
+from plexus_datasets.backends.sql import SCHEMA_VERSION, SQLBackend, sqlalchemy_url
+from plexus_datasets.settings import Settings
 
 
 def test_default_path_comes_from_env(monkeypatch, tmp_path):
@@ -19,7 +19,7 @@ def test_default_path_comes_from_env(monkeypatch, tmp_path):
     svc.close()
     monkeypatch.delenv("PLEXUS_DATASETS_DB")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert Settings.from_env().database_url.endswith("plexus-datasets/datasets.db")
+    assert Settings.from_env().database.endswith("plexus-datasets/datasets.db")
 
 
 def test_sqlalchemy_url_accepts_paths_and_urls(tmp_path):

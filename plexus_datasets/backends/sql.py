@@ -38,7 +38,7 @@ from ..models import MODEL_SPECS, ModelSpec
 from .base import Backend, Filter, Page, Record
 from .filters import matches, validate_filter
 
-__all__ = ["SQLBackend", "SCHEMA_VERSION"]
+__all__ = ["SCHEMA_VERSION", "SQLBackend", "sqlalchemy_url"]
 
 metadata = sa.MetaData()
 
@@ -101,7 +101,6 @@ TABLES: dict[str, sa.Table] = {
         sa.Column("datasetId", sa.String(255), nullable=False),
         sa.Column("versionNumber", sa.Integer, nullable=False),
         sa.Column("configuration", sa.Text, nullable=False),
-        sa.Column("note", sa.Text),
         indexes=("datasetId",),
     ),
     "DatasetProfile": _table(
@@ -142,8 +141,6 @@ class SQLBackend(Backend):
     atomic_transactions = True
 
     def __init__(self, url: str = "sqlite:///:memory:", *, echo: bool = False) -> None:
-        from ..settings import sqlalchemy_url
-
         self._url = sa.engine.make_url(sqlalchemy_url(url))
         self.description = self._url.render_as_string(hide_password=True)
         self._local = threading.local()
@@ -361,6 +358,15 @@ class SQLBackend(Backend):
         items = [self._to_record(spec, row) for row in rows[:limit]]
         token = _encode_token(items[-1]["id"]) if len(rows) > limit else None
         return Page(items, token)
+
+
+def sqlalchemy_url(db: str) -> str:
+    """Turn a file path or URL into a SQLAlchemy URL (paths become ``sqlite:///``)."""
+    if "://" in db or db.startswith("sqlite:"):
+        return db
+    if db == ":memory:":
+        return "sqlite:///:memory:"
+    return "sqlite:///" + str(Path(db).expanduser().absolute())
 
 
 def _encode_token(after_id: str) -> str:

@@ -1,0 +1,381 @@
+"""GraphQLBackend: the Backend contract over Amplify/AppSync GraphQL, with gql.
+
+- Every document is built from the contract and validated locally against
+  ``schema.graphql`` once, before it is first sent.
+- Lookups by a foreign key use the generated index queries
+  (``listDatasetByScorecardId``...); every list follows ``nextToken`` to the end
+  (AppSync filters *after* the limit, so empty pages with a token are normal).
+- AWSJSON goes out as JSON text and comes back decoded; AWSDateTime strings
+  always carry a UTC offset.
+- Throttling errorTypes, HTTP 429/5xx and connection failures are retried with
+  exponential backoff and full jitter, bounded by attempts and total time
+  (``RetryPolicy``); then BackendUnavailableError.
+- A create, update or delete whose first attempt may have landed before a
+  failure is checked on retry, so a retried write is never reported as a
+  conflict with itself, and never applied twice.
+- errorTypes map onto the error tree: ConditionalCheckFailed -> ConflictError
+  (or NotFoundError when the record is missing), UnauthorizedException ->
+  AuthError, argument errors -> ValidationError.
+
+The API key is sent in ``x-api-key`` and never appears in messages or reprs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gql import Client, gql
+from gql.transport.exceptions import (
+    TransportConnectionFailed,
+    TransportProtocolError,
+    TransportServerError,
+)
+from gql.transport.requests import RequestsHTTPTransport
+
+from ..errors import (
+    AuthError,
+    BackendError,
+    BackendUnavailableError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
+from ..models import MODEL_SPECS
+from .base import Backend, Filter, Page, Record
+from .contract import AWSJSON_FIELDS, index_query, list_query, scalar_fields, schema_text
+
+__all__ = ["GraphQLBackend", "RetryPolicy"]
+
+log = logging.getLogger("plexus_datasets.graphql")
+
+THROTTLING = {
+    "DynamoDB:ProvisionedThroughputExceededException",
+    "DynamoDB:ThrottlingException",
+    "DynamoDB:RequestLimitExceeded",
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "LimitExceededException",
+    "ServiceUnavailableException",
+}
+CONDITIONAL = "DynamoDB:ConditionalCheckFailedException"
+UNAUTHORIZED = "UnauthorizedException"
+BAD_ARGUMENT = {
+    "DynamoDB:UserIllegalArgumentException",
+    "InvalidArgumentsError",
+    "ValidationError",
+    "BadRequestException",
+    "DynamoDB:DynamoDbException",
+}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds on retrying transient failures: attempts, total seconds, backoff."""
+
+    max_attempts: int = 6
+    max_elapsed: float = 30.0
+    base_delay: float = 0.1
+    max_delay: float = 4.0
+
+    def delay(self, attempt: int) -> float:
+        """Full-jitter exponential backoff before retry number ``attempt`` (1-based)."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+class _Transient(Exception):
+    """A failure worth retrying; ``ambiguous`` if the request may have been applied."""
+
+    def __init__(self, reason: str, ambiguous: bool) -> None:
+        self.reason = reason
+        self.ambiguous = ambiguous
+        super().__init__(reason)
+
+
+class _QueryError(Exception):
+    """An error answer; ``after_ambiguous`` if an earlier attempt may have been applied."""
+
+    def __init__(self, error_type: str | None, message: str) -> None:
+        self.error_type = error_type
+        self.after_ambiguous = False
+        super().__init__(message)
+
+
+class GraphQLBackend(Backend):
+    """Records in an Amplify/AppSync API (or ``plexus-datasets serve``).
+
+    ``url`` is the GraphQL endpoint, ``api_key`` its key; ``connect()`` fills them
+    from ``PLEXUS_API_URL`` / ``PLEXUS_API_KEY`` when not given.
+    """
+
+    atomic_transactions = False
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        page_size: int = 1000,
+    ) -> None:
+        if not url or not url.startswith(("http://", "https://")):
+            raise ValidationError(f"The GraphQL URL must start with http:// or https://, got {url!r}.")
+        self.url = url
+        self.description = url
+        self.retry = retry or RetryPolicy()
+        self.page_size = page_size
+        headers = {"x-api-key": api_key} if api_key else {}
+        self._transport = RequestsHTTPTransport(url=url, headers=headers, timeout=timeout, retries=0)
+        self._client = Client(schema=schema_text(), transport=self._transport)
+        self._documents: dict[str, Any] = {}
+        self._lock = threading.Lock()  # requests sessions are not safe to share across threads
+        self._connected = False
+
+    def __repr__(self) -> str:
+        return f"GraphQLBackend({self.url!r})"
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connected:
+                self._transport.close()
+                self._connected = False
+
+    # --- transport ---------------------------------------------------------------------
+
+    def _document(self, text: str) -> Any:
+        document = self._documents.get(text)
+        if document is None:
+            document = gql(text)
+            self._client.validate(document)  # against the local SDL, never introspection
+            self._documents[text] = document
+        return document
+
+    def execute(self, text: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Run one document (validated locally) with retries; return its ``data``."""
+        document = self._document(text)
+        document.variable_values = dict(variables or {})
+        started, attempt, ambiguous = time.monotonic(), 0, False
+        while True:
+            attempt += 1
+            try:
+                return self._once(document)
+            except _QueryError as exc:
+                exc.after_ambiguous = ambiguous
+                raise
+            except _Transient as exc:
+                ambiguous = ambiguous or exc.ambiguous
+                elapsed = time.monotonic() - started
+                delay = self.retry.delay(attempt)
+                if attempt >= self.retry.max_attempts or elapsed + delay > self.retry.max_elapsed:
+                    raise BackendUnavailableError(
+                        f"The GraphQL API at {self.url} kept failing ({exc.reason}) after {attempt} attempt(s) "
+                        f"in {elapsed:.1f}s. Check that it is reachable, then retry."
+                    ) from exc
+                log.info("Retrying after %s (attempt %d, waiting %.2fs)", exc.reason, attempt, delay)
+                time.sleep(delay)
+
+    def _once(self, document: Any) -> dict[str, Any]:
+        with self._lock:
+            if not self._connected:
+                self._transport.connect()
+                self._connected = True
+            try:
+                result = self._transport.execute(document)
+            except TransportConnectionFailed as exc:
+                raise _Transient(f"connection failed: {_short(exc)}", ambiguous=True) from exc
+            except TransportServerError as exc:
+                if exc.code == 401 or exc.code == 403:
+                    raise AuthError(_auth_message(self.url)) from None
+                if exc.code == 429 or (exc.code or 0) >= 500:
+                    raise _Transient(f"HTTP {exc.code}", ambiguous=exc.code != 429) from exc
+                raise BackendError(f"The GraphQL API at {self.url} answered HTTP {exc.code}.") from exc
+            except TransportProtocolError as exc:
+                raise _Transient(f"invalid response: {_short(exc)}", ambiguous=True) from exc
+            headers = self._transport.response_headers or {}
+        error_type = headers.get("x-amzn-ErrorType")
+        if error_type and error_type.split(":")[0] == UNAUTHORIZED:
+            raise AuthError(_auth_message(self.url))
+        errors = result.errors or []
+        for error in errors:
+            kind = error.get("errorType")
+            if kind == UNAUTHORIZED:
+                raise AuthError(_auth_message(self.url))
+            if kind in THROTTLING:
+                raise _Transient(kind, ambiguous=False)
+        if errors:
+            first = errors[0]
+            raise _QueryError(first.get("errorType"), first.get("message") or "unknown error")
+        return result.data or {}
+
+    # --- encoding ----------------------------------------------------------------------
+
+    def _input_fields(self, type_name: str) -> set[str]:
+        return set(self._client.schema.type_map[type_name].fields)  # type: ignore[union-attr]
+
+    def _encode(self, model: str, record: Mapping[str, Any], input_type: str | None = None) -> dict[str, Any]:
+        """Wire input for ``record``: AWSJSON as text, and only the fields ``input_type``
+        accepts (AppSync sets the timestamps some inputs have no field for)."""
+        spec = MODEL_SPECS.get(model)
+        if spec is None:
+            raise ValidationError(f"Unknown model {model!r}; expected one of {', '.join(MODEL_SPECS)}.")
+        accepted = self._input_fields(input_type) if input_type else None
+        out = {}
+        for key, value in record.items():
+            if key not in spec.fields:
+                raise ValidationError(f"{model} has no field {key!r}.")
+            if accepted is not None and key not in accepted:
+                continue
+            if key in AWSJSON_FIELDS[model] and value is not None:
+                value = json.dumps(value, ensure_ascii=False, allow_nan=False)
+            out[key] = value
+        return out
+
+    def _decode(self, model: str, record: Mapping[str, Any] | None) -> Record | None:
+        if record is None:
+            return None
+        out = dict(record)
+        for key in AWSJSON_FIELDS[model]:
+            if isinstance(out.get(key), str):
+                out[key] = json.loads(out[key])
+        return out
+
+    def _fields(self, model: str) -> str:
+        return " ".join(scalar_fields(model))
+
+    # --- verbs -------------------------------------------------------------------------
+
+    def _mutate(self, verb: str, model: str, input: dict[str, Any], condition: Filter | None) -> Record:
+        """Run a mutation; a _QueryError other than ConditionalCheckFailed is translated here."""
+        text = (
+            f"mutation {verb.title()}{model}($input: {verb.title()}{model}Input!, $condition: Model{model}ConditionInput)"
+            f" {{ {verb}{model}(input: $input, condition: $condition) {{ {self._fields(model)} }} }}"
+        )
+        try:
+            data = self.execute(text, {"input": input, "condition": condition})
+        except _QueryError as exc:
+            if exc.error_type != CONDITIONAL:
+                raise _translate(exc, self.url) from exc
+            raise
+        return self._decode(model, data[f"{verb}{model}"])  # type: ignore[return-value]
+
+    def create(self, model: str, record: Mapping[str, Any]) -> Record:
+        encoded = self._encode(model, record, f"Create{model}Input")
+        try:
+            return self._mutate("create", model, encoded, None)
+        except _QueryError as exc:
+            existing = self.get(model, record["id"])
+            if exc.after_ambiguous and existing is not None and _same(existing, self._decode(model, encoded)):
+                return existing  # our own earlier attempt landed before a failure
+            raise ConflictError(f"A {model} with id {record.get('id')!r} already exists.") from exc
+
+    def get(self, model: str, id: str) -> Record | None:
+        self._encode(model, {})
+        text = f"query Get{model}($id: ID!) {{ get{model}(id: $id) {{ {self._fields(model)} }} }}"
+        try:
+            data = self.execute(text, {"id": id})
+        except _QueryError as exc:
+            raise _translate(exc, self.url) from exc
+        return self._decode(model, data[f"get{model}"])
+
+    def update(self, model: str, id: str, changes: Mapping[str, Any], condition: Filter | None = None) -> Record:
+        spec = MODEL_SPECS.get(model)
+        encoded = self._encode(model, {k: v for k, v in changes.items() if k != "id"}, f"Update{model}Input")
+        if spec is not None:
+            removed = [k for k in spec.required | {"createdAt", "updatedAt"} if k in encoded and encoded[k] is None]
+            if removed:
+                raise ValidationError(f"{model} field(s) {', '.join(sorted(removed))} can't be removed.")
+        try:
+            return self._mutate("update", model, {**encoded, "id": id}, condition)
+        except _QueryError as exc:
+            current = self.get(model, id)
+            if current is None:
+                raise NotFoundError(f"No {model} with id {id!r}.") from exc
+            if exc.after_ambiguous and _same(current, self._decode(model, encoded)):
+                return current  # our earlier attempt landed before a failure
+            raise ConflictError(f"The {model} {id!r} changed since it was read (condition failed).") from exc
+
+    def delete(self, model: str, id: str, condition: Filter | None = None) -> Record:
+        self._encode(model, {})
+        try:
+            return self._mutate("delete", model, {"id": id}, condition)
+        except _QueryError as exc:
+            if self.get(model, id) is None:
+                if exc.after_ambiguous:
+                    return {"id": id}  # our earlier attempt deleted it
+                raise NotFoundError(f"No {model} with id {id!r}.") from exc
+            raise ConflictError(f"The {model} {id!r} changed since it was read (condition failed).") from exc
+
+    def _list_text(self, model: str, index: str | None) -> str:
+        key = f"${index}: String!, " if index else ""
+        arg = f"{index}: ${index}, " if index else ""
+        name = index_query(model, index) if index else list_query(model)
+        return (
+            f"query {name[0].upper()}{name[1:]}({key}$filter: Model{model}FilterInput, $limit: Int, $nextToken: String)"
+            f" {{ {name}({arg}filter: $filter, limit: $limit, nextToken: $nextToken)"
+            f" {{ items {{ {self._fields(model)} }} nextToken }} }}"
+        )
+
+    def page(
+        self, model: str, *, index: tuple[str, str] | None = None, limit: int = 100, next_token: str | None = None,
+        filter: Filter | None = None,
+    ) -> Page:
+        spec = MODEL_SPECS.get(model)
+        if spec is None:
+            raise ValidationError(f"Unknown model {model!r}; expected one of {', '.join(MODEL_SPECS)}.")
+        if index is not None and index[0] not in spec.indexes:
+            raise ValidationError(f"{model} has no index on {index[0]!r}; indexes: {', '.join(spec.indexes)}.")
+        if limit < 1:
+            raise ValidationError(f"limit must be at least 1, got {limit}.")
+        variables: dict[str, Any] = {"limit": limit, "nextToken": next_token, "filter": filter}
+        if index is not None:
+            variables[index[0]] = index[1]
+        try:
+            data = self.execute(self._list_text(model, index[0] if index else None), variables)
+        except _QueryError as exc:
+            raise _translate(exc, self.url) from exc
+        connection = next(iter(data.values()))
+        return Page([self._decode(model, r) for r in connection["items"] if r is not None],  # type: ignore[misc]
+                    connection.get("nextToken"))
+
+    def list(self, model: str, *, index: tuple[str, str] | None = None, filter: Filter | None = None) -> list[Record]:
+        records: list[Record] = []
+        token: str | None = None
+        while True:
+            page = self.page(model, index=index, limit=self.page_size, next_token=token, filter=filter)
+            records.extend(page.items)
+            token = page.next_token
+            if not token:
+                return records
+
+
+def _same(existing: Mapping[str, Any], sent: Mapping[str, Any]) -> bool:
+    """Whether ``existing`` holds every value we sent (updatedAt aside: servers may set it)."""
+    return all(existing.get(k) == v for k, v in sent.items() if k != "updatedAt")
+
+
+def _translate(exc: _QueryError, url: str) -> Exception:
+    if exc.error_type == CONDITIONAL:
+        return ConflictError(f"The write was refused because the record changed ({exc}).")
+    if exc.error_type in BAD_ARGUMENT:
+        return ValidationError(f"The GraphQL API refused the request: {exc} ({exc.error_type}).")
+    return BackendError(f"The GraphQL API at {url} failed: {exc} ({exc.error_type or 'no errorType'}).")
+
+
+def _auth_message(url: str) -> str:
+    return (
+        f"The GraphQL API at {url} refused the request (UnauthorizedException): "
+        "set PLEXUS_API_KEY (or pass api_key=) to a valid API key."
+    )
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
