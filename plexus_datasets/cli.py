@@ -70,6 +70,31 @@ def info_command(ctx: click.Context) -> None:
     click.echo(f"datasets:   {len(svc.list_datasets())}")
 
 
+@cli.command("serve")
+@click.option("--db", "db_option", help="Store to serve: SQLite file or SQLAlchemy URL (default: the embedded store).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--api-key", envvar="PLEXUS_API_KEY", help="Key clients must send in x-api-key [env: PLEXUS_API_KEY].")
+@click.option("--insecure-no-auth", is_flag=True, help="Serve without an API key (only for a loopback-only server).")
+@click.pass_context
+def serve_command(ctx: click.Context, db_option: str | None, host: str, port: int, api_key: str | None,
+                  insecure_no_auth: bool) -> None:
+    """Serve the store over GraphQL, speaking the Amplify/AppSync contract.
+
+    Point the package at it with PLEXUS_API_URL=http://HOST:PORT/graphql and
+    PLEXUS_API_KEY=KEY.
+    """
+    from .server import serve
+    from .settings import Settings
+
+    if not api_key and not insecure_no_auth:
+        raise click.UsageError("serve needs --api-key KEY (or PLEXUS_API_KEY), or --insecure-no-auth.")
+    db = db_option or ctx.find_root().obj.get("db") or Settings.from_env().database
+    auth = "x-api-key required" if api_key else "NO AUTHENTICATION"
+    click.echo(f"Serving {db} at http://{host}:{port}/graphql ({auth}); Ctrl+C stops.", err=True)
+    serve(db, host=host, port=port, api_key=api_key or None, log_level="warning")
+
+
 def main() -> None:
     cli(obj={}, prog_name="plexus-datasets")
 
