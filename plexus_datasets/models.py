@@ -30,6 +30,7 @@ __all__ = [
     "MODEL_SPECS",
     "Dataset",
     "DatasetProfile",
+    "DatasetSummary",
     "DatasetVersion",
     "ModelSpec",
     "Record",
@@ -207,6 +208,33 @@ class DatasetProfile(Record):
     column_list: list[str | None]
     record_counts: Any
     answer_distribution: Any
+
+
+class DatasetSummary(BaseModel):
+    """What a listing shows of one dataset: its current version, how many
+    versions it has, and its newest profile (``DatasetService.dataset_summaries``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dataset: Dataset
+    current_version: DatasetVersion | None = None
+    version_numbers: tuple[int, ...] = ()
+    latest_profile: DatasetProfile | None = None
+
+    @property
+    def version_count(self) -> int:
+        return len(self.version_numbers)
+
+    @property
+    def latest_version_number(self) -> int | None:
+        return self.version_numbers[-1] if self.version_numbers else None
+
+    @property
+    def record_count(self) -> int | None:
+        """Rows in the newest profile (``recordCounts.rows``), when there is one."""
+        counts = self.latest_profile.record_counts if self.latest_profile else None
+        rows = counts.get("rows") if isinstance(counts, dict) else None
+        return rows if isinstance(rows, int) else None
 
 
 # --- storage description, derived from the classes above -------------------------

@@ -42,6 +42,7 @@ from .errors import (
 from .models import (
     Dataset,
     DatasetProfile,
+    DatasetSummary,
     DatasetVersion,
     Record,
     Score,
@@ -339,6 +340,35 @@ class DatasetService:
             needle = name.casefold()
             datasets = [d for d in datasets if needle in d.name.casefold()]
         return sorted(datasets, key=lambda d: (d.name.casefold(), d.id))
+
+    def dataset_summaries(
+        self,
+        scorecard: Scorecard | str | None = None,
+        score: Score | str | None = None,
+        name: str | None = None,
+    ) -> list[DatasetSummary]:
+        """Datasets (filtered as in ``list_datasets``) with their current version,
+        version numbers and newest profile, fetched in a bounded number of round
+        trips whatever the number of datasets."""
+        if score is not None:
+            index = ("scoreId", self.get_score(score, scorecard=scorecard).id)
+        elif scorecard is not None:
+            index = ("scorecardId", self.get_scorecard(scorecard).id)
+        else:
+            index = None
+        summaries = [
+            DatasetSummary(
+                dataset=Dataset.model_validate(s["dataset"]),
+                current_version=DatasetVersion.model_validate(s["currentVersion"]) if s["currentVersion"] else None,
+                version_numbers=tuple(s["versionNumbers"]),
+                latest_profile=DatasetProfile.model_validate(s["latestProfile"]) if s["latestProfile"] else None,
+            )
+            for s in self.backend.summaries(index)
+        ]
+        if name:
+            needle = name.casefold()
+            summaries = [s for s in summaries if needle in s.dataset.name.casefold()]
+        return sorted(summaries, key=lambda s: (s.dataset.name.casefold(), s.dataset.id))
 
     def update_dataset(
         self, dataset: DatasetLike, *, name: str | None = None, description: str | None = _UNSET

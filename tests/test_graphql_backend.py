@@ -123,3 +123,25 @@ def test_the_api_key_never_leaks(tmp_path, caplog):
     seen += [r.getMessage() for r in caplog.records]
     assert caplog.records, "the workload should have logged something at DEBUG"
     assert not [text for text in seen if secret in text]
+
+
+def test_listing_many_datasets_takes_a_bounded_number_of_round_trips(tmp_path):
+    store = SQLBackend(str(tmp_path / "served.db"))
+    seeder = DatasetService(store)
+    card = seeder.create_scorecard("QA", key="qa")
+    for d in range(60):
+        ds = seeder.create_dataset(card, f"ds-{d:02d}", configuration={**CONFIG, "days": 1})
+        seeder.create_version(ds, {**CONFIG, "days": 2})
+        seeder.record_profile(f"ds-{d:02d}:1", ["t"], {"rows": d}, {})
+        seeder.record_profile(f"ds-{d:02d}:2", ["t"], {"rows": d + 1000}, {})
+    expected = {s.dataset.id: s for s in seeder.dataset_summaries()}
+    with ThreadedServer(create_app(store, API_KEY)) as server:
+        backend = GraphQLBackend(server.url, API_KEY, page_size=25)
+        got = DatasetService(backend).dataset_summaries()
+        assert backend.requests_sent <= 4  # 3 pages of 25 datasets + 1 batch of newest profiles
+        before = backend.requests_sent
+        DatasetService(backend).dataset_summaries(scorecard=card.id)
+        assert backend.requests_sent - before <= 5  # + resolving the scorecard
+    assert {s.dataset.id: s for s in got} == expected
+    assert sorted(s.record_count for s in got) == [d + 1000 for d in range(60)]
+    store.close()

@@ -311,3 +311,28 @@ def test_name_with_colon_and_slash(svc, card):
     ds = svc.create_dataset(card, "calls:2024/q1", configuration=CONFIG)
     assert svc.resolve("calls:2024/q1:current").dataset_id == ds.id
     assert svc.resolve("cc-qa/calls:2024/q1:v1").dataset_id == ds.id
+
+
+def test_dataset_summaries(svc, card, score):
+    a = svc.create_dataset(card, "calls", score=score, configuration=CONFIG)
+    svc.create_version(a, {**CONFIG, "days": 60})
+    svc.create_version(a, {**CONFIG, "days": 90})
+    svc.set_current_version(a, 2)
+    svc.record_profile("calls:1", ["t"], {"rows": 10}, {}, created_at=datetime(2025, 1, 1, tzinfo=UTC))
+    newest = svc.record_profile("calls:3", ["t"], {"rows": 30}, {}, created_at=datetime(2025, 2, 1, tzinfo=UTC))
+    svc.record_profile("calls:2", ["t"], {"rows": 20}, {}, created_at=datetime(2025, 1, 15, tzinfo=UTC))
+    svc.create_dataset(card, "empty")
+    other = svc.create_scorecard("Other", key="other")
+    svc.create_dataset(other, "elsewhere", configuration=CONFIG)
+
+    rows = {s.dataset.name: s for s in svc.dataset_summaries()}
+    assert set(rows) == {"calls", "empty", "elsewhere"}
+    calls = rows["calls"]
+    assert calls.current_version.version_number == 2 and calls.version_numbers == (1, 2, 3)
+    assert calls.latest_profile.id == newest.id and calls.record_count == 30
+    assert calls.latest_profile.record_counts == {"rows": 30}  # the full profile, not a stub
+    assert rows["empty"].current_version is None and rows["empty"].version_count == 0
+    assert rows["empty"].latest_profile is None and rows["empty"].record_count is None
+    assert [s.dataset.name for s in svc.dataset_summaries(scorecard="cc-qa")] == ["calls", "empty"]
+    assert [s.dataset.name for s in svc.dataset_summaries(score="greeting")] == ["calls"]
+    assert [s.dataset.name for s in svc.dataset_summaries(name="ELSE")] == ["elsewhere"]

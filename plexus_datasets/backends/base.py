@@ -25,10 +25,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Backend", "Page", "Record"]
+__all__ = ["Backend", "Page", "Record", "Summary", "assemble_summaries"]
 
 Record = dict[str, Any]
 Filter = Mapping[str, Any]
+Summary = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,19 @@ class Backend(ABC):
         """One page of at most ``limit`` records in a stable order, and the token of
         the next page (None at the end). Raises ValidationError for a bad token."""
 
+    def summaries(self, index: tuple[str, str] | None = None) -> list[Summary]:
+        """Datasets (all, or those of one ``index`` value) with what a listing shows.
+
+        Each item: ``{"dataset": record, "currentVersion": record | None,
+        "versionNumbers": [int, ...], "latestProfile": record | None}``.
+        Backends override this to use a bounded number of round trips; this
+        default uses three lists.
+        """
+        datasets = self.list("Dataset", index=index)
+        versions = self.list("DatasetVersion")
+        profiles = self.list("DatasetProfile")
+        return assemble_summaries(datasets, versions, profiles, {v["id"]: v for v in versions})
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes atomically where the store can (SQL); a no-op where it can't."""
@@ -103,3 +117,33 @@ class Backend(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def assemble_summaries(
+    datasets: list[Record],
+    versions: list[Record],
+    profiles: list[Record],
+    versions_by_id: Mapping[str, Record],
+) -> list[Summary]:
+    """Group version numbers and the newest profile under each dataset.
+
+    ``profiles`` may hold only ``id``/``datasetId``/``createdAt``: the caller
+    fetches the full latest profiles when it needs them.
+    """
+    numbers: dict[str, list[int]] = {}
+    for version in versions:
+        numbers.setdefault(version["datasetId"], []).append(version["versionNumber"])
+    latest: dict[str, Record] = {}
+    for profile in profiles:
+        best = latest.get(profile["datasetId"])
+        if best is None or (profile["createdAt"], profile["id"]) > (best["createdAt"], best["id"]):
+            latest[profile["datasetId"]] = profile
+    return [
+        {
+            "dataset": ds,
+            "currentVersion": versions_by_id.get(ds.get("currentVersionId") or ""),
+            "versionNumbers": sorted(numbers.get(ds["id"], [])),
+            "latestProfile": latest.get(ds["id"]),
+        }
+        for ds in datasets
+    ]

@@ -48,7 +48,7 @@ from ..errors import (
     ValidationError,
 )
 from ..models import MODEL_SPECS
-from .base import Backend, Filter, Page, Record
+from .base import Backend, Filter, Page, Record, Summary, assemble_summaries
 from .contract import AWSJSON_FIELDS, index_query, list_query, scalar_fields, schema_text
 
 __all__ = ["GraphQLBackend", "RetryPolicy"]
@@ -88,6 +88,9 @@ class RetryPolicy:
     def delay(self, attempt: int) -> float:
         """Full-jitter exponential backoff before retry number ``attempt`` (1-based)."""
         return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+BATCH_GETS = 100
 
 
 class _Transient(Exception):
@@ -138,6 +141,8 @@ class GraphQLBackend(Backend):
         self._documents: dict[str, Any] = {}
         self._lock = threading.Lock()  # requests sessions are not safe to share across threads
         self._connected = False
+        #: HTTP requests sent so far (attempts included): what round-trip budgets are measured in.
+        self.requests_sent = 0
 
     def __repr__(self) -> str:
         return f"GraphQLBackend({self.url!r})"
@@ -187,6 +192,7 @@ class GraphQLBackend(Backend):
             if not self._connected:
                 self._transport.connect()
                 self._connected = True
+            self.requests_sent += 1
             try:
                 result = self._transport.execute(document)
             except TransportConnectionFailed as exc:
@@ -344,6 +350,75 @@ class GraphQLBackend(Backend):
         connection = next(iter(data.values()))
         return Page([self._decode(model, r) for r in connection["items"] if r is not None],  # type: ignore[misc]
                     connection.get("nextToken"))
+
+    def summaries(self, index: tuple[str, str] | None = None) -> list[Summary]:
+        """Datasets with current version, version numbers and newest profile, in
+        ceil(N / page_size) nested-selection requests plus ceil(N / 100) batched
+        profile gets: never one request per dataset (except for a dataset with more
+        than ``page_size`` versions or profiles, whose rest is paged on its own)."""
+        key = f"${index[0]}: String!, " if index else ""
+        arg = f"{index[0]}: ${index[0]}, " if index else ""
+        name = index_query("Dataset", index[0]) if index else list_query("Dataset")
+        inner = self.page_size
+        text = (
+            f"query DatasetSummaries({key}$limit: Int, $nextToken: String) {{ {name}({arg}limit: $limit, "
+            f"nextToken: $nextToken) {{ items {{ {self._fields('Dataset')} "
+            f"currentVersion {{ {self._fields('DatasetVersion')} }} "
+            f"versions(limit: {inner}) {{ items {{ id datasetId versionNumber }} nextToken }} "
+            f"profiles(limit: {inner}) {{ items {{ id datasetId createdAt }} nextToken }} }} nextToken }} }}"
+        )
+        datasets, versions, stamps, current = [], [], [], {}
+        token: str | None = None
+        while True:
+            variables = {"limit": self.page_size, "nextToken": token, **({index[0]: index[1]} if index else {})}
+            try:
+                connection = self.execute(text, variables)[name]
+            except _QueryError as exc:
+                raise _translate(exc, self.url) from exc
+            for item in connection["items"]:
+                if item is None:
+                    continue
+                nested_versions, nested_profiles = item.pop("versions"), item.pop("profiles")
+                if item.get("currentVersion"):
+                    version = self._decode("DatasetVersion", item["currentVersion"])
+                    current[version["id"]] = version
+                item.pop("currentVersion", None)
+                datasets.append(self._decode("Dataset", item))
+                versions += self._rest(nested_versions, "DatasetVersion", item["id"])
+                stamps += self._rest(nested_profiles, "DatasetProfile", item["id"])
+            token = connection.get("nextToken")
+            if not token:
+                break
+        summaries = assemble_summaries(datasets, versions, stamps, current)
+        full = self._get_many("DatasetProfile", [s["latestProfile"]["id"] for s in summaries if s["latestProfile"]])
+        for summary in summaries:
+            if summary["latestProfile"]:
+                summary["latestProfile"] = full.get(summary["latestProfile"]["id"])
+        return summaries
+
+    def _rest(self, connection: Mapping[str, Any], model: str, dataset_id: str) -> list[Record]:
+        """A nested connection's items, paging on by index when it was cut short."""
+        items = [i for i in connection["items"] if i is not None]
+        if connection.get("nextToken"):
+            items = self.list(model, index=("datasetId", dataset_id))
+        return items
+
+    def _get_many(self, model: str, ids: list[str]) -> dict[str, Record]:
+        """Records by id, ``BATCH_GETS`` aliased ``get`` fields per request."""
+        found: dict[str, Record] = {}
+        for start in range(0, len(ids), BATCH_GETS):
+            chunk = ids[start:start + BATCH_GETS]
+            params = ", ".join(f"$id{i}: ID!" for i in range(len(chunk)))
+            fields = " ".join(f"r{i}: get{model}(id: $id{i}) {{ {self._fields(model)} }}" for i in range(len(chunk)))
+            try:
+                data = self.execute(f"query Get{model}Batch({params}) {{ {fields} }}",
+                                    {f"id{i}": id for i, id in enumerate(chunk)})
+            except _QueryError as exc:
+                raise _translate(exc, self.url) from exc
+            for record in data.values():
+                if record is not None:
+                    found[record["id"]] = self._decode(model, record)  # type: ignore[assignment]
+        return found
 
     def list(self, model: str, *, index: tuple[str, str] | None = None, filter: Filter | None = None) -> list[Record]:
         records: list[Record] = []
