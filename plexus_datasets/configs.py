@@ -1,24 +1,50 @@
-"""Dataset configurations: validation, canonical JSON and digests.
+"""Dataset configurations and Plexus YAML: parsing, validation, canonical JSON, digests.
 
 A configuration is the ``data:`` section of a Plexus score YAML: any JSON
 object (a mapping with string keys). Its identity is the sha256 of its
-canonical JSON (sorted keys, no whitespace), so key order and formatting
-never create a new version.
+canonical JSON (sorted keys, no whitespace), so key order and formatting never
+create a new version.
+
+YAML is read with a safe loader that keeps dates as the strings they were
+written as (``start_date: 2024-01-01`` stays ``"2024-01-01"``) and refuses
+duplicate keys. Syntax errors raise ConfigurationError with 1-based
+``line``/``column``.
+
+Pure: nothing here touches the network or the store; ``DatasetService``
+does the importing.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ValidationError
+from .errors import ConfigurationError, ValidationError
 from .models import NOTE_KEY, canonical_json, config_digest
 
-__all__ = ["MAX_CONFIG_BYTES", "canonical_json", "config_digest", "validate_configuration"]
+__all__ = [
+    "MAX_CONFIG_BYTES",
+    "ScoreSpec",
+    "ScorecardSpec",
+    "canonical_json",
+    "config_digest",
+    "label_column",
+    "parse_configuration",
+    "parse_score_config",
+    "parse_scorecard",
+    "parse_yaml",
+    "to_yaml",
+    "validate_configuration",
+]
 
 #: AppSync/DynamoDB items are capped at 400 KB; leave room for the other fields.
 MAX_CONFIG_BYTES = 256 * 1024
+
+
+# --- validation -----------------------------------------------------------------------
 
 
 def validate_configuration(configuration: Any) -> dict[str, Any]:
@@ -64,4 +90,172 @@ def _plain(value: Any, path: str) -> Any:
     raise ValidationError(
         f"{path} is a {type(value).__name__}, which JSON can't represent; use strings, numbers, "
         "booleans, null, lists and mappings."
+    )
+
+
+# --- YAML / JSON text -------------------------------------------------------------------
+
+
+def _loader() -> type:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        """SafeLoader without timestamp resolution, refusing duplicate keys."""
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_mapping(loader: Any, node: Any, deep: bool = False) -> dict:
+        loader.flatten_mapping(node)
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                mark = key_node.start_mark
+                raise ConfigurationError(
+                    f"Duplicate key {key!r} at line {mark.line + 1}, column {mark.column + 1} "
+                    f"(first at line {seen[key].line + 1}); each key may appear once.",
+                    mark.line + 1, mark.column + 1,
+                )
+            seen[key] = key_node.start_mark
+        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+    Loader.add_constructor("tag:yaml.org,2002:map", construct_mapping)
+    return Loader
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML (or JSON) text safely; ConfigurationError with line/column on a syntax error."""
+    import yaml
+
+    if not isinstance(text, str):
+        raise ValidationError(f"Expected YAML or JSON text, got {type(text).__name__}.")
+    json_error: json.JSONDecodeError | None = None
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            json_error = exc  # it may still be YAML flow style; report JSON's error if not
+    try:
+        return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        if json_error is not None:
+            raise ConfigurationError(
+                f"JSON syntax error at line {json_error.lineno}, column {json_error.colno}: {json_error.msg}.",
+                json_error.lineno, json_error.colno,
+            ) from exc
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigurationError(f"YAML syntax error at line {line}, column {column}: {problem}.",
+                                 line, column) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"Invalid YAML: {exc}.") from exc
+
+
+def parse_configuration(source: str | Mapping[str, Any]) -> dict[str, Any]:
+    """A configuration from YAML/JSON text or a mapping, validated (see ``validate_configuration``).
+
+    >>> parse_configuration("class: FeedbackItems\\ndays: 30")
+    {'class': 'FeedbackItems', 'days': 30}
+    """
+    value = parse_yaml(source) if isinstance(source, str) else source
+    if value is None:
+        raise ConfigurationError("The configuration is empty: write at least `class: ...`.", 1, 1)
+    return validate_configuration(value)
+
+
+def to_yaml(value: Any) -> str:
+    """YAML text for a configuration (block style, keys in their order, Unicode as is)."""
+    import yaml
+
+    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+
+
+# --- Plexus score and scorecard YAML ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    """What an import needs from a Plexus score YAML."""
+
+    name: str
+    key: str | None = None
+    external_id: str | None = None
+    score_class: str = "Score"
+    label_field: str | None = None
+    description: str | None = None
+    data: dict[str, Any] | None = None
+
+    @property
+    def label_column(self) -> str:
+        return label_column(self.name, self.label_field)
+
+
+@dataclass(frozen=True)
+class ScorecardSpec:
+    name: str
+    key: str | None = None
+    external_id: str | None = None
+    description: str | None = None
+    sections: list[tuple[str, list[ScoreSpec]]] = field(default_factory=list)
+
+
+def label_column(score_name: str, label_field: str | None = None) -> str:
+    """Plexus's label column: ``"<score name>"``, or ``"<score name> <label_field>"``."""
+    return f"{score_name} {label_field}" if label_field else score_name
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value).strip() or None
+
+
+def _score_spec(doc: Any, where: str) -> ScoreSpec:
+    if not isinstance(doc, Mapping):
+        raise ConfigurationError(f"{where} must be a mapping with at least `name:`.")
+    name = _text(doc.get("name"))
+    if not name:
+        raise ConfigurationError(f"{where} has no `name:`; Plexus score YAMLs start with `name: ...`.")
+    data = doc.get("data")
+    if data is not None:
+        if not isinstance(data, Mapping):
+            raise ConfigurationError(f"The `data:` section of score {name!r} must be a mapping.")
+        data = validate_configuration(data)
+    return ScoreSpec(
+        name=name,
+        key=_text(doc.get("key")),
+        external_id=_text(doc.get("externalId") if doc.get("externalId") is not None else doc.get("id")),
+        score_class=_text(doc.get("class")) or "Score",
+        label_field=_text(doc.get("label_field")),
+        description=_text(doc.get("description")),
+        data=data,
+    )
+
+
+def parse_score_config(text: str) -> ScoreSpec:
+    """The identity (``name``, ``key``, ``id``/``externalId``) and ``data:`` of a score YAML."""
+    return _score_spec(parse_yaml(text), "The score YAML")
+
+
+def parse_scorecard(text: str) -> ScorecardSpec:
+    """A Plexus scorecard YAML: ``sections[].scores[]`` or top-level ``scores:``."""
+    doc = parse_yaml(text)
+    if not isinstance(doc, Mapping) or not _text(doc.get("name")):
+        raise ConfigurationError("A scorecard YAML needs a top-level `name:`.")
+    sections: list[tuple[str, list[ScoreSpec]]] = []
+    for i, section in enumerate(doc.get("sections") or []):
+        if not isinstance(section, Mapping):
+            raise ConfigurationError(f"sections[{i}] must be a mapping with `name:` and `scores:`.")
+        scores = [_score_spec(s, f"sections[{i}].scores[{j}]") for j, s in enumerate(section.get("scores") or [])]
+        sections.append((_text(section.get("name")) or f"Section {i + 1}", scores))
+    if doc.get("scores"):
+        sections.append(("Default", [_score_spec(s, f"scores[{j}]") for j, s in enumerate(doc["scores"])]))
+    return ScorecardSpec(
+        name=_text(doc.get("name")),  # type: ignore[arg-type]
+        key=_text(doc.get("key")),
+        external_id=_text(doc.get("externalId") if doc.get("externalId") is not None else doc.get("id")),
+        description=_text(doc.get("description")),
+        sections=sections,
     )

@@ -11,7 +11,6 @@ the demo scorecard writes nothing and returns what is there.
 from __future__ import annotations
 
 import random
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,22 +61,12 @@ def _inline(items: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
 
 
 def _profile_of(items: list[dict[str, Any]], label: str) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
-    columns = list(items[0])
-    stats = {}
-    for column in columns:
-        values = [item.get(column) for item in items]
-        present = [v for v in values if v is not None]
-        stats[column] = {
-            "dtype": "int64" if all(isinstance(v, int) for v in present) else "object",
-            "non_null": len(present),
-            "null": len(values) - len(present),
-            "distinct": len(set(present)),
-        }
-    answers = Counter(item.get(label) for item in items)
-    nulls = answers.pop(None, 0)
-    record_counts = {"spec": 1, "rows": len(items), "duplicate_rows": 0, "columns": stats}
-    distribution = {"spec": 1, "columns": {label: {"counts": dict(sorted(answers.items())), "null": nulls}}}
-    return columns, record_counts, distribution
+    import pandas as pd
+
+    from .profiling import profile
+
+    payload = profile(pd.DataFrame.from_records(items), answer_columns=[label], text_columns=["text"])
+    return payload["columnList"], payload["recordCounts"], payload["answerDistribution"]
 
 
 # (dataset name, score key, description, [(rows, yes share, note)...], current version number)

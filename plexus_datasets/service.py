@@ -28,7 +28,8 @@ import difflib
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .backends.base import Backend
 from .configs import validate_configuration
@@ -53,6 +54,13 @@ from .models import (
     utcnow,
 )
 from .refs import Ref, VersionSpec, parse_ref, parse_version
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .diff import ConfigDiff, ProfileComparison
+    from .importer import ImportResult
+    from .loaders.cache import MaterializationCache
 
 __all__ = ["DatasetService", "version_id"]
 
@@ -81,7 +89,13 @@ class DatasetService:
     ``clock`` returns the current UTC time (tests and demos may fix it).
     """
 
-    def __init__(self, backend: Backend | None = None, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        backend: Backend | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        cache: MaterializationCache | None = None,
+    ) -> None:
         if backend is None:
             from .backends.sql import SQLBackend
             from .settings import Settings
@@ -89,6 +103,19 @@ class DatasetService:
             backend = SQLBackend(Settings.from_env().database)
         self.backend = backend
         self.clock = clock
+        self._cache = cache
+
+    @property
+    def cache(self) -> MaterializationCache:
+        """Where ``load`` keeps materialized versions (``PLEXUS_DATASETS_CACHE_DIR``,
+        mirrored to ``PLEXUS_DATASETS_S3_URI`` when set)."""
+        if self._cache is None:
+            from .loaders.cache import MaterializationCache
+            from .settings import Settings
+
+            settings = Settings.from_env()
+            self._cache = MaterializationCache(settings.materialization_dir, settings.s3_uri)
+        return self._cache
 
     def __repr__(self) -> str:
         return f"DatasetService({self.backend.description or type(self.backend).__name__})"
@@ -661,6 +688,134 @@ class DatasetService:
         """The most recent profile of a dataset or version, or None."""
         profiles = self.list_profiles(target)
         return profiles[-1] if profiles else None
+
+
+    # --- data: load, profile, compare, import ------------------------------------------
+
+    def label_column(self, target: DatasetLike | DatasetVersion) -> str | None:
+        """The answer (label) column of a version or dataset: the configuration's
+        ``label_column``, else the score's ``metadata.label_column``, else the score's name."""
+        version = target if isinstance(target, DatasetVersion) else None
+        if version is not None and version.configuration.get("label_column"):
+            return str(version.configuration["label_column"])
+        ds = self.get_dataset(version.dataset_id if version else target)  # type: ignore[arg-type]
+        if version is None and ds.current_version_id:
+            current = self._get(DatasetVersion, ds.current_version_id)
+            if current and current.configuration.get("label_column"):
+                return str(current.configuration["label_column"])
+        score = self._get(Score, ds.score_id) if ds.score_id else None
+        if score is None:
+            return None
+        return str((score.metadata or {}).get("label_column") or score.name)
+
+    def load(self, ref: VersionLike, fresh: bool = False) -> pd.DataFrame:
+        """The data of a version as a DataFrame (``ref`` as in ``resolve``).
+
+        The first load materializes it with its loader and processors and caches it
+        as Parquet (keyed by version id and configuration digest); later loads read
+        the cache. ``fresh=True`` rebuilds it. Raises LoaderError when the data
+        can't be loaded.
+        """
+        from .loaders import materialize
+
+        version = self.get_version(ref)
+        with _Progress(f"Loading {version.label}", 2) as progress:
+            if not fresh:
+                cached = self.cache.get(version.id, version.digest)
+                if cached is not None:
+                    return cached
+            frame = materialize(version.configuration, label_column=self.label_column(version), fresh=fresh)
+            progress.step()
+            self.cache.put(version.id, version.digest, frame)
+            progress.step()
+        return frame
+
+    def profile(
+        self,
+        ref: VersionLike,
+        record: bool = True,
+        *,
+        answer_columns: Iterable[str] | None = None,
+        text_columns: Iterable[str] | None = None,
+        fresh: bool = False,
+    ) -> DatasetProfile | dict[str, Any]:
+        """Load a version, profile it and (``record=True``) store the DatasetProfile.
+
+        ``answer_columns`` default to the version's label column when the data has
+        it. With ``record=False`` the profile payload (a dict) is returned unsaved.
+        """
+        from .profiling import profile as profile_frame
+
+        version = self.get_version(ref)
+        frame = self.load(version, fresh=fresh)
+        if answer_columns is None:
+            label = self.label_column(version)
+            answer_columns = [label] if label and label in frame.columns else []
+        with _Progress(f"Profiling {version.label}", 1) as progress:
+            payload = profile_frame(frame, answer_columns=answer_columns, text_columns=text_columns)
+            progress.step()
+        if not record:
+            return payload
+        return self.record_profile(version, payload["columnList"], payload["recordCounts"],
+                                   payload["answerDistribution"])
+
+    def diff_versions(self, a: VersionLike, b: VersionLike) -> ConfigDiff:
+        """The configuration changes from version ``a`` to ``b`` (refs, ids or versions)."""
+        from .diff import diff_configs
+
+        return diff_configs(self.get_version(a).configuration, self.get_version(b).configuration)
+
+    def compare_profiles(self, a: VersionLike | DatasetProfile, b: VersionLike | DatasetProfile) -> ProfileComparison:
+        """Compare two profiles, or the newest profiles of two versions."""
+        from .diff import compare_profiles
+
+        def pick(x: VersionLike | DatasetProfile) -> DatasetProfile:
+            if isinstance(x, DatasetProfile):
+                return x
+            version = self.get_version(x)
+            found = self.latest_profile(version)
+            if found is None:
+                raise NotFoundError(f"Version {version.label} of that dataset has no profile yet; record one with "
+                                    "profile(ref).")
+            return found
+
+        return compare_profiles(pick(a), pick(b))
+
+    def import_score_config(self, source: str | Path, *, scorecard: Scorecard | str | None = None) -> ImportResult:
+        """Import a Plexus score YAML (a path or its text): see ``importer``."""
+        from .importer import import_score_config
+
+        return import_score_config(self, source, scorecard=scorecard)
+
+    def import_scorecard(self, path: str | Path) -> list[ImportResult]:
+        """Import a Plexus scorecard YAML or a folder of score YAMLs: see ``importer``."""
+        from .importer import import_scorecard
+
+        return import_scorecard(self, path)
+
+
+class _Progress:
+    """A tqdm.auto bar that appears only for work that takes over a second."""
+
+    def __init__(self, description: str, total: int) -> None:
+        self.description, self.total, self.bar = description, total, None
+
+    def __enter__(self) -> _Progress:
+        try:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.total, desc=self.description, delay=1.0, leave=False)
+        except ImportError:  # pragma: no cover - tqdm is a dependency
+            self.bar = None
+        return self
+
+    def step(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 # --- validation helpers ---------------------------------------------------------------

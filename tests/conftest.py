@@ -77,3 +77,11 @@ def score(svc: DatasetService, card):
 
 
 CONFIG = {"class": "FeedbackItems", "scorecard": "cc-qa", "score": "Greeting", "days": 30}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's stores, caches or API settings."""
+    for name in ("PLEXUS_API_URL", "PLEXUS_API_KEY", "PLEXUS_DATASETS_DB", "PLEXUS_DATASETS_S3_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PLEXUS_DATASETS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -1,0 +1,477 @@
+"""DataFrame -> DatasetProfile payload. Pure; DuckDB engine, pandas fallback.
+
+``profile(df, answer_columns=None, text_columns=None)`` returns a dict with the
+contract's three fields, ``columnList``, ``recordCounts`` and
+``answerDistribution``. Counts are exact. The layout is versioned:
+
+recordCounts (``spec: 1``)::
+
+    {"spec": 1, "engine": "duckdb" | "pandas",
+     "rows": int, "duplicate_rows": int,          # rows that repeat an earlier row exactly
+     "columns": {NAME: {
+        "dtype": str, "kind": "text" | "categorical" | "numeric" | "datetime" | "boolean",
+        "non_null": int, "null": int, "distinct": int,
+        # text (long free-form strings):
+        "empty": int, "whitespace_only": int,
+        "length": {"min", "mean", "p5", "p50", "p95", "max"},      # characters
+        "words": {"min", "mean", "p5", "p50", "p95", "max"},       # whitespace-separated tokens
+        "length_histogram": HISTOGRAM,
+        # categorical and boolean:
+        "top": {"values": {VALUE: count, ...}, "other": int},      # top 20 by count
+        # numeric and datetime (datetimes as ISO text, std in seconds):
+        "min", "max", "mean", "std", "quantiles": {"p1", "p5", "p25", "p50", "p75", "p95", "p99"},
+        "histogram": HISTOGRAM}}}
+
+A HISTOGRAM has fixed edges, so profiles compare without the raw data:
+``{"scheme": NAME, "counts": {UPPER_EDGE: count}}`` (sparse) where a value
+falls in the first bucket whose upper edge is >= the value, and ``"inf"`` holds
+values above the last edge. Schemes: ``"length"`` (0, 1, 5, 10, 25, 50, 100,
+250, 500, 1000, 2500, 5000, 10000), ``"log125"`` (0, ±1/2/5 x 10^k for
+k = -3..9) and ``"month"`` (keys ``YYYY-MM``, exact).
+
+answerDistribution (``spec: 1``)::
+
+    {"spec": 1, "columns": {NAME: {"counts": {VALUE: count}, "null": int,
+                                   "other": int, "distinct": int}}}
+
+Answer values are exact and keyed by their text; the string "NA" is a value,
+distinct from null. At most 50 values per answer column are kept (the rest sum
+into ``other``), and top-k lists shrink further if needed, so the whole payload
+stays under 50 KB.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .errors import ValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["LENGTH_EDGES", "LOG125_EDGES", "MAX_PROFILE_BYTES", "SPEC", "profile"]
+
+SPEC = 1
+MAX_PROFILE_BYTES = 50_000
+ANSWER_TOP_K = 50
+CATEGORY_TOP_K = 20
+LENGTH_EDGES = [0, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
+_POSITIVE = sorted({round(m * 10.0**k, 3) for k in range(-3, 10) for m in (1, 2, 5)})
+LOG125_EDGES = [-v for v in reversed(_POSITIVE)] + [0.0] + _POSITIVE
+QUANTILES = {"p1": 0.01, "p5": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95, "p99": 0.99}
+SHORT_QUANTILES = {"p5": 0.05, "p50": 0.5, "p95": 0.95}
+
+
+def profile(
+    df: pd.DataFrame,
+    answer_columns: Iterable[str] | None = None,
+    text_columns: Iterable[str] | None = None,
+    *,
+    engine: str | None = None,
+) -> dict[str, Any]:
+    """Profile ``df``: ``{"columnList": [...], "recordCounts": {...}, "answerDistribution": {...}}``.
+
+    ``answer_columns`` get exact value counts; ``text_columns`` get text
+    statistics (by default, string columns averaging 40+ characters or mostly
+    distinct values). ``engine`` forces "duckdb" or "pandas" (default: duckdb
+    when installed). Raises ValidationError for an empty frame or unknown columns.
+    """
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise ValidationError(f"profile() needs a pandas DataFrame, not {type(df).__name__}.")
+    if len(df.columns) == 0 or len(df) == 0:
+        raise ValidationError("Can't profile an empty dataset (no rows or no columns).")
+    columns = [str(c) for c in df.columns]
+    if len(set(columns)) != len(columns):
+        raise ValidationError("Column names must be unique to profile a dataset.")
+    answers = _known(answer_columns, columns, "answer")
+    texts = _known(text_columns, columns, "text")
+    frame = _profilable(df, columns)
+    if engine is None:
+        try:
+            import duckdb  # noqa: F401
+
+            engine = "duckdb"
+        except ImportError:
+            engine = "pandas"
+    stats = (_DuckDBEngine if engine == "duckdb" else _PandasEngine)(frame)
+    record_counts: dict[str, Any] = {"spec": SPEC, "engine": engine, "rows": len(frame),
+                                     "duplicate_rows": stats.duplicate_rows(), "columns": {}}
+    distribution: dict[str, Any] = {"spec": SPEC, "columns": {}}
+    for name in columns:
+        series = frame[name]
+        kind = _kind(series)
+        info: dict[str, Any] = {"dtype": str(df[name].dtype), "kind": kind, **stats.basic(name)}
+        if kind == "categorical" and name not in answers:
+            length = stats.text_lengths(name)
+            if name in texts or (text_columns is None and _looks_like_text(length, info)):
+                kind = info["kind"] = "text"
+                info.update(stats.text(name, length))
+        if kind in ("categorical", "boolean"):
+            info["top"] = stats.top(name, CATEGORY_TOP_K)
+        elif kind in ("numeric", "datetime"):
+            info.update(stats.numeric(name, kind))
+        record_counts["columns"][name] = info
+        if name in answers:
+            distribution["columns"][name] = stats.answers(name, ANSWER_TOP_K)
+    _fit(record_counts, distribution)
+    return {"columnList": columns, "recordCounts": record_counts, "answerDistribution": distribution}
+
+
+# --- shared helpers ----------------------------------------------------------------------
+
+
+def _known(names: Iterable[str] | None, columns: list[str], what: str) -> list[str]:
+    if names is None:
+        return []
+    names = [names] if isinstance(names, str) else list(names)
+    missing = [n for n in names if n not in columns]
+    if missing:
+        raise ValidationError(f"No {what} column(s) {missing} in the data; columns are: {', '.join(columns)}.")
+    return names
+
+
+def _profilable(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The frame with string column names, and object columns of mixed values as text."""
+    import pandas as pd
+
+    out = df.copy(deep=False)
+    out.columns = columns
+    for name in columns:
+        series = out[name]
+        if series.dtype == object:
+            values = series.dropna()
+            if not values.map(lambda v: isinstance(v, str)).all():
+                out[name] = series.map(
+                    lambda v: v if v is None or isinstance(v, str) or (isinstance(v, float) and math.isnan(v))
+                    else json.dumps(v, default=str, sort_keys=True) if isinstance(v, dict | list) else str(v)
+                ).astype("object")
+        elif isinstance(series.dtype, pd.CategoricalDtype):
+            out[name] = series.astype("object")
+    return out
+
+
+def _kind(series: pd.Series) -> str:
+    from pandas.api import types
+
+    if types.is_bool_dtype(series.dtype):
+        return "boolean"
+    if types.is_datetime64_any_dtype(series.dtype):
+        return "datetime"
+    if types.is_numeric_dtype(series.dtype):
+        return "numeric"
+    return "categorical"
+
+
+def _looks_like_text(length: dict[str, Any], info: dict[str, Any]) -> bool:
+    mean = length.get("mean") or 0
+    return mean >= 40 or (mean >= 12 and info["non_null"] > 0 and info["distinct"] > 0.5 * info["non_null"])
+
+
+def _num(value: Any) -> Any:
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else round(value, 6)
+    if hasattr(value, "item"):
+        return _num(value.item())
+    return value
+
+
+def _key(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _sparse(histogram: dict[Any, int], edges: Sequence[float], overflow: Any = None) -> dict[str, int]:
+    """DuckDB-style {upper_edge: count} -> sparse {"edge": count, "inf": count}."""
+    out = {}
+    for edge, count in histogram.items():
+        if not count:
+            continue
+        label = "inf" if edge == overflow or (edges and edge not in edges) else _key(edge)
+        out[label] = out.get(label, 0) + int(count)
+    return out
+
+
+def _top(counts: list[tuple[Any, int]], k: int) -> tuple[dict[str, int], int]:
+    ordered = sorted(counts, key=lambda vc: (-vc[1], _key(vc[0])))
+    return {_key(v): int(c) for v, c in ordered[:k]}, int(sum(c for _, c in ordered[k:]))
+
+
+def _fit(record_counts: dict[str, Any], distribution: dict[str, Any]) -> None:
+    """Halve top-k lists until the payload is under MAX_PROFILE_BYTES (the rest goes to ``other``)."""
+
+    def size() -> int:
+        return len(json.dumps([record_counts, distribution], default=str))
+
+    def shrink(values: dict[str, int], k: int) -> int:
+        ordered = sorted(values.items(), key=lambda vc: -vc[1])
+        for value, _ in ordered[k:]:
+            del values[value]
+        return sum(c for _, c in ordered[k:])
+
+    k = ANSWER_TOP_K
+    while size() > MAX_PROFILE_BYTES and k > 1:
+        k //= 2
+        for info in record_counts["columns"].values():
+            if "top" in info:
+                info["top"]["other"] += shrink(info["top"]["values"], k)
+        for answer in distribution["columns"].values():
+            answer["other"] += shrink(answer["counts"], k)
+    if size() > MAX_PROFILE_BYTES:  # pathological column names or dozens of columns
+        for info in record_counts["columns"].values():
+            info.pop("top", None)
+
+
+def word_counts(series: pd.Series, chunk_rows: int = 100_000) -> Any:
+    """Whitespace-separated tokens per non-null string, as a numpy array.
+
+    Works on the UTF-8 bytes (ASCII whitespace: space, tab, newline, \\v, \\f, \\r
+    separate words), a chunk of rows at a time, so memory stays bounded and no
+    Python string is created.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    if hasattr(series.array, "__arrow_array__"):
+        array = pa.array(series.array)
+    else:
+        array = pa.array(series.astype("object"), from_pandas=True, type=pa.large_string())
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    out = []
+    for chunk in chunks:
+        chunk = chunk.cast(pa.large_string())
+        for start in range(0, len(chunk), chunk_rows):
+            out.append(_chunk_word_counts(chunk.slice(start, chunk_rows)))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+_WHITESPACE = None
+
+
+def _chunk_word_counts(part: Any) -> Any:
+    import numpy as np
+
+    global _WHITESPACE
+    if _WHITESPACE is None:
+        _WHITESPACE = np.zeros(256, dtype=bool)
+        _WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
+    _, offsets_buffer, data_buffer = part.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[part.offset: part.offset + len(part) + 1]
+    counts = np.zeros(len(part), dtype=np.int64)
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    if hi > lo:
+        data = np.frombuffer(data_buffer, dtype=np.uint8, count=hi)[lo:hi]
+        space = _WHITESPACE[data]
+        starts = ~space  # a word starts at a non-space byte after a space or at a row's start
+        starts[1:] &= space[:-1]
+        relative = offsets - lo
+        nonempty = relative[1:] > relative[:-1]
+        first = relative[:-1][nonempty]
+        starts[first] = ~space[first]
+        counts[nonempty] = np.add.reduceat(starts, first, dtype=np.int64)
+    valid = part.is_valid().to_numpy(zero_copy_only=False)
+    return counts[valid]
+
+
+def _spread(values: Any) -> dict[str, Any]:
+    import numpy as np
+
+    if len(values) == 0:
+        return {"min": None, "mean": None, "p5": None, "p50": None, "p95": None, "max": None}
+    q = np.quantile(values, [0.05, 0.5, 0.95])
+    return {"min": _num(values.min()), "mean": _num(float(values.mean())), "p5": _num(float(q[0])),
+            "p50": _num(float(q[1])), "p95": _num(float(q[2])), "max": _num(values.max())}
+
+
+# --- engines ---------------------------------------------------------------------------
+
+
+class _DuckDBEngine:
+    """Statistics by SQL over the frame (registered, not copied)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        import duckdb
+
+        self.frame = frame
+        self.con = duckdb.connect(config={"threads": 2})
+        self.con.register("t", frame)
+        self._basic = self._all_basic()
+
+    def _q(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+    @staticmethod
+    def _id(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def _all_basic(self) -> dict[str, dict[str, int]]:
+        parts = []
+        for name in self.frame.columns:
+            c = self._id(name)
+            parts += [f"count({c})", f"count(DISTINCT {c})"]
+        row = self._q(f"SELECT count(*), {', '.join(parts)} FROM t")[0]
+        total = row[0]
+        out = {}
+        for i, name in enumerate(self.frame.columns):
+            non_null, distinct = row[1 + 2 * i], row[2 + 2 * i]
+            out[name] = {"non_null": int(non_null), "null": int(total - non_null), "distinct": int(distinct)}
+        return out
+
+    def duplicate_rows(self) -> int:
+        return int(len(self.frame) - self._q("SELECT count(*) FROM (SELECT DISTINCT * FROM t)")[0][0])
+
+    def basic(self, name: str) -> dict[str, int]:
+        return dict(self._basic[name])
+
+    def text_lengths(self, name: str) -> dict[str, Any]:
+        c = f"length({self._id(name)})"
+        row = self._q(f"SELECT min({c}), avg({c}), quantile_cont({c}, [0.05, 0.5, 0.95]), max({c}) FROM t")[0]
+        q = row[2] or [None, None, None]
+        return {"min": _num(row[0]), "mean": _num(row[1]), "p5": _num(q[0]), "p50": _num(q[1]),
+                "p95": _num(q[2]), "max": _num(row[3])}
+
+    def text(self, name: str, length: dict[str, Any]) -> dict[str, Any]:
+        c = self._id(name)
+        words = word_counts(self.frame[name])
+        row = self._q(f"SELECT count(*) FILTER ({c} = ''), histogram(length({c}), {LENGTH_EDGES}) FROM t")[0]
+        return {
+            "empty": int(row[0]), "whitespace_only": int((words == 0).sum()) - int(row[0]), "length": length,
+            "words": _spread(words),
+            "length_histogram": {"scheme": "length", "counts": _sparse(row[1] or {}, LENGTH_EDGES)},
+        }
+
+    def top(self, name: str, k: int) -> dict[str, Any]:
+        c = self._id(name)
+        values, other = _top(self._q(f"SELECT {c}, count(*) FROM t WHERE {c} IS NOT NULL GROUP BY ALL"), k)
+        return {"values": values, "other": other}
+
+    def answers(self, name: str, k: int) -> dict[str, Any]:
+        c = self._id(name)
+        rows = self._q(f"SELECT {c}, count(*) FROM t WHERE {c} IS NOT NULL GROUP BY ALL")
+        counts, other = _top(rows, k)
+        return {"counts": counts, "null": self._basic[name]["null"], "other": other, "distinct": len(rows)}
+
+    def numeric(self, name: str, kind: str) -> dict[str, Any]:
+        c = self._id(name)
+        quantiles = list(QUANTILES.values())
+        if kind == "datetime":
+            epoch = f"epoch({c})"
+            row = self._q(
+                f"SELECT min({c}), max({c}), avg({epoch}), stddev_samp({epoch}), "
+                f"quantile_disc({c}, {quantiles}), histogram(strftime({c}, '%Y-%m')) FROM t"
+            )[0]
+            mean = _num(row[2])
+            from datetime import UTC, datetime
+
+            mean_text = datetime.fromtimestamp(mean, UTC).replace(tzinfo=None).isoformat() if mean is not None else None
+            histogram = {"scheme": "month", "counts": {k: int(v) for k, v in sorted((row[5] or {}).items())}}
+            return {"min": _num(row[0]), "max": _num(row[1]), "mean": mean_text, "std": _num(row[3]),
+                    "quantiles": dict(zip(QUANTILES, [_num(v) for v in (row[4] or [None] * 7)], strict=True)),
+                    "histogram": histogram}
+        value = f"{c}::DOUBLE"
+        row = self._q(
+            f"SELECT min({c}), max({c}), avg({value}), stddev_samp({value}), "
+            f"quantile_cont({value}, {quantiles}), histogram({value}, {LOG125_EDGES}) FROM t "
+            f"WHERE NOT isnan({value})"
+        )[0]
+        return {"min": _num(row[0]), "max": _num(row[1]), "mean": _num(row[2]), "std": _num(row[3]),
+                "quantiles": dict(zip(QUANTILES, [_num(v) for v in (row[4] or [None] * 7)], strict=True)),
+                "histogram": {"scheme": "log125", "counts": _sparse(row[5] or {}, LOG125_EDGES)}}
+
+
+class _PandasEngine:
+    """The same statistics with pandas alone (used when duckdb is not installed)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def duplicate_rows(self) -> int:
+        return int(self.frame.astype("object").where(self.frame.notna(), None).duplicated().sum())
+
+    def basic(self, name: str) -> dict[str, int]:
+        series = self.frame[name]
+        non_null = int(series.notna().sum())
+        return {"non_null": non_null, "null": len(series) - non_null, "distinct": int(series.nunique(dropna=True))}
+
+    def _strings(self, name: str) -> pd.Series:
+        return self.frame[name].dropna().astype(str)
+
+    def text_lengths(self, name: str) -> dict[str, Any]:
+        lengths = self._strings(name).str.len()
+        if lengths.empty:
+            return {"min": None, "mean": None, "p5": None, "p50": None, "p95": None, "max": None}
+        q = lengths.quantile([0.05, 0.5, 0.95]).tolist()
+        return {"min": _num(lengths.min()), "mean": _num(lengths.mean()), "p5": _num(q[0]), "p50": _num(q[1]),
+                "p95": _num(q[2]), "max": _num(lengths.max())}
+
+    def text(self, name: str, length: dict[str, Any]) -> dict[str, Any]:
+        import numpy as np
+        import pandas as pd
+
+        strings = self._strings(name)
+        words = word_counts(self.frame[name])
+        empty = int((strings == "").sum())
+        buckets = np.searchsorted(LENGTH_EDGES, strings.str.len().to_numpy(), side="left")
+        labels = [str(e) for e in LENGTH_EDGES] + ["inf"]
+        counts = pd.Series(buckets).value_counts()
+        return {
+            "empty": empty, "whitespace_only": int((words == 0).sum()) - empty, "length": length,
+            "words": _spread(words),
+            "length_histogram": {"scheme": "length",
+                                 "counts": {labels[int(i)]: int(n) for i, n in sorted(counts.items())}},
+        }
+
+    def _counts(self, name: str) -> list[tuple[Any, int]]:
+        return list(self.frame[name].dropna().value_counts().items())
+
+    def top(self, name: str, k: int) -> dict[str, Any]:
+        values, other = _top(self._counts(name), k)
+        return {"values": values, "other": other}
+
+    def answers(self, name: str, k: int) -> dict[str, Any]:
+        rows = self._counts(name)
+        counts, other = _top(rows, k)
+        return {"counts": counts, "null": int(self.frame[name].isna().sum()), "other": other, "distinct": len(rows)}
+
+    def numeric(self, name: str, kind: str) -> dict[str, Any]:
+        import numpy as np
+        import pandas as pd
+
+        series = self.frame[name].dropna()
+        quantile_keys = list(QUANTILES)
+        if kind == "datetime":
+            seconds = series.astype("int64") / _per_second(series)
+            positions = [min(len(series) - 1, max(0, math.ceil(q * len(series)) - 1)) for q in QUANTILES.values()]
+            ordered = series.sort_values().reset_index(drop=True)
+            months = series.dt.strftime("%Y-%m").value_counts()
+            mean = pd.Timestamp(seconds.mean(), unit="s").isoformat() if len(series) else None
+            return {"min": _num(series.min()), "max": _num(series.max()), "mean": mean,
+                    "std": _num(seconds.std()),
+                    "quantiles": dict(zip(quantile_keys, [_num(ordered[p]) for p in positions], strict=True)),
+                    "histogram": {"scheme": "month", "counts": {k: int(v) for k, v in sorted(months.items())}}}
+        values = series.astype("float64")
+        values = values[~np.isnan(values)]
+        buckets = np.searchsorted(LOG125_EDGES, values.to_numpy(), side="left")
+        labels = [_key(e) for e in LOG125_EDGES] + ["inf"]
+        counts = pd.Series(buckets).value_counts()
+        return {"min": _num(series.min()), "max": _num(series.max()), "mean": _num(values.mean()),
+                "std": _num(values.std()),
+                "quantiles": dict(zip(quantile_keys, [_num(v) for v in values.quantile(list(QUANTILES.values()))],
+                                      strict=True)),
+                "histogram": {"scheme": "log125", "counts": {labels[int(i)]: int(n) for i, n in sorted(counts.items())}}}
+
+
+def _per_second(series: pd.Series) -> int:
+    unit = str(series.dtype).split("[")[-1].split(",")[0].rstrip("]")
+    return {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}.get(unit, 1_000_000_000)
