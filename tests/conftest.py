@@ -15,7 +15,7 @@ from plexus_datasets.backends.graphql import GraphQLBackend, RetryPolicy
 from plexus_datasets.backends.sql import SQLBackend
 from plexus_datasets.server import create_app
 from plexus_datasets.service import DatasetService
-from tests.servers import PostgresServer, ThreadedServer
+from tests.servers import MotoS3, PostgresServer, ThreadedServer
 
 BACKENDS = ["sqlite-file", "sqlite-memory", "postgresql", "graphql"]
 API_KEY = "test-key-Zq81"
@@ -85,3 +85,23 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     for name in ("PLEXUS_API_URL", "PLEXUS_API_KEY", "PLEXUS_DATASETS_DB", "PLEXUS_DATASETS_S3_URI"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PLEXUS_DATASETS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[MotoS3]:
+    with MotoS3() as server:
+        yield server
+
+
+@pytest.fixture
+def s3(moto_s3: MotoS3, monkeypatch: pytest.MonkeyPatch):
+    """A boto3 S3 client on moto's server, with the standard AWS variables pointing at it."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_s3.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    client = boto3.client("s3")
+    yield client

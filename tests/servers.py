@@ -156,3 +156,31 @@ class PostgresServer:
             conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
         engine.dispose()
         return f"{self.url}?options=-csearch_path%3D{schema}"
+
+
+class MotoS3:
+    """moto's S3 in server mode on a loopback port, stopped by its PID."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> MotoS3:
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wait_http(f"{self.url}/moto-api/", proc=self.proc)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc.stderr.close()

@@ -73,7 +73,9 @@ class FileItems:
                 if fmt == "csv":
                     return pd.read_csv(handle, keep_default_na=False, na_values=[""])
                 if fmt == "jsonl":
-                    return pd.read_json(handle, lines=True, dtype=False, convert_dates=False)
+                    # pandas < 3 still guesses dates from column names unless told not to.
+                    legacy = {"convert_dates": False} if int(pd.__version__.split(".")[0]) < 3 else {}
+                    return pd.read_json(handle, lines=True, dtype=False, **legacy)
                 return pd.read_parquet(handle)
         except LoaderError:
             raise
