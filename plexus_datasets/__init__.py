@@ -76,6 +76,13 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext plexus_datasets``: registers ``%datasets`` and ``%%dataset_config``."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
 def connect(db: str | None = None, *, api_url: str | None = None, api_key: str | None = None) -> DatasetService:
     """A DatasetService over the default backend.
 

@@ -21,7 +21,7 @@ import types
 import typing
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -34,6 +34,7 @@ __all__ = [
     "DatasetVersion",
     "ModelSpec",
     "Record",
+    "RecordList",
     "Score",
     "Scorecard",
     "ScorecardSection",
@@ -95,6 +96,19 @@ class Record(BaseModel):
     def to_wire(self) -> dict[str, Any]:
         """The record as the contract spells it: camelCase keys, AWSDateTime strings."""
         return self.model_dump(by_alias=True, mode="json")
+
+    def __repr__(self) -> str:
+        from .display import record_fields
+
+        shown = ", ".join(f"{k}={v!r}" for k, v in record_fields(self).items() if v is not None)
+        return f"{type(self).__name__}({shown})"
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        from .display import record_html
+
+        return record_html(self)
 
 
 class Scorecard(Record):
@@ -235,6 +249,38 @@ class DatasetSummary(BaseModel):
         counts = self.latest_profile.record_counts if self.latest_profile else None
         rows = counts.get("rows") if isinstance(counts, dict) else None
         return rows if isinstance(rows, int) else None
+
+    def __repr__(self) -> str:
+        from .display import record_fields
+
+        shown = ", ".join(f"{k}={v!r}" for k, v in record_fields(self).items() if v is not None)
+        return f"DatasetSummary({shown})"
+
+
+T = TypeVar("T")
+
+
+class RecordList(list[T]):
+    """A list of records that displays as a table and converts to a DataFrame.
+
+    >>> svc.list_datasets().to_dataframe()      # doctest: +SKIP
+    """
+
+    def __repr__(self) -> str:
+        from .display import records_text
+
+        return records_text(self)
+
+    def _repr_html_(self) -> str:
+        from .display import records_html
+
+        return records_html(self)
+
+    def to_dataframe(self):  # type: ignore[no-untyped-def]
+        """One row per record (pandas DataFrame)."""
+        from .display import records_frame
+
+        return records_frame(self)
 
 
 # --- storage description, derived from the classes above -------------------------

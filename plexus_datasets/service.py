@@ -46,6 +46,7 @@ from .models import (
     DatasetSummary,
     DatasetVersion,
     Record,
+    RecordList,
     Score,
     Scorecard,
     ScorecardSection,
@@ -174,7 +175,7 @@ class DatasetService:
 
     def list_scorecards(self) -> list[Scorecard]:
         """Every scorecard, by name."""
-        return sorted(self._list(Scorecard), key=lambda s: (s.name.lower(), s.id))
+        return RecordList(sorted(self._list(Scorecard), key=lambda s: (s.name.lower(), s.id)))
 
     def get_scorecard(self, ref: Scorecard | str) -> Scorecard:
         """A scorecard by id, key, externalId or exact name."""
@@ -208,7 +209,7 @@ class DatasetService:
     def list_sections(self, scorecard: Scorecard | str) -> list[ScorecardSection]:
         card = self.get_scorecard(scorecard)
         sections = self._list(ScorecardSection, index=("scorecardId", card.id))
-        return sorted(sections, key=lambda s: (s.order, s.name))
+        return RecordList(sorted(sections, key=lambda s: (s.order, s.name)))
 
     def create_score(
         self,
@@ -242,11 +243,11 @@ class DatasetService:
     def list_scores(self, scorecard: Scorecard | str | None = None) -> list[Score]:
         """Scores of one scorecard (in section and score order), or every score."""
         if scorecard is None:
-            return sorted(self._list(Score), key=lambda s: (s.name.lower(), s.id))
+            return RecordList(sorted(self._list(Score), key=lambda s: (s.name.lower(), s.id)))
         scores: list[Score] = []
         for section in self.list_sections(scorecard):
             scores.extend(sorted(self._list(Score, index=("sectionId", section.id)), key=lambda s: (s.order, s.name)))
-        return scores
+        return RecordList(scores)
 
     def get_score(self, ref: Score | str, scorecard: Scorecard | str | None = None) -> Score:
         """A score by id, key, externalId or exact name (optionally within one scorecard)."""
@@ -366,7 +367,7 @@ class DatasetService:
         if name:
             needle = name.casefold()
             datasets = [d for d in datasets if needle in d.name.casefold()]
-        return sorted(datasets, key=lambda d: (d.name.casefold(), d.id))
+        return RecordList(sorted(datasets, key=lambda d: (d.name.casefold(), d.id)))
 
     def dataset_summaries(
         self,
@@ -395,7 +396,7 @@ class DatasetService:
         if name:
             needle = name.casefold()
             summaries = [s for s in summaries if needle in s.dataset.name.casefold()]
-        return sorted(summaries, key=lambda s: (s.dataset.name.casefold(), s.dataset.id))
+        return RecordList(sorted(summaries, key=lambda s: (s.dataset.name.casefold(), s.dataset.id)))
 
     def update_dataset(
         self, dataset: DatasetLike, *, name: str | None = None, description: str | None = _UNSET
@@ -504,7 +505,7 @@ class DatasetService:
 
     def list_versions(self, dataset: DatasetLike) -> list[DatasetVersion]:
         """Every version of a dataset, by number."""
-        return self._versions(self.get_dataset(dataset).id)
+        return RecordList(self._versions(self.get_dataset(dataset).id))
 
     def get_version(self, ref: VersionLike) -> DatasetVersion:
         """A version by its id, or by a reference such as ``"calls:v2"``."""
@@ -682,7 +683,7 @@ class DatasetService:
             index = ("datasetVersionId", self.resolve(target).id)
         else:
             index = ("datasetId", self.get_dataset(target).id)
-        return sorted(self._list(DatasetProfile, index=index), key=lambda p: (p.created_at, p.id))
+        return RecordList(sorted(self._list(DatasetProfile, index=index), key=lambda p: (p.created_at, p.id)))
 
     def latest_profile(self, target: DatasetLike | DatasetVersion) -> DatasetProfile | None:
         """The most recent profile of a dataset or version, or None."""

@@ -1,0 +1,162 @@
+"""ProfileHistory: how a dataset's profiles changed over time, as Plotly FigureWidgets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+import plotly.graph_objects as go
+import traitlets
+
+from ..models import Dataset, DatasetProfile, DatasetVersion
+from ..service import DatasetService
+from ._common import Status, plot_text, run_safely, service_or_default, short_time
+
+__all__ = ["ProfileHistory"]
+
+ALL = "__all__"
+
+
+class ProfileHistory(w.VBox):
+    """Every profile of a dataset (or of one version) over time, in three charts:
+
+    - record count per profile;
+    - the share of each answer class (one answer column at a time);
+    - the null rate of each column.
+
+    Dotted vertical lines mark where the version changes; hovering a point shows
+    its version and date. ``version_filter`` narrows the charts to one version.
+    ``figures`` holds the three FigureWidgets; ``profiles`` the profiles shown.
+    """
+
+    profiles = traitlets.List()
+    answer_column = traitlets.Unicode(allow_none=True)
+
+    def __init__(self, target: Dataset | DatasetVersion | str, service: DatasetService | None = None,
+                 **kwargs: Any) -> None:
+        self.service = service_or_default(service)
+        self.status = Status()
+        self.version_filter = w.Dropdown(description="Versions")
+        self.answer_dropdown = w.Dropdown(description="Answers")
+        self.rows_figure = _figure("Records per profile", "records")
+        self.answers_figure = _figure("Answer share over time", "share (%)")
+        self.nulls_figure = _figure("Null rate per column", "null (%)")
+        self.figures = [self.rows_figure, self.answers_figure, self.nulls_figure]
+        super().__init__(children=[w.HBox([self.version_filter, self.answer_dropdown]), *self.figures,
+                                   self.status], **kwargs)
+        self._all: list[DatasetProfile] = []
+        self._labels: dict[str, str] = {}
+        run_safely(self.status, self._load, target)
+        self.version_filter.observe(lambda _c: self._draw(), "value")
+        self.answer_dropdown.observe(self._on_answer, "value")
+
+    def __repr__(self) -> str:
+        return f"ProfileHistory({len(self.profiles)} profiles, answer column {self.answer_column!r})"
+
+    def _load(self, target: Dataset | DatasetVersion | str) -> None:
+        if isinstance(target, DatasetVersion):
+            dataset, only = self.service.get_dataset(target.dataset_id), target
+        elif isinstance(target, str) and ":" in target:
+            only = self.service.resolve(target)
+            dataset = self.service.get_dataset(only.dataset_id)
+        else:
+            dataset, only = self.service.get_dataset(target), None
+        self.dataset = dataset
+        versions = self.service.list_versions(dataset)
+        self._labels = {v.id: v.label for v in versions}
+        self._all = self.service.list_profiles(only if only else dataset)
+        used = [v for v in versions if any(p.dataset_version_id == v.id for p in self._all)]
+        self.version_filter.options = [("all versions", ALL)] + [(v.label, v.id) for v in used]
+        self.version_filter.value = only.id if only else ALL
+        columns = list(dict.fromkeys(c for p in self._all for c in _answers(p)))
+        self.answer_dropdown.options = columns
+        self.answer_dropdown.layout.display = None if len(columns) > 1 else "none"
+        self.answer_column = columns[0] if columns else None
+        if not self._all:
+            self.status.info(f"{dataset.name} has no profiles yet: record one with svc.profile(ref).")
+        self._draw()
+
+    def _on_answer(self, change: dict) -> None:
+        self.answer_column = change["new"]
+        self._draw()
+
+    def _draw(self) -> None:
+        chosen = self.version_filter.value
+        self.profiles = [p for p in self._all if chosen in (ALL, None) or p.dataset_version_id == chosen]
+        times = [p.created_at for p in self.profiles]
+        labels = [self._labels.get(p.dataset_version_id, "?") for p in self.profiles]
+        hover = [f"{label} · {short_time(t)}" for label, t in zip(labels, times, strict=True)]
+        rows = [_rows(p) for p in self.profiles]
+        with self.rows_figure.batch_update():
+            self.rows_figure.data = []
+            self.rows_figure.add_scatter(x=times, y=rows, mode="lines+markers", name="records", customdata=hover,
+                                         hovertemplate="%{customdata}<br>%{y:,} records<extra></extra>")
+            self._mark_versions(self.rows_figure, times, labels)
+        with self.answers_figure.batch_update():
+            self.answers_figure.data = []
+            for value, shares in _shares(self.profiles, self.answer_column).items():
+                self.answers_figure.add_scatter(
+                    x=times, y=shares, mode="lines+markers", name=plot_text(value), customdata=hover,
+                    hovertemplate=f"{plot_text(value)}: %{{y:.1f}}%<br>%{{customdata}}<extra></extra>")
+            self._mark_versions(self.answers_figure, times, labels)
+        with self.nulls_figure.batch_update():
+            self.nulls_figure.data = []
+            for column, rates in _null_rates(self.profiles).items():
+                self.nulls_figure.add_scatter(
+                    x=times, y=rates, mode="lines+markers", name=plot_text(column), customdata=hover,
+                    hovertemplate=f"{plot_text(column)}: %{{y:.1f}}% null<br>%{{customdata}}<extra></extra>")
+            self._mark_versions(self.nulls_figure, times, labels)
+
+    @staticmethod
+    def _mark_versions(figure: go.FigureWidget, times: list, labels: list[str]) -> None:
+        shapes, notes = [], []
+        for i in range(1, len(labels)):
+            if labels[i] != labels[i - 1]:
+                shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": times[i], "x1": times[i],
+                               "y0": 0, "y1": 1, "line": {"dash": "dot", "width": 1, "color": "#888"}})
+                notes.append({"x": times[i], "y": 1, "xref": "x", "yref": "paper", "text": labels[i],
+                              "showarrow": False, "yanchor": "bottom", "font": {"size": 10}})
+        figure.layout.shapes = shapes
+        figure.layout.annotations = notes
+
+
+def _figure(title: str, y_title: str) -> go.FigureWidget:
+    return go.FigureWidget(layout={"title": {"text": title}, "height": 260, "margin": {"l": 50, "r": 20, "t": 40,
+                                   "b": 30}, "yaxis": {"title": {"text": y_title}}, "hovermode": "closest",
+                                   "template": "plotly_white"})
+
+
+def _answers(profile: DatasetProfile) -> dict[str, Any]:
+    dist = profile.answer_distribution if isinstance(profile.answer_distribution, dict) else {}
+    return dist.get("columns") or {}
+
+
+def _rows(profile: DatasetProfile) -> int | None:
+    counts = profile.record_counts if isinstance(profile.record_counts, dict) else {}
+    return counts.get("rows")
+
+
+def _shares(profiles: list[DatasetProfile], column: str | None) -> dict[str, list[float | None]]:
+    if column is None:
+        return {}
+    classes = list(dict.fromkeys(k for p in profiles for k in (_answers(p).get(column) or {}).get("counts", {})))
+    series: dict[str, list[float | None]] = {c: [] for c in classes}
+    for profile in profiles:
+        dist = _answers(profile).get(column) or {}
+        counts = dist.get("counts") or {}
+        total = sum(counts.values()) + dist.get("other", 0)
+        for value in classes:
+            series[value].append(100.0 * counts.get(value, 0) / total if total else None)
+    return series
+
+
+def _null_rates(profiles: list[DatasetProfile]) -> dict[str, list[float | None]]:
+    columns = list(dict.fromkeys(c for p in profiles for c in p.column_list if c is not None))
+    rates: dict[str, list[float | None]] = {c: [] for c in columns}
+    for profile in profiles:
+        counts = profile.record_counts if isinstance(profile.record_counts, dict) else {}
+        stats, rows = counts.get("columns") or {}, counts.get("rows") or 0
+        for column in columns:
+            info = stats.get(column)
+            rates[column].append(100.0 * info.get("null", 0) / rows if info and rows else None)
+    return rates
