@@ -308,7 +308,7 @@ class DatasetService:
             score_id = sc.id
         config = validate_configuration(configuration) if configuration is not None else None
         note = _note(note)
-        if any(d.name == name for d in self._list(Dataset, index=("scorecardId", card.id))):
+        if self._list(Dataset, index=("scorecardId", card.id), filter={"name": {"eq": name}}):
             raise ConflictError(
                 f"Scorecard {card.name!r} already has a dataset named {name!r}; choose another name "
                 "or add a version to that dataset."
@@ -406,9 +406,8 @@ class DatasetService:
         changes: dict[str, Any] = {}
         if name is not None:
             name = _name(name, "Dataset name")
-            if name != ds.name and any(
-                d.name == name for d in self._list(Dataset, index=("scorecardId", ds.scorecard_id))
-            ):
+            if name != ds.name and self._list(Dataset, index=("scorecardId", ds.scorecard_id),
+                                              filter={"name": {"eq": name}}):
                 raise ConflictError(f"This scorecard already has a dataset named {name!r}.")
             changes["name"] = name
         if description is not _UNSET:

@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the tests start for real: PostgreSQL (the SQL backend's second dialect).
+# System packages the tests start for real: PostgreSQL (the SQL backend's second dialect)
+# and Chromium (headless browser checks). Never `playwright install`: it downloads a browser.
 need=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)      # the browser checks (Playwright drives it)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "Installing Debian packages: ${need[*]}" >&2

@@ -184,3 +184,56 @@ class MotoS3:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         self.proc.stderr.close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+class JupyterLab:
+    """JupyterLab on 127.0.0.1 with a free port (no port retries), stopped by its PID."""
+
+    def __init__(self, root: Path, env: dict[str, str] | None = None, extra: list[str] | None = None) -> None:
+        self.root = root
+        self.port = free_port()
+        self.token = uuid.uuid4().hex
+        self.env = {**os.environ, **(env or {})}
+        runtime = Path(tempfile.mkdtemp(prefix="plexus-jupyter-"))
+        self.env.setdefault("JUPYTER_RUNTIME_DIR", str(runtime / "runtime"))
+        self.env.setdefault("JUPYTER_CONFIG_DIR", str(runtime / "config"))
+        # No "get Jupyter news?" prompt over the screenshot.
+        labconfig = Path(self.env["JUPYTER_CONFIG_DIR"]) / "labconfig"
+        labconfig.mkdir(parents=True, exist_ok=True)
+        (labconfig / "page_config.json").write_text(
+            '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}')
+        self.args = [
+            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
+            f"--LabApp.workspaces_dir={runtime / 'workspaces'}", f"--LabApp.user_settings_dir={runtime / 'settings'}",
+            "--allow-root", "--LabApp.news_url=None", "--LabApp.check_for_updates_class="
+            "jupyterlab.NeverCheckForUpdate", *(extra or []),
+        ]
+        self.proc: subprocess.Popen | None = None
+        self.log = runtime / "jupyter.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> JupyterLab:
+        self._log_handle = open(self.log, "w")
+        self.proc = subprocess.Popen(self.args, stdout=self._log_handle, stderr=subprocess.STDOUT, env=self.env,
+                                     cwd=self.root)
+        wait_http(f"{self.url}/api/status?token={self.token}", timeout=60, proc=self.proc)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self._log_handle.close()

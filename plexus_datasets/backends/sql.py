@@ -113,6 +113,8 @@ TABLES: dict[str, sa.Table] = {
         indexes=("datasetId", "datasetVersionId"),
     ),
 }
+# Dataset names are looked up within a scorecard on every create and rename.
+sa.Index("ix_datasets_scorecard_name", TABLES["Dataset"].c.scorecardId, TABLES["Dataset"].c.name)
 # Belt and braces on version numbers: one (dataset, number) pair, whatever the ids.
 sa.Index(
     "ux_dataset_versions_number",
@@ -339,8 +341,15 @@ class SQLBackend(Backend):
     def list(self, model: str, *, index: tuple[str, str] | None = None, filter: Filter | None = None) -> list[Record]:
         spec, table = self._spec(model)
         validate_filter(filter, spec.fields)
+        query = self._select(spec, table, index)
+        # Top-level equality on plain columns narrows the rows in SQL; `matches` below
+        # still applies the whole filter, so semantics stay AppSync's.
+        for field, condition in (filter or {}).items():
+            if (field in table.c and spec.fields.get(field) in ("string", "int") and isinstance(condition, Mapping)
+                    and condition.get("eq") is not None):
+                query = query.where(table.c[field] == condition["eq"])
         with self._connection(write=False) as conn:
-            rows = conn.execute(self._select(spec, table, index)).all()
+            rows = conn.execute(query).all()
         records = (self._to_record(spec, row) for row in rows)
         return [r for r in records if matches(r, filter)]
 

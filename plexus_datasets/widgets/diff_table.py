@@ -104,10 +104,11 @@ class VersionDiffTable(w.VBox):
         if not versions:
             self.status.info("This dataset has no versions yet.")
             return
-        pick = self.service.current_version(self.dataset) or versions[-1]
-        default_a = versions[-2] if len(versions) > 1 else versions[-1]
+        # Default: what the latest version changes relative to the current one (or to its predecessor).
+        current, latest = self.service.current_version(self.dataset), versions[-1]
+        default_a = current if current and current.id != latest.id else versions[max(0, len(versions) - 2)]
         self.a_dropdown.value = self._pick(a, default_a).id
-        self.b_dropdown.value = self._pick(b, versions[-1] if pick.id == default_a.id else pick).id
+        self.b_dropdown.value = self._pick(b, latest).id
 
     def _pick(self, choice: Any, default: Any) -> Any:
         if choice is None:
