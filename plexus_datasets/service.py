@@ -744,20 +744,41 @@ class DatasetService:
         ``answer_columns`` default to the version's label column when the data has
         it. With ``record=False`` the profile payload (a dict) is returned unsaved.
         """
-        from .profiling import profile as profile_frame
-
         version = self.get_version(ref)
         frame = self.load(version, fresh=fresh)
+        return self.profile_frame(version, frame, record=record, answer_columns=answer_columns,
+                                  text_columns=text_columns)
+
+    def profile_frame(
+        self,
+        version: VersionLike,
+        frame: pd.DataFrame,
+        *,
+        record: bool = True,
+        answer_columns: Iterable[str] | None = None,
+        text_columns: Iterable[str] | None = None,
+    ) -> DatasetProfile | dict[str, Any]:
+        """Profile data that came from ``version`` (a sample of it, say) and record it
+        against that version; otherwise as ``profile``."""
+        from .profiling import profile as profile_data
+
+        version = self.get_version(version)
         if answer_columns is None:
             label = self.label_column(version)
             answer_columns = [label] if label and label in frame.columns else []
         with _Progress(f"Profiling {version.label}", 1) as progress:
-            payload = profile_frame(frame, answer_columns=answer_columns, text_columns=text_columns)
+            payload = profile_data(frame, answer_columns=answer_columns, text_columns=text_columns)
             progress.step()
         if not record:
             return payload
         return self.record_profile(version, payload["columnList"], payload["recordCounts"],
                                    payload["answerDistribution"])
+
+    def load_configuration(self, configuration: Mapping[str, Any], label_column: str | None = None) -> pd.DataFrame:
+        """Materialize a configuration that has no version (a score YAML's ``data:``); not cached."""
+        from .loaders import materialize
+
+        return materialize(validate_configuration(configuration), label_column=label_column)
 
     def diff_versions(self, a: VersionLike, b: VersionLike) -> ConfigDiff:
         """The configuration changes from version ``a`` to ``b`` (refs, ids or versions)."""
