@@ -602,8 +602,8 @@ class DatasetService:
             cards = {c.id: c for c in self.list_scorecards()}
             raise AmbiguousReferenceError(
                 f"{len(hits)} datasets are named {text!r}; say which with SCORECARD/NAME or the id.",
-                [f"{cards[d.scorecard_id].key if d.scorecard_id in cards else d.scorecard_id}/{d.name} (id {d.id})"
-                 for d in hits],
+                sorted(f"{cards[d.scorecard_id].key if d.scorecard_id in cards else d.scorecard_id}/{d.name} "
+                       f"(id {d.id})" for d in hits),
             )
         if hits:
             return hits[0]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install plexus-datasets into .venv and run the main job on the embedded default store:
-# seed the demo registry (once) and show what it holds.
+# seed the demo registry (once), then open JupyterLab on notebooks/01_quickstart.ipynb.
+# Usage: bash scripts/run.sh [--no-browser]   (JupyterLab options are passed through)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +10,9 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e .
+.venv/bin/python -m pip install --quiet -e ".[lab]"
 
 .venv/bin/plexus-datasets demo
-.venv/bin/plexus-datasets info
+.venv/bin/plexus-datasets datasets list
+exec .venv/bin/jupyter lab --ServerApp.port_retries=0 --ServerApp.root_dir=notebooks "$@" \
+  notebooks/01_quickstart.ipynb

@@ -23,8 +23,11 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev]"
 
+# The unit/integration tests and the example notebooks (nbval re-runs each and compares outputs).
+args=("$@")
+[ ${#args[@]} -gt 0 ] || args=(tests notebooks)
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg "${args[@]}"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

@@ -100,3 +100,22 @@ def test_demo_is_deterministic_and_idempotent(tmp_path):
     assert (summary.datasets, summary.versions, summary.profiles) == (3, 8, 16)
     dates = {r[0].date() for r in rows if len(r) == 3 and not isinstance(r[0], str)}
     assert len(dates) >= 6  # profiles spread over several dates
+
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_notebooks_are_small_without_widget_state_and_linked_from_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    assert [p.stem for p in NOTEBOOKS] == ["01_quickstart", "02_versions_and_diffs", "03_profiles_and_history",
+                                           "04_cli_and_score_configs", "05_team_server"]
+    for path in NOTEBOOKS:
+        book = json.loads(path.read_text())
+        assert path.stat().st_size <= 200_000, path.name
+        assert "widgets" not in book["metadata"], f"{path.name} has saved widget state"
+        assert book["metadata"]["kernelspec"]["name"] == "python3"
+        outputs = [o for c in book["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+        assert outputs and not [o for o in outputs if o["output_type"] == "error"], path.name
+        assert f"(notebooks/{path.name})" in readme
+    text = "".join(json.dumps(json.loads(p.read_text())["cells"]) for p in NOTEBOOKS)
+    assert "NBVAL_IGNORE_OUTPUT" not in text
