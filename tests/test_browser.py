@@ -23,6 +23,32 @@ def notebook(cells: list[str]) -> dict:
     }
 
 
+def accept_kernel_dialog(page) -> None:
+    """When the kernel list is slow to arrive (a cold start), JupyterLab asks which kernel to use."""
+    dialog = page.locator(".jp-Dialog .jp-mod-accept")
+    try:
+        dialog.wait_for(timeout=5_000)
+    except Exception:  # noqa: BLE001 - no dialog is the usual case
+        return
+    dialog.click()
+
+
+def run_all_cells(page, attempts: int = 3) -> None:
+    """Run > Run All Cells, again if the kernel was not listening yet (no cell started)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(attempts):
+        accept_kernel_dialog(page)
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_text("Run All Cells", exact=True).click()
+        try:
+            page.wait_for_selector(".jp-OutputArea-output", timeout=60_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the notebook's cells never ran")
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is installed by scripts/test.sh")
 def test_selector_and_history_render_in_jupyterlab(tmp_path):
@@ -39,13 +65,12 @@ def test_selector_and_history_render_in_jupyterlab(tmp_path):
     ])))
     with JupyterLab(tmp_path) as lab, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.goto(f"{lab.url}/lab/tree/check.ipynb?token={lab.token}")
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_text("Run All Cells", exact=True).click()
+            run_all_cells(page)
             select = page.wait_for_selector(".widget-dropdown select", timeout=90_000)
             page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
             page.wait_for_timeout(1500)
@@ -59,5 +84,10 @@ def test_selector_and_history_render_in_jupyterlab(tmp_path):
             page.screenshot(path=str(shot), full_page=True)
             shutil.copy(shot, ARTIFACTS / "widgets.png")
             assert shot.stat().st_size > 20_000
+        except Exception:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "widgets-failure.png"), full_page=True)
+            print((lab.log.read_text())[-3000:])
+            raise
         finally:
             browser.close()

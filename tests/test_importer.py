@@ -8,7 +8,7 @@ import pytest
 from plexus_datasets import ConfigurationError, NotFoundError, ValidationError, connect
 from tests.test_service import snapshot
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples" / "plexus"
+EXAMPLES = Path(__file__).resolve().parent / "data" / "plexus"  # copies of ../shared/examples/plexus (MIT)
 
 FEEDBACK_SCORE = textwrap.dedent("""\
     name: Agent Misrepresentation
