@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Install plexus-datasets into .venv and run the main job on the embedded default store:
-# seed the demo registry (once), then open JupyterLab on notebooks/01_quickstart.ipynb.
-# Usage: bash scripts/run.sh [--no-browser]   (JupyterLab options are passed through)
+# Install plexus-datasets (with its JupyterLab sidebar) into .venv and run the main job on the
+# embedded default store: seed the demo registry (once), then open JupyterLab on the quickstart.
+# Usage: bash scripts/run.sh [JupyterLab options, e.g. --no-browser --port 8899]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[lab]"
+bash scripts/build_lab.sh
 
 .venv/bin/plexus-datasets demo
 .venv/bin/plexus-datasets datasets list

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Install everything the tests need into .venv and run the whole test suite.
-# Usage: bash scripts/test.sh [pytest args...]
+# Install everything the tests need and run the whole test suite:
+#   1. Debian packages the tests start for real: PostgreSQL and Chromium (never `playwright install`);
+#   2. the package with its dev extras into .venv;
+#   3. the JupyterLab extension in widgets/: build, Jest tests, install (scripts/build_lab.sh);
+#   4. pytest over tests/ and the example notebooks (nbval);
+#   5. pytest over the extension's server handlers (Jupyter server's pytest plugin).
+# Usage: bash scripts/test.sh [pytest args...]   (with args, only step 4 runs them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the tests start for real: PostgreSQL (the SQL backend's second dialect)
-# and Chromium (headless browser checks). Never `playwright install`: it downloads a browser.
 need=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
-[ -x /usr/bin/chromium ] || need+=(chromium)      # the browser checks (Playwright drives it)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "Installing Debian packages: ${need[*]}" >&2
@@ -22,16 +26,25 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev]"
+bash scripts/build_lab.sh
 
-# The unit/integration tests and the example notebooks (nbval re-runs each and compares outputs).
-args=("$@")
-[ ${#args[@]} -gt 0 ] || args=(tests notebooks)
-set +e
-.venv/bin/python -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg "${args[@]}"
-status=$?
-set -e
-if [ "$status" -eq 5 ]; then
-  echo "pytest collected no tests: treating that as a failure" >&2
-  exit 1
+status=0
+run_pytest() {
+  set +e
+  .venv/bin/python -m pytest "$@"
+  local code=$?
+  set -e
+  if [ "$code" -eq 5 ]; then
+    echo "pytest collected no tests: treating that as a failure" >&2
+    code=1
+  fi
+  [ "$code" -eq 0 ] || status=$code
+}
+
+if [ $# -gt 0 ]; then
+  run_pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg "$@"
+else
+  run_pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks
+  run_pytest -p pytest_jupyter.jupyter_server widgets/tests
 fi
 exit "$status"

@@ -1,0 +1,165 @@
+"""JSON endpoints under ``/plexus-datasets/`` for the Datasets sidebar.
+
+- ``GET scorecards``: ``[{id, name, key}]``
+- ``GET datasets?scorecard=&score=&name=``: ``[{id, name, scorecardId, scoreId, currentVersion, versions,
+  lastProfile, records}]``
+- ``GET datasets/<id>``: ``{dataset: {...}, versions: [{id, number, created, current, note, digest}]}``
+- ``GET versions/<id>/profile``: the version's newest profile summary ``{id, created, rows, columns,
+  answers: {column: {counts, null, other}}}``, or ``null``
+
+The service is whatever ``plexus_datasets.connect()`` gives in the server's
+environment. Every endpoint needs Jupyter's authentication. Errors come back
+as JSON ``{"status": code, "message": text}``, never as a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Any
+
+import tornado
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+
+from plexus_datasets import (
+    AmbiguousReferenceError,
+    AuthError,
+    BackendError,
+    ConflictError,
+    NotFoundError,
+    PlexusDatasetsError,
+    ValidationError,
+)
+
+__all__ = ["setup_handlers"]
+
+SERVICE_KEY = "plexus_datasets_service"
+_lock = threading.Lock()
+
+
+def _status(error: PlexusDatasetsError) -> int:
+    if isinstance(error, NotFoundError):
+        return 404
+    if isinstance(error, ValidationError):
+        return 400
+    if isinstance(error, AmbiguousReferenceError | ConflictError):
+        return 409
+    if isinstance(error, AuthError):
+        return 502
+    if isinstance(error, BackendError):
+        return 503
+    return 500
+
+
+class _Handler(APIHandler):
+    """Runs the service call off the event loop and turns errors into JSON."""
+
+    def service(self) -> Any:
+        settings = self.settings
+        with _lock:
+            if SERVICE_KEY not in settings:
+                from plexus_datasets import connect
+
+                settings[SERVICE_KEY] = connect()
+            return settings[SERVICE_KEY]
+
+    async def respond(self, fn: Any, *args: Any) -> None:
+        try:
+            result = await asyncio.to_thread(lambda: fn(self.service(), *args))
+        except PlexusDatasetsError as exc:
+            status = _status(exc)
+            prefix = "The dataset store is unavailable: " if status in (502, 503) else ""
+            self.log.warning("plexus-datasets %s: %s", type(exc).__name__, exc)
+            return self._json_error(status, prefix + str(exc))
+        except Exception:  # a bug: logged with its traceback on the server, never sent
+            self.log.exception("plexus-datasets endpoint failed")
+            return self._json_error(500, "Internal error in the plexus-datasets server extension; "
+                                         "see the Jupyter server log.")
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(result, default=str))
+
+    def _json_error(self, status: int, message: str) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"status": status, "message": message}))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        # Tornado's own errors (403, 404, 405...) as JSON too, without tracebacks.
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"status": status_code, "message": self._reason}))
+
+
+class ScorecardsHandler(_Handler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.respond(lambda svc: [{"id": c.id, "name": c.name, "key": c.key} for c in svc.list_scorecards()])
+
+
+class DatasetsHandler(_Handler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        scorecard = self.get_query_argument("scorecard", None) or None
+        score = self.get_query_argument("score", None) or None
+        name = self.get_query_argument("name", None) or None
+
+        def listing(svc: Any) -> list[dict[str, Any]]:
+            return [
+                {"id": s.dataset.id, "name": s.dataset.name, "scorecardId": s.dataset.scorecard_id,
+                 "scoreId": s.dataset.score_id,
+                 "currentVersion": s.current_version.version_number if s.current_version else None,
+                 "versions": s.version_count,
+                 "lastProfile": s.latest_profile.created_at.isoformat() if s.latest_profile else None,
+                 "records": s.record_count}
+                for s in svc.dataset_summaries(scorecard=scorecard, score=score, name=name)
+            ]
+
+        await self.respond(listing)
+
+
+class DatasetHandler(_Handler):
+    @tornado.web.authenticated
+    async def get(self, dataset_id: str) -> None:
+        def detail(svc: Any) -> dict[str, Any]:
+            dataset = svc.get_dataset(dataset_id)
+            versions = [
+                {"id": v.id, "number": v.version_number, "created": v.created_at.isoformat(),
+                 "current": v.id == dataset.current_version_id, "note": v.note, "digest": v.digest[:12]}
+                for v in svc.list_versions(dataset)
+            ]
+            return {"dataset": {"id": dataset.id, "name": dataset.name, "description": dataset.description,
+                                "scorecardId": dataset.scorecard_id, "scoreId": dataset.score_id,
+                                "currentVersionId": dataset.current_version_id},
+                    "versions": versions}
+
+        await self.respond(detail)
+
+
+class ProfileHandler(_Handler):
+    @tornado.web.authenticated
+    async def get(self, version_id: str) -> None:
+        def summary(svc: Any) -> dict[str, Any] | None:
+            version = svc.get_version(version_id)
+            profile = svc.latest_profile(version)
+            if profile is None:
+                return None
+            counts = profile.record_counts if isinstance(profile.record_counts, dict) else {}
+            answers = (profile.answer_distribution or {}).get("columns", {}) if isinstance(
+                profile.answer_distribution, dict) else {}
+            return {"id": profile.id, "created": profile.created_at.isoformat(), "rows": counts.get("rows"),
+                    "columns": len(profile.column_list),
+                    "answers": {k: {"counts": v.get("counts", {}), "null": v.get("null", 0),
+                                    "other": v.get("other", 0)} for k, v in answers.items()}}
+
+        await self.respond(summary)
+
+
+def setup_handlers(web_app: Any) -> None:
+    base = url_path_join(web_app.settings["base_url"], "plexus-datasets")
+    web_app.add_handlers(".*$", [
+        (url_path_join(base, "scorecards"), ScorecardsHandler),
+        (url_path_join(base, "datasets"), DatasetsHandler),
+        (url_path_join(base, "datasets", r"([^/]+)"), DatasetHandler),
+        (url_path_join(base, "versions", r"([^/]+)", "profile"), ProfileHandler),
+    ])
