@@ -91,10 +91,8 @@ def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
 
 
-def read_config(source: str) -> dict[str, Any]:
+def read_config(ctx: click.Context, source: str) -> dict[str, Any]:
     """A configuration from a YAML/JSON file, or ``-`` for standard input."""
-    from .configs import parse_configuration
-
     if source == "-":
         text = sys.stdin.read()
     else:
@@ -102,7 +100,7 @@ def read_config(source: str) -> dict[str, Any]:
         if not path.exists():
             raise ValidationError(f"No configuration file at {path}.")
         text = path.read_text(encoding="utf-8")
-    return parse_configuration(text)
+    return service(ctx).parse_configuration(text)
 
 
 # --- the group ----------------------------------------------------------------------------------
@@ -199,8 +197,6 @@ def datasets_list(ctx: click.Context, scorecard: str | None, score: str | None, 
 @click.pass_context
 def datasets_show(ctx: click.Context, ref: str, as_json: bool) -> None:
     """Show a dataset and the version REF names (default: current)."""
-    from .configs import to_yaml
-
     svc = service(ctx)
     dataset = svc.get_dataset(ref)
     version = svc.resolve(ref) if dataset.current_version_id or ":" in ref else None
@@ -215,7 +211,7 @@ def datasets_show(ctx: click.Context, ref: str, as_json: bool) -> None:
     if version:
         note = f" - {version.note}" if version.note else ""
         click.echo(f"\n{version.label} ({version.created_at:%Y-%m-%d %H:%M}, digest {version.digest[:12]}){note}")
-        click.echo(to_yaml(version.configuration).rstrip())
+        click.echo(svc.configuration_yaml(version.configuration).rstrip())
 
 
 @datasets_group.command("create")
@@ -231,7 +227,7 @@ def datasets_create(ctx: click.Context, scorecard: str, score: str | None, name:
                     config_source: str, note: str | None, as_json: bool) -> None:
     """Create a dataset whose version 1 is the given configuration."""
     svc = service(ctx)
-    config = read_config(config_source)
+    config = read_config(ctx, config_source)
     dataset = svc.create_dataset(scorecard, name, score=score, description=description, configuration=config,
                                  note=note)
     if as_json:
@@ -291,7 +287,7 @@ def versions_create(ctx: click.Context, ref: str, config_source: str, note: str 
     svc = service(ctx)
     dataset = svc.get_dataset(ref)
     before = svc.latest_version(dataset)
-    version = svc.create_version(dataset, read_config(config_source), note=note, force=force)
+    version = svc.create_version(dataset, read_config(ctx, config_source), note=note, force=force)
     unchanged = before is not None and before.id == version.id
     if as_json:
         emit_json({**version.model_dump(mode="json"), "unchanged": unchanged})
@@ -545,7 +541,6 @@ def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str |
     resolved DATASET:vN is printed so the run can be reproduced, and a profile of
     the evaluated rows is recorded against that exact version.
     """
-    from .configs import parse_score_config
     from .evaluation import evaluate, load_scorer, predictions_from_file, predictions_from_scorer, sample_rows
 
     if bool(predictions) == bool(scorer):
@@ -555,7 +550,7 @@ def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str |
     svc = service(ctx)
     version = None
     if score_config:
-        spec = parse_score_config(Path(score_config).read_text(encoding="utf-8"))
+        spec = svc.read_score_config(score_config)
         if spec.data is None:
             raise ValidationError(f"{score_config} has no data: section to evaluate on.")
         label = label_column or spec.label_column

@@ -60,15 +60,6 @@ def _inline(items: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     return {"class": "InlineItems", "items": items, **extra}
 
 
-def _profile_of(items: list[dict[str, Any]], label: str) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
-    import pandas as pd
-
-    from .profiling import profile
-
-    payload = profile(pd.DataFrame.from_records(items), answer_columns=[label], text_columns=["text"])
-    return payload["columnList"], payload["recordCounts"], payload["answerDistribution"]
-
-
 # (dataset name, score key, description, [(rows, yes share, note)...], current version number)
 _PLAN = [
     ("greeting-calls", "greeting", "Calls where the agent should greet by company name.",
@@ -82,6 +73,8 @@ _PLAN = [
 
 def seed_demo(service: DatasetService) -> DemoSummary:
     """Create the demo registry in ``service`` (or return what a previous call made)."""
+    import pandas as pd
+
     existing = [c for c in service.list_scorecards() if c.key == DEMO_SCORECARD_KEY]
     if existing:
         return _summary(service, existing[0].name)
@@ -103,10 +96,10 @@ def seed_demo(service: DatasetService) -> DemoSummary:
             version = service.create_version(dataset, _inline(items, label_column=label), note=note,
                                              created_at=when + timedelta(weeks=2 * (v - 1)))
             # Two materializations per version, a week apart: profiles form a history.
+            frame = pd.DataFrame.from_records(items)
             for k in range(2):
-                sample = items[: len(items) - 5 * k] if k else items
-                service.record_profile(version, *_profile_of(sample, label),
-                                       created_at=when + timedelta(weeks=2 * (v - 1) + k, hours=1))
+                service.profile_frame(version, frame.iloc[: len(frame) - 5 * k], answer_columns=[label],
+                                      text_columns=["text"], created_at=when + timedelta(weeks=2 * (v - 1) + k, hours=1))
         service.set_current_version(dataset, current)
     return _summary(service, card.name)
 

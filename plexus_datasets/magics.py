@@ -99,8 +99,6 @@ class DatasetMagics(Magics):
     @cell_magic
     def dataset_config(self, line: str, cell: str) -> Any:
         """%%dataset_config REF [--note TEXT]: a new version of REF's dataset from the cell's YAML."""
-        from .configs import parse_configuration
-
         try:
             words = shlex.split(line)
             note = None
@@ -113,7 +111,7 @@ class DatasetMagics(Magics):
                 return None
             dataset = self.service.get_dataset(words[0])
             before = self.service.latest_version(dataset)
-            version = self.service.create_version(dataset, parse_configuration(cell), note=note)
+            version = self.service.create_version(dataset, self.service.parse_configuration(cell), note=note)
         except (PlexusDatasetsError, ValueError) as exc:
             print(f"Error: {exc}")
             return None

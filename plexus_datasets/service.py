@@ -757,9 +757,10 @@ class DatasetService:
         record: bool = True,
         answer_columns: Iterable[str] | None = None,
         text_columns: Iterable[str] | None = None,
+        created_at: datetime | None = None,
     ) -> DatasetProfile | dict[str, Any]:
         """Profile data that came from ``version`` (a sample of it, say) and record it
-        against that version; otherwise as ``profile``."""
+        against that version (``created_at`` backdates it); otherwise as ``profile``."""
         from .profiling import profile as profile_data
 
         version = self.get_version(version)
@@ -772,7 +773,48 @@ class DatasetService:
         if not record:
             return payload
         return self.record_profile(version, payload["columnList"], payload["recordCounts"],
-                                   payload["answerDistribution"])
+                                   payload["answerDistribution"], created_at=created_at)
+
+    # --- configuration text: what forms, the CLI and magics read and show -----------------
+
+    @staticmethod
+    def parse_configuration(source: str | Mapping[str, Any]) -> dict[str, Any]:
+        """A configuration from YAML/JSON text or a mapping (see ``configs.parse_configuration``)."""
+        from .configs import parse_configuration
+
+        return parse_configuration(source)
+
+    @staticmethod
+    def configuration_yaml(configuration: Any) -> str:
+        """YAML text of a configuration (or any JSON value), keys in their order."""
+        from .configs import to_yaml
+
+        return to_yaml(configuration)
+
+    @staticmethod
+    def check_configuration(source: str | Mapping[str, Any]) -> dict[str, Any]:
+        """Parse a configuration and resolve its loader class without loading anything.
+
+        Raises ConfigurationError/ValidationError for bad text, LoaderError when the
+        ``class:`` can't be found in this environment.
+        """
+        from .configs import parse_configuration
+        from .loaders import check_loader
+
+        config = parse_configuration(source)
+        check_loader(config)
+        return config
+
+    @staticmethod
+    def read_score_config(path: str | Path) -> Any:
+        """The identity and ``data:`` section of a Plexus score YAML file (``configs.ScoreSpec``)."""
+        from .configs import parse_score_config
+
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise NotFoundError(f"Can't read the score config {path}: {exc.strerror or exc}.") from exc
+        return parse_score_config(text)
 
     def load_configuration(self, configuration: Mapping[str, Any], label_column: str | None = None) -> pd.DataFrame:
         """Materialize a configuration that has no version (a score YAML's ``data:``); not cached."""

@@ -2,7 +2,8 @@
 # Install everything the tests need and run the whole test suite:
 #   1. Debian packages the tests start for real: PostgreSQL and Chromium (never `playwright install`);
 #   2. the package with its dev extras into .venv;
-#   3. the JupyterLab extension in widgets/: build, Jest tests, install (scripts/build_lab.sh);
+#   3. the JupyterLab extension in widgets/: build, Jest tests, install (scripts/build_lab.sh),
+#      and Amplify's JavaScript client for the server-compatibility test (npm ci);
 #   4. pytest over tests/ and the example notebooks (nbval);
 #   5. pytest over the extension's server handlers (Jupyter server's pytest plugin).
 # Usage: bash scripts/test.sh [pytest args...]   (with args, only step 4 runs them)
@@ -27,6 +28,8 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev]"
 bash scripts/build_lab.sh
+# Amplify's JavaScript data client, for the compatibility test of the stand-in server.
+(cd tests/amplify_client && npm ci --no-audit --no-fund --loglevel=error --omit-lockfile-registry-resolved)
 
 status=0
 run_pytest() {

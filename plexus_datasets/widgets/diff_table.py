@@ -7,8 +7,6 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from ..configs import to_yaml
-from ..diff import ConfigDiff, ProfileComparison
 from ..models import Dataset
 from ..service import DatasetService
 from ._common import STYLE, Status, esc, run_safely, service_or_default, version_label
@@ -19,11 +17,11 @@ __all__ = ["VersionDiffTable", "diff_html", "comparison_html"]
 def _snippet(value: Any) -> str:
     if value is None:
         return ""
-    text = to_yaml(value).strip() if isinstance(value, dict | list) else to_yaml(value).strip().removesuffix("...")
+    text = DatasetService.configuration_yaml(value).strip().removesuffix("...")
     return f"<pre class='pds-pre'>{esc(text.strip())}</pre>"
 
 
-def diff_html(diff: ConfigDiff, a_label: str = "A", b_label: str = "B") -> str:
+def diff_html(diff: Any, a_label: str = "A", b_label: str = "B") -> str:
     """A ConfigDiff as an HTML table, one colored row per changed path."""
     if not diff:
         return f"{STYLE}<div class='pds-card pds-muted'>No differences: {esc(a_label)} and {esc(b_label)} " \
@@ -36,7 +34,7 @@ def diff_html(diff: ConfigDiff, a_label: str = "A", b_label: str = "B") -> str:
             f"<th>{esc(b_label)}</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
-def comparison_html(comparison: ProfileComparison) -> str:
+def comparison_html(comparison: Any) -> str:
     """A ProfileComparison as HTML: rows, columns, answer shares (pp) and drift bands."""
     pct = f" ({comparison.row_change_pct:+.1f}%)" if comparison.row_change_pct is not None else ""
     parts = [f"<div><b>Records</b>: {comparison.rows_a:,} → {comparison.rows_b:,}{pct}; "
@@ -72,8 +70,8 @@ class VersionDiffTable(w.VBox):
     ``diff`` (ConfigDiff) and ``comparison`` (ProfileComparison or None) are traits.
     """
 
-    diff = traitlets.Instance(ConfigDiff, allow_none=True)
-    comparison = traitlets.Instance(ProfileComparison, allow_none=True)
+    diff = traitlets.Instance("plexus_datasets.diff.ConfigDiff", allow_none=True)
+    comparison = traitlets.Instance("plexus_datasets.diff.ProfileComparison", allow_none=True)
 
     def __init__(self, dataset: Dataset | str, a: Any = None, b: Any = None, service: DatasetService | None = None,
                  **kwargs: Any) -> None:

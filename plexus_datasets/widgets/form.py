@@ -7,9 +7,7 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from ..configs import parse_configuration
 from ..errors import LoaderError, PlexusDatasetsError
-from ..loaders import check_loader
 from ..models import Dataset
 from ..service import DatasetService
 from ._common import STYLE, Status, esc, run_safely, service_or_default
@@ -79,15 +77,12 @@ class DatasetForm(w.VBox):
         if not self.name.value.strip():
             problems.append("Name: give the dataset a name.")
         try:
-            config = parse_configuration(self.configuration.value)
+            self.service.check_configuration(self.configuration.value)
+        except LoaderError as exc:
+            if not self.allow_missing_loader.value:
+                problems.append(f"Loader: {exc}")
         except PlexusDatasetsError as exc:  # ConfigurationError messages carry line and column
             problems.append(f"Configuration: {exc}")
-        else:
-            try:
-                check_loader(config)
-            except LoaderError as exc:
-                if not self.allow_missing_loader.value:
-                    problems.append(f"Loader: {exc}")
         self.problems.value = (STYLE + "<ul class='pds-error'>" + "".join(f"<li>{esc(p)}</li>" for p in problems)
                                + "</ul>") if problems else ""
         if problems:
@@ -105,7 +100,8 @@ class DatasetForm(w.VBox):
             dataset = self.service.create_dataset(
                 self.scorecard_dropdown.value, self.name.value, score=score,
                 description=self.description.value or None,
-                configuration=parse_configuration(self.configuration.value), note="created with DatasetForm",
+                configuration=self.service.parse_configuration(self.configuration.value),
+                note="created with DatasetForm",
             )
         except PlexusDatasetsError as exc:
             self.status.error(exc)

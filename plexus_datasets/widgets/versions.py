@@ -7,7 +7,6 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from ..configs import parse_configuration, to_yaml
 from ..errors import ConflictError, PlexusDatasetsError
 from ..models import Dataset, DatasetVersion
 from ..service import DatasetService
@@ -105,7 +104,7 @@ class VersionManager(w.VBox):
     def start_new_version(self) -> None:
         base = self.selected or (max(self._versions.values(), key=lambda v: v.version_number)
                                  if self._versions else None)
-        self.editor.value = to_yaml(base.configuration) if base else "class: FileItems\npath: data.csv\n"
+        self.editor.value = self.service.configuration_yaml(base.configuration) if base else "class: FileItems\npath: data.csv\n"
         self.note.value = ""
         self.edit_box.layout.display = None
         self.status.info(f"Editing a copy of {base.label}." if base else "Write the first configuration.")
@@ -113,7 +112,7 @@ class VersionManager(w.VBox):
     def save_new_version(self) -> DatasetVersion | None:
         """Create the next version from the editor (the editor keeps its text on errors)."""
         try:
-            config = parse_configuration(self.editor.value)
+            config = self.service.parse_configuration(self.editor.value)
             version = self.service.create_version(self.dataset, config, note=self.note.value or None)
         except PlexusDatasetsError as exc:
             self.status.error(exc)
