@@ -45,6 +45,19 @@ def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen | None = N
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
+def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop a process we started, by its PID: SIGTERM, then SIGKILL if it lingers."""
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
 class ThreadedServer:
     def __init__(self, app, port: int | None = None) -> None:
         import uvicorn
@@ -95,14 +108,7 @@ class ServeProcess:
 
     def __exit__(self, *exc) -> None:
         assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
+        stop(self.proc)
 
 
 def postgres_bin() -> Path | None:
@@ -177,13 +183,7 @@ class MotoS3:
 
     def __exit__(self, *exc) -> None:
         assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        self.proc.stderr.close()
+        stop(self.proc)
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -230,10 +230,5 @@ class JupyterLab:
 
     def __exit__(self, *exc) -> None:
         assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        stop(self.proc, timeout=20)
         self._log_handle.close()
