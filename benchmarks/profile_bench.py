@@ -62,6 +62,13 @@ def _rss_mb() -> float:
 
 
 def _step(name: str, path: str, out: mp.Queue) -> None:
+    try:
+        out.put(_measure(name, path))
+    except Exception as exc:  # a third-party profiler that doesn't run here: say so, don't hang
+        out.put(f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+
+
+def _measure(name: str, path: str) -> tuple:
     import pandas as pd
 
     frame = pd.read_parquet(path)
@@ -89,7 +96,7 @@ def _step(name: str, path: str, out: mp.Queue) -> None:
         from ydata_profiling import ProfileReport
 
         ProfileReport(frame, minimal=True, progress_bar=False).get_description()
-    out.put((time.perf_counter() - start, _rss_mb() - loaded, loaded, size))
+    return time.perf_counter() - start, _rss_mb() - loaded, loaded, size
 
 
 def _available(module: str) -> bool:
@@ -123,7 +130,11 @@ def main() -> None:
             proc.join()
     base = results["pandas pass"][0]
     print(f"\n{'step':<28}{'seconds':>9}{'rows/s':>13}{'x pandas':>10}{'peak over frame':>17}")
-    for name, (seconds, extra_mb, _loaded, _size) in results.items():
+    for name, result in results.items():
+        if isinstance(result, str):
+            print(f"{name:<28}  failed here: {result}")
+            continue
+        seconds, extra_mb, _loaded, _size = result
         print(f"{name:<28}{seconds:>9.2f}{rows / seconds:>13,.0f}{seconds / base:>10.2f}{extra_mb:>14,.0f} MB")
     missing = [m for m in ("whylogs", "ydata_profiling") if not _available(m)]
     if missing:

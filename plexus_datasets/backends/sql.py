@@ -206,23 +206,23 @@ class SQLBackend(Backend):
 
     @contextlib.contextmanager
     def _translate(self) -> Iterator[None]:
+        """SQLAlchemy/driver errors become our tree, with the driver's first line as the reason."""
         try:
             yield
-        except sa_exc.OperationalError as exc:
-            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-            raise BackendUnavailableError(
-                f"The database {self.description} is unavailable ({reason}). "
-                "Check that it exists, is writable and is not locked by another program, then retry."
-            ) from exc
-        except sa_exc.DatabaseError as exc:
-            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-            raise BackendError(
-                f"The database {self.description} can't be used ({reason}). If it is not a plexus-datasets "
-                "store, point PLEXUS_DATASETS_DB (or --db) at another file."
-            ) from exc
         except sa_exc.SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-            raise BackendError(f"The database {self.description} failed: {reason}") from exc
+            where = f"The database {self.description}"
+            if isinstance(exc, sa_exc.OperationalError):
+                raise BackendUnavailableError(
+                    f"{where} is unavailable ({reason}). Check that it exists, is writable and is not "
+                    "locked by another program, then retry."
+                ) from exc
+            if isinstance(exc, sa_exc.DatabaseError):
+                raise BackendError(
+                    f"{where} can't be used ({reason}). If it is not a plexus-datasets store, point "
+                    "PLEXUS_DATASETS_DB (or --db) at another file."
+                ) from exc
+            raise BackendError(f"{where} failed: {reason}") from exc
 
     def _migrate(self) -> None:
         with self._connection(write=True) as conn:
