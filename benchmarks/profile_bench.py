@@ -25,6 +25,7 @@ import resource
 import tempfile
 import time
 from pathlib import Path
+from queue import Empty
 
 
 def synthesize(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
@@ -108,7 +109,9 @@ def _available(module: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
-    rows = parser.parse_args().rows
+    parser.add_argument("--step-timeout", type=float, default=600, help="give up on a step after this many seconds")
+    options = parser.parse_args()
+    rows = options.rows
     t0 = time.perf_counter()
     frame = synthesize(rows)
     frame_mb = frame.memory_usage(deep=True).sum() / 2**20
@@ -126,8 +129,13 @@ def main() -> None:
             queue = ctx.Queue()
             proc = ctx.Process(target=_step, args=(name, path, queue))
             proc.start()
-            results[name] = queue.get()
+            try:
+                results[name] = queue.get(timeout=options.step_timeout)
+            except Empty:
+                results[name] = f"did not finish within {options.step_timeout:.0f} s"
+                proc.kill()
             proc.join()
+            print(f"  {name}: done", flush=True)
     base = results["pandas pass"][0]
     print(f"\n{'step':<28}{'seconds':>9}{'rows/s':>13}{'x pandas':>10}{'peak over frame':>17}")
     for name, result in results.items():
