@@ -136,16 +136,21 @@ def _known(names: Iterable[str] | None, columns: list[str], what: str) -> list[s
 
 
 def _profilable(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """The frame with string column names, and object columns of mixed values as text."""
+    """The frame with string column names; object columns of text as Arrow strings (one
+    copy, so DuckDB and the word counter read them without Python objects), and
+    object columns of mixed values as their JSON/text form."""
     import pandas as pd
+    import pyarrow as pa
 
     out = df.copy(deep=False)
     out.columns = columns
     for name in columns:
         series = out[name]
         if series.dtype == object:
-            values = series.dropna()
-            if not values.map(lambda v: isinstance(v, str)).all():
+            try:
+                out[name] = pd.Series(pd.arrays.ArrowExtensionArray(
+                    pa.array(series, type=pa.large_string(), from_pandas=True)), index=series.index)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
                 out[name] = series.map(
                     lambda v: v if v is None or isinstance(v, str) or (isinstance(v, float) and math.isnan(v))
                     else json.dumps(v, default=str, sort_keys=True) if isinstance(v, dict | list) else str(v)
@@ -250,9 +255,11 @@ def word_counts(series: pd.Series, chunk_rows: int = 100_000) -> Any:
     chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
     out = []
     for chunk in chunks:
-        chunk = chunk.cast(pa.large_string())
         for start in range(0, len(chunk), chunk_rows):
-            out.append(_chunk_word_counts(chunk.slice(start, chunk_rows)))
+            part = chunk.slice(start, chunk_rows)
+            if not (pa.types.is_string(part.type) or pa.types.is_large_string(part.type)):
+                part = part.cast(pa.large_string())  # a slice at a time: memory stays bounded
+            out.append(_chunk_word_counts(part))
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
@@ -261,13 +268,15 @@ _WHITESPACE = None
 
 def _chunk_word_counts(part: Any) -> Any:
     import numpy as np
+    import pyarrow as pa
 
     global _WHITESPACE
     if _WHITESPACE is None:
         _WHITESPACE = np.zeros(256, dtype=bool)
         _WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
     _, offsets_buffer, data_buffer = part.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[part.offset: part.offset + len(part) + 1]
+    width = np.int64 if pa.types.is_large_string(part.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, dtype=width)[part.offset: part.offset + len(part) + 1].astype(np.int64)
     counts = np.zeros(len(part), dtype=np.int64)
     lo, hi = int(offsets[0]), int(offsets[-1])
     if hi > lo:

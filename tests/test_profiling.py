@@ -124,3 +124,19 @@ def test_histogram_psi_detects_a_shift_in_numbers():
     c = profile(pd.DataFrame({"x": rng.normal(300, 50, 5000)}))
     assert compare_profiles(a, b).columns[0].band == "NO"
     assert compare_profiles(a, c).columns[0].band == "DRIFT"
+
+
+@pytest.mark.parametrize("storage", ["object", "string", "large_string"])
+def test_word_counts_across_chunks_and_string_layouts(storage):
+    import pyarrow as pa
+
+    from plexus_datasets.profiling import word_counts
+
+    texts = ["hello  world", "", "  \t", None, "a\tb\nc ", "x", "ünïcode wörds here", None, " lead trail "]
+    if storage == "object":
+        series = pd.Series(texts, dtype=object)
+    else:
+        series = pd.Series(pd.arrays.ArrowExtensionArray(pa.array(texts, type=getattr(pa, storage)())))
+    expected = [len(t.split()) for t in texts if t is not None]
+    for chunk_rows in (1, 2, 3, 100):
+        assert word_counts(series, chunk_rows=chunk_rows).tolist() == expected
