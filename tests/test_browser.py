@@ -1,4 +1,7 @@
-"""One real browser check: JupyterLab + headless Chromium render the widgets."""
+"""One real browser check: JupyterLab + headless Chromium render the widgets.
+
+The screenshot lands in build/screenshots/widgets.png; docs/widgets.png (in the README) is a copy.
+"""
 
 import json
 import os
