@@ -21,12 +21,8 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[dev]"
+source scripts/_venv.sh
+install_into_venv dev
 bash scripts/build_lab.sh
 # Amplify's JavaScript data client, for the compatibility test of the stand-in server.
 (cd tests/amplify_client && npm ci --no-audit --no-fund --loglevel=error --omit-lockfile-registry-resolved)

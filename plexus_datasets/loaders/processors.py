@@ -67,26 +67,24 @@ def column_filter(df: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
     return df.drop(columns=columns)
 
 
-def _equals(series: pd.Series, value: Any) -> pd.Series:
-    return series.notna() & (series.astype("string") == str(value))
+def _value_mask(df: pd.DataFrame, params: Mapping[str, Any], processor: str) -> pd.Series:
+    """Rows whose ``column-name`` value equals ``value``, compared as text (nulls never match)."""
+    column = _param(params, "column-name", "column_name", processor=processor)
+    value = _param(params, "value", processor=processor)
+    _columns_exist(df, [column], processor)
+    series = df[column]
+    return (series.notna() & (series.astype("string") == str(value))).fillna(False).astype(bool)
 
 
 def by_column_value(df: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
     name = "ByColumnValueDatasetFilter"
-    column = _param(params, "column-name", "column_name", processor=name)
-    value = _param(params, "value", processor=name)
-    _columns_exist(df, [column], name)
-    mask = _equals(df[column], value).fillna(False).astype(bool)
+    mask = _value_mask(df, params, name)
     kept = df[mask] if _filter_type(params, name) == "include" else df[~mask]
     return kept.copy()
 
 
 def downsample_class(df: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
-    name = "DownsampleClassDatasetFilter"
-    column = _param(params, "column-name", "column_name", processor=name)
-    value = _param(params, "value", processor=name)
-    _columns_exist(df, [column], name)
-    mask = _equals(df[column], value).fillna(False).astype(bool)
+    mask = _value_mask(df, params, "DownsampleClassDatasetFilter")
     target, others = df[mask], df[~mask]
     if len(target) <= len(others):
         return df.copy()
