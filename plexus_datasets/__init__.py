@@ -29,7 +29,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .models import Dataset, DatasetProfile, DatasetVersion, Score, Scorecard, ScorecardSection
-    from .service import DatasetService
+    from .service import DatasetService, connect
 
 __version__ = "0.1.0"
 
@@ -58,6 +58,7 @@ __all__ = [
 
 _LAZY = {
     "DatasetService": "service",
+    "connect": "service",
     "Dataset": "models",
     "DatasetProfile": "models",
     "DatasetVersion": "models",
@@ -81,25 +82,3 @@ def load_ipython_extension(ipython: Any) -> None:
     from .magics import load_ipython_extension as load
 
     load(ipython)
-
-
-def connect(db: str | None = None, *, api_url: str | None = None, api_key: str | None = None) -> DatasetService:
-    """A DatasetService over the default backend.
-
-    - ``api_url`` (else ``PLEXUS_API_URL``, unless ``db`` is given) selects the
-      Amplify/AppSync GraphQL backend, with ``api_key`` (else ``PLEXUS_API_KEY``);
-    - otherwise the embedded store: ``db`` (a SQLite file path or SQLAlchemy URL),
-      else ``PLEXUS_DATASETS_DB``, else ``datasets.db`` in the per-user data directory.
-    """
-    from .service import DatasetService
-    from .settings import Settings
-
-    settings = Settings.from_env()
-    url = api_url or (None if db else settings.api_url)
-    if url:
-        from .backends.graphql import GraphQLBackend
-
-        return DatasetService(GraphQLBackend(url, api_key or settings.api_key))
-    from .backends.sql import SQLBackend
-
-    return DatasetService(SQLBackend(db or settings.database))

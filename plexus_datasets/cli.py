@@ -20,9 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from . import display
+from .configs import parse_configuration
+from .display import TextTable
 from .errors import PlexusDatasetsError, ValidationError
+from .facts import ProfileFacts
+from .importer import import_score_config, import_scorecard, read_score_config
+from .refs import parse_ref, with_version
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .models import DatasetVersion
     from .service import DatasetService
 
@@ -47,7 +55,7 @@ class _Group(click.Group):
 
 def service(ctx: click.Context) -> DatasetService:
     """The command's DatasetService, built once from the global options."""
-    from . import connect
+    from .service import connect
 
     root = ctx.find_root()
     if "service" not in root.obj:
@@ -58,40 +66,7 @@ def service(ctx: click.Context) -> DatasetService:
     return root.obj["service"]
 
 
-def json_option(fn: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(fn)
-
-
-def _console():  # type: ignore[no-untyped-def]
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=False)
-
-
-def emit_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None = None,
-               as_json: bool = False) -> None:
-    """Rows as a rich table, or as JSON (a list of objects) with ``--json``."""
-    if as_json:
-        click.echo(json.dumps(list(rows), indent=2, default=str, ensure_ascii=False))
-        return
-    from rich.table import Table
-
-    table = Table(title=title, show_lines=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
-    if not rows:
-        click.echo(f"(no {title.lower() if title else 'rows'})")
-        return
-    _console().print(table)
-
-
-def emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
-
-
-def read_config(ctx: click.Context, source: str) -> dict[str, Any]:
+def read_config(source: str) -> dict[str, Any]:
     """A configuration from a YAML/JSON file, or ``-`` for standard input."""
     if source == "-":
         text = sys.stdin.read()
@@ -100,7 +75,90 @@ def read_config(ctx: click.Context, source: str) -> dict[str, Any]:
         if not path.exists():
             raise ValidationError(f"No configuration file at {path}.")
         text = path.read_text(encoding="utf-8")
-    return service(ctx).parse_configuration(text)
+    return parse_configuration(text)
+
+
+# --- shared options: each declared once -----------------------------------------------------------
+
+_NAMED = "id, key, externalId or name"
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+csv_option = click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+ref_argument = click.argument("ref")
+config_option = click.option("--config", "config_source", required=True,
+                             help="YAML/JSON file with the data: section, or - for stdin.")
+
+
+def scorecard_option(role: str, *, required: bool = False) -> Callable:
+    """``--scorecard``: ``role`` says what the scorecard is for here."""
+    return click.option("--scorecard", required=required, help=f"{role} ({_NAMED}).")
+
+
+def score_option(role: str) -> Callable:
+    """``--score``: ``role`` says what the score is for here."""
+    return click.option("--score", help=f"{role} ({_NAMED}).")
+
+
+def _apply(fn: Callable, decorators: Sequence[Callable]) -> Callable:
+    """``fn`` decorated as if ``decorators`` were stacked over it, first on top."""
+    for decorator in reversed(decorators):
+        fn = decorator(fn)
+    return fn
+
+
+# --- output: the one place rows and reports reach the terminal -------------------------------------
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+
+
+def emit_table(table: TextTable, as_json: bool = False, as_csv: bool = False) -> None:
+    """A table as rich text, as JSON (a list of objects) or as CSV."""
+    if as_json:
+        emit_json(list(table.rows))
+    elif as_csv:
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(table.columns))
+        writer.writeheader()
+        writer.writerows(table.rows)
+    elif not table.rows:
+        click.echo(table.empty_text)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        shown = Table(title=table.title, show_lines=False)
+        for column in table.columns:
+            shown.add_column(column, overflow="fold", justify="right" if column in table.right else "left")
+        for cells in table.cells():
+            shown.add_row(*cells)
+        Console(highlight=False, soft_wrap=False).print(shown)
+
+
+def emit(parts: Iterable[str | TextTable]) -> None:
+    """A report: lines of text and tables, in order."""
+    for part in parts:
+        if isinstance(part, TextTable):
+            emit_table(part)
+        else:
+            click.echo(part)
+
+
+def table_command(group: click.Group, name: str, *params: Callable) -> Callable:
+    """Register ``fn(svc, **params) -> TextTable`` as ``GROUP NAME`` with ``--json``.
+
+    ``fn``'s docstring is the command's help; ``params`` are its click arguments
+    and options (with ``csv_option`` among them, ``--csv`` prints CSV).
+    """
+
+    def register(fn: Callable[..., TextTable]) -> click.Command:
+        def command(ctx: click.Context, as_json: bool, as_csv: bool = False, **kwargs: Any) -> None:
+            emit_table(fn(service(ctx), **kwargs), as_json, as_csv)
+
+        return group.command(name, help=fn.__doc__)(_apply(click.pass_context(command), [*params, json_option]))
+
+    return register
 
 
 # --- the group ----------------------------------------------------------------------------------
@@ -137,14 +195,10 @@ def scorecards_group() -> None:
     """Scorecards."""
 
 
-@scorecards_group.command("list")
-@json_option
-@click.pass_context
-def scorecards_list(ctx: click.Context, as_json: bool) -> None:
+@table_command(scorecards_group, "list")
+def scorecards_list(svc: DatasetService) -> TextTable:
     """List scorecards."""
-    rows = [{"name": c.name, "key": c.key, "externalId": c.external_id, "id": c.id}
-            for c in service(ctx).list_scorecards()]
-    emit_table(rows, ["name", "key", "externalId", "id"], "Scorecards", as_json)
+    return display.scorecards_table(svc.list_scorecards())
 
 
 @cli.group("scores")
@@ -152,16 +206,10 @@ def scores_group() -> None:
     """Scores."""
 
 
-@scores_group.command("list")
-@click.option("--scorecard", help="Only this scorecard's scores (id, key, externalId or name).")
-@json_option
-@click.pass_context
-def scores_list(ctx: click.Context, scorecard: str | None, as_json: bool) -> None:
+@table_command(scores_group, "list", scorecard_option("Only this scorecard's scores"))
+def scores_list(svc: DatasetService, scorecard: str | None) -> TextTable:
     """List scores."""
-    svc = service(ctx)
-    rows = [{"name": s.name, "key": s.key, "externalId": s.external_id, "type": s.type, "id": s.id}
-            for s in svc.list_scores(scorecard)]
-    emit_table(rows, ["name", "key", "externalId", "type", "id"], "Scores", as_json)
+    return display.scores_table(svc.list_scores(scorecard))
 
 
 # --- datasets -----------------------------------------------------------------------------------
@@ -172,72 +220,51 @@ def datasets_group() -> None:
     """Create, list, show and delete datasets."""
 
 
-@datasets_group.command("list")
-@click.option("--scorecard", help="Only this scorecard's datasets.")
-@click.option("--score", help="Only this score's datasets.")
-@click.option("--name", "name_filter", help="Only names containing this text.")
-@json_option
-@click.pass_context
-def datasets_list(ctx: click.Context, scorecard: str | None, score: str | None, name_filter: str | None,
-                  as_json: bool) -> None:
+@table_command(datasets_group, "list", scorecard_option("Only this scorecard's datasets"),
+               score_option("Only this score's datasets"),
+               click.option("--name", "name_filter", help="Only names containing this text."))
+def datasets_list(svc: DatasetService, scorecard: str | None, score: str | None, name_filter: str | None) -> TextTable:
     """List datasets with their current version, versions and newest profile."""
-    rows = [
-        {"name": s.dataset.name, "current": s.current_version.label if s.current_version else None,
-         "versions": s.version_count,
-         "last_profile": s.latest_profile.created_at.isoformat() if s.latest_profile else None,
-         "records": s.record_count, "id": s.dataset.id}
-        for s in service(ctx).dataset_summaries(scorecard=scorecard, score=score, name=name_filter)
-    ]
-    emit_table(rows, ["name", "current", "versions", "last_profile", "records", "id"], "Datasets", as_json)
+    return display.summaries_table(svc.dataset_summaries(scorecard=scorecard, score=score, name=name_filter))
 
 
 @datasets_group.command("show")
-@click.argument("ref")
+@ref_argument
 @json_option
 @click.pass_context
 def datasets_show(ctx: click.Context, ref: str, as_json: bool) -> None:
     """Show a dataset and the version REF names (default: current)."""
     svc = service(ctx)
     dataset = svc.get_dataset(ref)
-    version = svc.resolve(ref) if dataset.current_version_id or ":" in ref else None
+    version = svc.resolve(ref) if dataset.current_version_id or parse_ref(ref).has_version else None
     if as_json:
         emit_json({"dataset": dataset.to_wire(), "version": version.model_dump(mode="json") if version else None})
         return
-    click.echo(f"{dataset.name}  (id {dataset.id})")
-    if dataset.description:
-        click.echo(f"  {dataset.description}")
-    current = svc.current_version(dataset)
-    click.echo(f"  current: {current.label if current else 'none'}; versions: {len(svc.list_versions(dataset))}")
-    if version:
-        note = f" - {version.note}" if version.note else ""
-        click.echo(f"\n{version.label} ({version.created_at:%Y-%m-%d %H:%M}, digest {version.digest[:12]}){note}")
-        click.echo(svc.configuration_yaml(version.configuration).rstrip())
+    click.echo(display.dataset_text(dataset, svc.current_version(dataset), len(svc.list_versions(dataset)), version))
 
 
 @datasets_group.command("create")
-@click.option("--scorecard", required=True, help="Scorecard id, key, externalId or name.")
-@click.option("--score", help="Score id, key, externalId or name (optional).")
+@scorecard_option("The dataset's scorecard", required=True)
+@score_option("The score it is for (optional)")
 @click.option("--name", required=True, help="Dataset name (unique within the scorecard).")
 @click.option("--description", help="What the dataset is for.")
-@click.option("--config", "config_source", required=True, help="YAML/JSON file with the data: section, or - for stdin.")
+@config_option
 @click.option("--note", help="Note for version 1.")
 @json_option
 @click.pass_context
 def datasets_create(ctx: click.Context, scorecard: str, score: str | None, name: str, description: str | None,
                     config_source: str, note: str | None, as_json: bool) -> None:
     """Create a dataset whose version 1 is the given configuration."""
-    svc = service(ctx)
-    config = read_config(ctx, config_source)
-    dataset = svc.create_dataset(scorecard, name, score=score, description=description, configuration=config,
-                                 note=note)
+    dataset = service(ctx).create_dataset(scorecard, name, score=score, description=description,
+                                          configuration=read_config(config_source), note=note)
     if as_json:
         emit_json(dataset.to_wire())
     else:
-        click.echo(f"Created {dataset.name}:v1 (id {dataset.id})")
+        click.echo(f"Created {with_version(dataset.name, 1)} (id {dataset.id})")
 
 
 @datasets_group.command("delete")
-@click.argument("ref")
+@ref_argument
 @click.option("--cascade", is_flag=True, help="Also delete its versions and profiles.")
 @click.option("--yes", is_flag=True, help="Don't ask for confirmation.")
 @click.pass_context
@@ -260,23 +287,16 @@ def versions_group() -> None:
     """List, create, compare versions and move the current one."""
 
 
-@versions_group.command("list")
-@click.argument("ref")
-@json_option
-@click.pass_context
-def versions_list(ctx: click.Context, ref: str, as_json: bool) -> None:
+@table_command(versions_group, "list", ref_argument)
+def versions_list(svc: DatasetService, ref: str) -> TextTable:
     """List the versions of a dataset."""
-    svc = service(ctx)
     dataset = svc.get_dataset(ref)
-    rows = [{"version": v.label, "current": "●" if v.id == dataset.current_version_id else "",
-             "created": v.created_at.isoformat(), "digest": v.digest[:12], "note": v.note, "id": v.id}
-            for v in svc.list_versions(dataset)]
-    emit_table(rows, ["version", "current", "created", "digest", "note", "id"], f"Versions of {dataset.name}", as_json)
+    return display.versions_table(dataset.name, svc.list_versions(dataset), dataset.current_version_id)
 
 
 @versions_group.command("create")
-@click.argument("ref")
-@click.option("--config", "config_source", required=True, help="YAML/JSON file with the data: section, or - for stdin.")
+@ref_argument
+@config_option
 @click.option("--note", help="What changed and why.")
 @click.option("--force", is_flag=True, help="Create a version even if the configuration is unchanged.")
 @json_option
@@ -287,18 +307,19 @@ def versions_create(ctx: click.Context, ref: str, config_source: str, note: str 
     svc = service(ctx)
     dataset = svc.get_dataset(ref)
     before = svc.latest_version(dataset)
-    version = svc.create_version(dataset, read_config(ctx, config_source), note=note, force=force)
+    version = svc.create_version(dataset, read_config(config_source), note=note, force=force)
     unchanged = before is not None and before.id == version.id
+    named = with_version(dataset.name, version.label)
     if as_json:
         emit_json({**version.model_dump(mode="json"), "unchanged": unchanged})
     elif unchanged:
-        click.echo(f"Unchanged: same configuration as {dataset.name}:{version.label} (use --force to add anyway)")
+        click.echo(f"Unchanged: same configuration as {named} (use --force to add anyway)")
     else:
-        click.echo(f"Created {dataset.name}:{version.label}")
+        click.echo(f"Created {named}")
 
 
 @versions_group.command("set-current")
-@click.argument("ref")
+@ref_argument
 @click.option("--expect", help="Only if the current version is still this one (compare-and-set).")
 @click.pass_context
 def versions_set_current(ctx: click.Context, ref: str, expect: str | None) -> None:
@@ -309,19 +330,10 @@ def versions_set_current(ctx: click.Context, ref: str, expect: str | None) -> No
     click.echo(f"{dataset.name}: current version is now {version.label}")
 
 
-@versions_group.command("diff")
-@click.argument("ref_a")
-@click.argument("ref_b")
-@json_option
-@click.pass_context
-def versions_diff(ctx: click.Context, ref_a: str, ref_b: str, as_json: bool) -> None:
+@table_command(versions_group, "diff", click.argument("ref_a"), click.argument("ref_b"))
+def versions_diff(svc: DatasetService, ref_a: str, ref_b: str) -> TextTable:
     """Configuration changes from REF_A to REF_B."""
-    diff = service(ctx).diff_versions(ref_a, ref_b)
-    rows = [{"path": c.path_text, "change": c.kind, "old": c.old, "new": c.new} for c in diff]
-    if not rows and not as_json:
-        click.echo(f"No differences between {ref_a} and {ref_b}.")
-        return
-    emit_table(rows, ["path", "change", "old", "new"], f"{ref_a} -> {ref_b}", as_json)
+    return display.diff_table(svc.diff_versions(ref_a, ref_b), ref_a, ref_b)
 
 
 # --- profiles -----------------------------------------------------------------------------------
@@ -333,7 +345,7 @@ def profiles_group() -> None:
 
 
 @profiles_group.command("record")
-@click.argument("ref")
+@ref_argument
 @click.option("--answer-column", "answer_columns", multiple=True, help="Answer column(s) to count (default: the "
               "score's label column).")
 @click.option("--fresh", is_flag=True, help="Reload the data instead of using the cache.")
@@ -347,42 +359,17 @@ def profiles_record(ctx: click.Context, ref: str, answer_columns: tuple[str, ...
     if as_json:
         emit_json(profile.model_dump(mode="json"))
         return
-    dataset = svc.get_dataset(version.dataset_id)
-    click.echo(f"Recorded a profile of {dataset.name}:{version.label}: {profile.record_counts['rows']:,} rows, "
-               f"{len(profile.column_list)} columns")
-    for column, dist in profile.answer_distribution.get("columns", {}).items():
-        counts = ", ".join(f"{k} {v:,}" for k, v in dist["counts"].items())
-        click.echo(f"  {column}: {counts}; null {dist['null']:,}")
+    named = with_version(svc.get_dataset(version.dataset_id).name, version.label)
+    emit(display.profile_lines(f"Recorded a profile of {named}", ProfileFacts.of(profile)))
 
 
-@profiles_group.command("history")
-@click.argument("ref")
-@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
-@json_option
-@click.pass_context
-def profiles_history(ctx: click.Context, ref: str, as_csv: bool, as_json: bool) -> None:
+@table_command(profiles_group, "history", ref_argument, csv_option)
+def profiles_history(svc: DatasetService, ref: str) -> TextTable:
     """Profiles of a dataset (or of one version, DATASET:VERSION), oldest first."""
-    svc = service(ctx)
     dataset = svc.get_dataset(ref)
     labels = {v.id: v.label for v in svc.list_versions(dataset)}
-    rows = []
-    for p in svc.list_profiles(ref if ":" in ref else dataset):
-        row = {"created": p.created_at.isoformat(), "version": labels.get(p.dataset_version_id),
-               "rows": (p.record_counts or {}).get("rows"), "columns": len(p.column_list)}
-        for column, dist in (p.answer_distribution or {}).get("columns", {}).items():
-            total = sum(dist["counts"].values()) + dist.get("other", 0)
-            for value, count in dist["counts"].items():
-                row[f"{column}={value} %"] = round(100 * count / total, 2) if total else None
-        rows.append(row)
-    columns = list(dict.fromkeys(k for r in rows for k in r)) or ["created", "version", "rows", "columns"]
-    if as_csv:
-        import csv
-
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-        return
-    emit_table(rows, columns, f"Profiles of {dataset.name}", as_json)
+    profiles = svc.list_profiles(ref if parse_ref(ref).has_version else dataset)
+    return display.history_table(dataset.name, profiles, labels)
 
 
 @profiles_group.command("compare")
@@ -392,35 +379,18 @@ def profiles_history(ctx: click.Context, ref: str, as_csv: bool, as_json: bool) 
 @click.pass_context
 def profiles_compare(ctx: click.Context, ref_a: str, ref_b: str, as_json: bool) -> None:
     """Compare the newest profiles of two versions: rows, columns, answer shares, drift."""
-    from dataclasses import asdict
-
     result = service(ctx).compare_profiles(ref_a, ref_b)
     if as_json:
-        emit_json({"rows_a": result.rows_a, "rows_b": result.rows_b, "columns_added": result.columns_added,
-                   "columns_removed": result.columns_removed, "band": result.band,
-                   "answers": [asdict(a) for a in result.answers], "columns": [asdict(c) for c in result.columns]})
-        return
-    pct = f" ({result.row_change_pct:+.1f}%)" if result.row_change_pct is not None else ""
-    click.echo(f"Records: {result.rows_a:,} -> {result.rows_b:,}{pct}; drift: {result.band}")
-    if result.columns_added or result.columns_removed:
-        click.echo(f"Columns added: {', '.join(result.columns_added) or '-'}; "
-                   f"removed: {', '.join(result.columns_removed) or '-'}")
-    for shift in result.answers:
-        p_value = f"{shift.chi2_p_value:.3g}" if shift.chi2_p_value is not None else "n/a"
-        rows = [{"class": k, "A %": f"{100 * shift.shares_a.get(k, 0):.1f}", "B %": f"{100 * shift.shares_b.get(k, 0):.1f}",
-                 "change (pp)": f"{v:+.1f}"} for k, v in shift.change_pp.items()]
-        emit_table(rows, ["class", "A %", "B %", "change (pp)"],
-                   f"{shift.column}: JS {shift.js_distance:.3f}, PSI {shift.psi:.3f}, chi-square p {p_value}")
-    emit_table([{"column": c.column, "null A %": f"{100 * c.null_rate_a:.1f}", "null B %": f"{100 * c.null_rate_b:.1f}",
-                 "PSI": "" if c.histogram_psi is None else f"{c.histogram_psi:.3f}", "drift": c.band}
-                for c in result.columns], ["column", "null A %", "null B %", "PSI", "drift"], "Columns")
+        emit_json(result.to_dict())
+    else:
+        emit(display.comparison_parts(result))
 
 
 # --- data ---------------------------------------------------------------------------------------
 
 
 @cli.command("load")
-@click.argument("ref")
+@ref_argument
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output file: .parquet or .csv.")
 @click.option("--fresh", is_flag=True, help="Rebuild instead of reading the cache.")
 @click.pass_context
@@ -439,8 +409,8 @@ def load_command(ctx: click.Context, ref: str, out: str, fresh: bool) -> None:
             frame.to_parquet(path, index=False)
     except OSError as exc:
         raise ValidationError(f"Can't write {path}: {exc.strerror or exc}.") from exc
-    dataset = svc.get_dataset(version.dataset_id)
-    click.echo(f"Wrote {len(frame):,} rows of {dataset.name}:{version.label} to {path}")
+    named = with_version(svc.get_dataset(version.dataset_id).name, version.label)
+    click.echo(f"Wrote {len(frame):,} rows of {named} to {path}")
 
 
 @cli.group("import")
@@ -448,32 +418,18 @@ def import_group() -> None:
     """Import Plexus score and scorecard YAML."""
 
 
-@import_group.command("score-config")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--scorecard", help="Scorecard for the scores (default: the file's folder, or data.scorecard).")
-@json_option
-@click.pass_context
-def import_score_config_command(ctx: click.Context, paths: tuple[str, ...], scorecard: str | None,
-                                as_json: bool) -> None:
+@table_command(import_group, "score-config",
+               click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False)),
+               scorecard_option("Scorecard for the scores; default: the file's folder, or data.scorecard"))
+def import_score_config_command(svc: DatasetService, paths: tuple[str, ...], scorecard: str | None) -> TextTable:
     """Import Plexus score YAML files: their data: sections become dataset versions."""
-    svc = service(ctx)
-    results = [svc.import_score_config(Path(p), scorecard=scorecard) for p in paths]
-    _report_imports(results, as_json)
+    return display.import_table([import_score_config(svc, Path(p), scorecard=scorecard) for p in paths])
 
 
-@import_group.command("scorecard")
-@click.argument("path", type=click.Path(exists=True))
-@json_option
-@click.pass_context
-def import_scorecard_command(ctx: click.Context, path: str, as_json: bool) -> None:
+@table_command(import_group, "scorecard", click.argument("path", type=click.Path(exists=True)))
+def import_scorecard_command(svc: DatasetService, path: str) -> TextTable:
     """Import a Plexus scorecard YAML, or a folder of score YAMLs."""
-    _report_imports(service(ctx).import_scorecard(path), as_json)
-
-
-def _report_imports(results: Iterable[Any], as_json: bool) -> None:
-    rows = [{"score": r.score.name, "action": r.action, "dataset": r.dataset.name if r.dataset else None,
-             "version": r.version.label if r.version else None} for r in results]
-    emit_table(rows, ["score", "action", "dataset", "version"], "Imported", as_json)
+    return display.import_table(import_scorecard(svc, path))
 
 
 # --- evaluate -----------------------------------------------------------------------------------
@@ -484,11 +440,11 @@ def dataset_options(fn: Callable) -> Callable:
 
     Resolve them with ``resolve_dataset_option(dataset_id, dataset, dataset_version)``.
     """
-    fn = click.option("--dataset-version", default=None,
-                      help="current (default), latest, N, vN or a version id.")(fn)
-    fn = click.option("--dataset", "dataset", default=None, help="Dataset name or DATASET:VERSION reference.")(fn)
-    fn = click.option("--dataset-id", default=None, help="Dataset id (or a version id).")(fn)
-    return fn
+    return _apply(fn, [
+        click.option("--dataset-id", default=None, help="Dataset id (or a version id)."),
+        click.option("--dataset", "dataset", default=None, help="Dataset name or DATASET:VERSION reference."),
+        click.option("--dataset-version", default=None, help="current (default), latest, N, vN or a version id."),
+    ])
 
 
 def resolve_dataset_option(dataset_id: str | None = None, dataset: str | None = None,
@@ -499,17 +455,31 @@ def resolve_dataset_option(dataset_id: str | None = None, dataset: str | None = 
     Raises ValidationError when neither or both are given, or when a version is
     given twice; NotFoundError/AmbiguousReferenceError for unknown references.
     """
-    from . import connect
+    from .service import connect
 
     if bool(dataset_id) == bool(dataset):
         raise ValidationError("Give exactly one of --dataset-id or --dataset.")
     svc = service or connect()
     ref = dataset_id or dataset
     if dataset_version:
-        if ":" in str(dataset) and dataset:
+        if dataset and parse_ref(dataset).has_version:
             raise ValidationError("Give the version either in --dataset (NAME:VERSION) or in --dataset-version.")
-        ref = f"{ref}:{dataset_version}"
+        ref = with_version(ref, dataset_version)  # type: ignore[arg-type]
     return svc.resolve(ref)  # type: ignore[arg-type]
+
+
+def _evaluation_data(svc: DatasetService, version: DatasetVersion | None, score_config: str | None,
+                     label_column: str | None) -> tuple[pd.DataFrame, str | None, str]:
+    """The rows to evaluate, their label column and where they come from (for the report)."""
+    if version is not None:
+        frame = svc.load(version)
+        return frame, label_column or svc.label_column(version), with_version(
+            svc.get_dataset(version.dataset_id).name, version.label)
+    spec = read_score_config(score_config)  # type: ignore[arg-type]
+    if spec.data is None:
+        raise ValidationError(f"{score_config} has no data: section to evaluate on.")
+    label = label_column or spec.label_column
+    return svc.load_configuration(spec.data, label_column=label), label, f"{score_config} (data: section)"
 
 
 @cli.group("evaluate")
@@ -547,22 +517,11 @@ def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str |
         raise click.UsageError("Give exactly one of --predictions or --scorer.")
     if score_config and (dataset_id or dataset):
         raise click.UsageError("Give either --score-config or --dataset-id/--dataset, not both.")
+    if not (score_config or dataset_id or dataset):
+        raise click.UsageError("Give --dataset-id, --dataset or --score-config.")
     svc = service(ctx)
-    version = None
-    if score_config:
-        spec = svc.read_score_config(score_config)
-        if spec.data is None:
-            raise ValidationError(f"{score_config} has no data: section to evaluate on.")
-        label = label_column or spec.label_column
-        frame = svc.load_configuration(spec.data, label_column=label)
-        source = f"{score_config} (data: section)"
-    else:
-        if not (dataset_id or dataset):
-            raise click.UsageError("Give --dataset-id, --dataset or --score-config.")
-        version = resolve_dataset_option(dataset_id, dataset, dataset_version, service=svc)
-        label = label_column or svc.label_column(version)
-        frame = svc.load(version)
-        source = f"{svc.get_dataset(version.dataset_id).name}:{version.label}"
+    version = None if score_config else resolve_dataset_option(dataset_id, dataset, dataset_version, service=svc)
+    frame, label, source = _evaluation_data(svc, version, score_config, label_column)
     if not label or label not in frame.columns:
         raise ValidationError(f"No label column {label!r} in the data; pass --label-column "
                               f"(columns: {', '.join(map(str, frame.columns))}).")
@@ -573,38 +532,12 @@ def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str |
     profile = None
     if version is not None and not no_profile:
         profile = svc.profile_frame(version, frame, answer_columns=[label])
+    profile_id = profile.id if profile else None
     if as_json:
-        emit_json({"dataset": source, "label_column": label, "rows": len(frame),
-                   "profile_id": profile.id if profile else None, **result.to_dict()})
-        return
-    _print_evaluation(source, label, len(frame), result, profile)
-
-
-def _print_evaluation(source: str, label: str, rows: int, result: Any, profile: Any) -> None:
-    from rich.table import Table
-
-    console = _console()
-    click.echo(f"Dataset: {source}")
-    click.echo(f"Label column: {label}; rows: {rows:,}; evaluated: {result.total:,}"
-               + (f"; without label: {result.without_label:,}" if result.without_label else "")
-               + (f"; without prediction: {result.without_prediction:,}" if result.without_prediction else ""))
-    click.echo(f"Accuracy: {result.accuracy:.4f} ({result.correct:,}/{result.total:,})")
-    per_class = Table(title="Per class")
-    for column in ("class", "precision", "recall", "support"):
-        per_class.add_column(column)
-    for c in result.classes:
-        p, r = result.precision[c], result.recall[c]
-        per_class.add_row(c, "-" if p is None else f"{p:.4f}", "-" if r is None else f"{r:.4f}", f"{result.support[c]:,}")
-    console.print(per_class)
-    matrix = Table(title="Confusion matrix (rows: actual, columns: predicted)")
-    matrix.add_column("actual \\ predicted")
-    for c in result.classes:
-        matrix.add_column(c, justify="right")
-    for actual in result.classes:
-        matrix.add_row(actual, *[f"{result.confusion[actual][p]:,}" for p in result.classes])
-    console.print(matrix)
-    if profile is not None:
-        click.echo(f"Recorded profile {profile.id} of the evaluated rows.")
+        emit_json({"dataset": source, "label_column": label, "rows": len(frame), "profile_id": profile_id,
+                   **result.to_dict()})
+    else:
+        emit(display.evaluation_parts(source, label, len(frame), result, profile_id))
 
 
 # --- store and server ---------------------------------------------------------------------------
@@ -618,7 +551,7 @@ def demo_command(ctx: click.Context) -> None:
 
     svc = service(ctx)
     summary = seed_demo(svc)
-    click.echo(f"Demo data in {svc.backend.description}: {summary}")
+    click.echo(f"Demo data in {svc.describe()}: {summary}")
 
 
 @cli.command("info")
@@ -626,7 +559,7 @@ def demo_command(ctx: click.Context) -> None:
 def info_command(ctx: click.Context) -> None:
     """Show where the store is and how many records it holds."""
     svc = service(ctx)
-    click.echo(f"store:      {svc.backend.description}")
+    click.echo(f"store:      {svc.describe()}")
     click.echo(f"scorecards: {len(svc.list_scorecards())}")
     click.echo(f"datasets:   {len(svc.list_datasets())}")
 
@@ -645,15 +578,14 @@ def serve_command(ctx: click.Context, db_option: str | None, host: str, port: in
     Point the package at it with PLEXUS_API_URL=http://HOST:PORT/graphql and
     PLEXUS_API_KEY=KEY.
     """
-    from .server import serve
-    from .settings import Settings
+    from .compose import serve, store_description
 
     api_key = api_key or ctx.find_root().obj.get("api_key")
     if not api_key and not insecure_no_auth:
         raise click.UsageError("serve needs --api-key KEY (or PLEXUS_API_KEY), or --insecure-no-auth.")
-    db = db_option or ctx.find_root().obj.get("db") or Settings.from_env().database
+    db = db_option or ctx.find_root().obj.get("db")
     auth = "x-api-key required" if api_key else "NO AUTHENTICATION"
-    click.echo(f"Serving {db} at http://{host}:{port}/graphql ({auth}); Ctrl+C stops.", err=True)
+    click.echo(f"Serving {store_description(db)} at http://{host}:{port}/graphql ({auth}); Ctrl+C stops.", err=True)
     serve(db, host=host, port=port, api_key=api_key or None, log_level="warning")
 
 

@@ -16,14 +16,14 @@ does the importing.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigurationError, ValidationError
-from .models import NOTE_KEY, canonical_json, config_digest
+from .formats import canonical_json, config_digest, parse_yaml, to_yaml
+from .models import NOTE_KEY
 
 __all__ = [
     "MAX_CONFIG_BYTES",
@@ -96,65 +96,6 @@ def _plain(value: Any, path: str) -> Any:
 # --- YAML / JSON text -------------------------------------------------------------------
 
 
-def _loader() -> type:
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        """SafeLoader without timestamp resolution, refusing duplicate keys."""
-
-    Loader.yaml_implicit_resolvers = {
-        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-    def construct_mapping(loader: Any, node: Any, deep: bool = False) -> dict:
-        loader.flatten_mapping(node)
-        seen: dict[Any, Any] = {}
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node, deep=deep)
-            if key in seen:
-                mark = key_node.start_mark
-                raise ConfigurationError(
-                    f"Duplicate key {key!r} at line {mark.line + 1}, column {mark.column + 1} "
-                    f"(first at line {seen[key].line + 1}); each key may appear once.",
-                    mark.line + 1, mark.column + 1,
-                )
-            seen[key] = key_node.start_mark
-        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-    Loader.add_constructor("tag:yaml.org,2002:map", construct_mapping)
-    return Loader
-
-
-def parse_yaml(text: str) -> Any:
-    """Parse YAML (or JSON) text safely; ConfigurationError with line/column on a syntax error."""
-    import yaml
-
-    if not isinstance(text, str):
-        raise ValidationError(f"Expected YAML or JSON text, got {type(text).__name__}.")
-    json_error: json.JSONDecodeError | None = None
-    if text.lstrip().startswith(("{", "[")):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            json_error = exc  # it may still be YAML flow style; report JSON's error if not
-    try:
-        return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        if json_error is not None:
-            raise ConfigurationError(
-                f"JSON syntax error at line {json_error.lineno}, column {json_error.colno}: {json_error.msg}.",
-                json_error.lineno, json_error.colno,
-            ) from exc
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigurationError(f"YAML syntax error at line {line}, column {column}: {problem}.",
-                                 line, column) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"Invalid YAML: {exc}.") from exc
-
-
 def parse_configuration(source: str | Mapping[str, Any]) -> dict[str, Any]:
     """A configuration from YAML/JSON text or a mapping, validated (see ``validate_configuration``).
 
@@ -165,13 +106,6 @@ def parse_configuration(source: str | Mapping[str, Any]) -> dict[str, Any]:
     if value is None:
         raise ConfigurationError("The configuration is empty: write at least `class: ...`.", 1, 1)
     return validate_configuration(value)
-
-
-def to_yaml(value: Any) -> str:
-    """YAML text for a configuration (block style, keys in their order, Unicode as is)."""
-    import yaml
-
-    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
 
 
 # --- Plexus score and scorecard YAML ----------------------------------------------------

@@ -13,9 +13,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .service import DatasetService
+if TYPE_CHECKING:
+    from .service import DatasetService
 
 __all__ = ["DEMO_SCORECARD_KEY", "DemoSummary", "demo_items", "seed_demo"]
 
@@ -98,8 +99,9 @@ def seed_demo(service: DatasetService) -> DemoSummary:
             # Two materializations per version, a week apart: profiles form a history.
             frame = pd.DataFrame.from_records(items)
             for k in range(2):
+                profiled = when + timedelta(weeks=2 * (v - 1) + k, hours=1)
                 service.profile_frame(version, frame.iloc[: len(frame) - 5 * k], answer_columns=[label],
-                                      text_columns=["text"], created_at=when + timedelta(weeks=2 * (v - 1) + k, hours=1))
+                                      text_columns=["text"], created_at=profiled)
         service.set_current_version(dataset, current)
     return _summary(service, card.name)
 

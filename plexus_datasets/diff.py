@@ -21,8 +21,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import display
 from .errors import ValidationError
-from .models import DatasetProfile
+from .facts import AnswerFacts, ColumnFacts, ProfileFacts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,10 +75,7 @@ class ConfigDiff:
         return iter(self.changes)
 
     def __repr__(self) -> str:
-        if not self.changes:
-            return "ConfigDiff(no differences)"
-        lines = [f"  {c.kind:<8} {c.path_text}: {c.old!r} -> {c.new!r}" for c in self.changes]
-        return "ConfigDiff(\n" + "\n".join(lines) + "\n)"
+        return display.diff_text(self)
 
     def to_dataframe(self) -> pd.DataFrame:
         import pandas as pd
@@ -232,85 +230,77 @@ class ProfileComparison:
         ]
         return pd.DataFrame(rows, columns=["column", "class", "share_a_pct", "share_b_pct", "change_pp"])
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-ready): rows, columns added/removed, band, answer shifts, column drifts."""
+        from dataclasses import asdict
+
+        return {"rows_a": self.rows_a, "rows_b": self.rows_b, "columns_added": self.columns_added,
+                "columns_removed": self.columns_removed, "band": self.band,
+                "answers": [asdict(a) for a in self.answers], "columns": [asdict(c) for c in self.columns]}
+
     def __repr__(self) -> str:
-        pct = f" ({self.row_change_pct:+.1f}%)" if self.row_change_pct is not None else ""
-        lines = [f"ProfileComparison(rows {self.rows_a:,} -> {self.rows_b:,}{pct}, drift {self.band}"]
-        if self.columns_added or self.columns_removed:
-            lines.append(f"  columns added {self.columns_added}, removed {self.columns_removed}")
-        for shift in self.answers:
-            moves = ", ".join(f"{k} {v:+.1f}pp" for k, v in shift.change_pp.items())
-            lines.append(f"  {shift.column}: {moves}; JS {shift.js_distance:.3f}, PSI {shift.psi:.3f}")
-        return "\n".join(lines) + ")"
+        return display.comparison_text(self)
 
 
-def _profile_parts(profile: Any) -> tuple[list[str], Mapping[str, Any], Mapping[str, Any]]:
-    if isinstance(profile, DatasetProfile):
-        return list(profile.column_list), profile.record_counts or {}, profile.answer_distribution or {}
-    if isinstance(profile, Mapping) and "recordCounts" in profile:
-        return list(profile["columnList"]), profile["recordCounts"] or {}, profile["answerDistribution"] or {}
-    raise ValidationError("compare_profiles() takes DatasetProfile records or profile() payloads.")
+def _facts(profile: Any) -> ProfileFacts:
+    try:
+        return ProfileFacts.of(profile)
+    except ValidationError as exc:
+        raise ValidationError("compare_profiles() takes DatasetProfile records or profile() payloads.") from exc
 
 
-def _shares(counts: Mapping[str, int], other: int = 0) -> dict[str, float]:
-    merged = dict(counts)
-    if other:
-        merged["(other)"] = merged.get("(other)", 0) + other
-    total = sum(merged.values())
-    return {k: v / total for k, v in merged.items()} if total else {}
-
-
-def _answer_shift(column: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> AnswerShift:
+def _answer_shift(a: AnswerFacts, b: AnswerFacts) -> AnswerShift:
     import numpy as np
     from scipy.spatial.distance import jensenshannon
     from scipy.stats import chi2_contingency
 
-    shares_a = _shares(a.get("counts", {}), a.get("other", 0))
-    shares_b = _shares(b.get("counts", {}), b.get("other", 0))
+    shares_a, shares_b = a.shares(include_other=True), b.shares(include_other=True)
     classes = sorted(set(shares_a) | set(shares_b))
     change = {k: round(100 * (shares_b.get(k, 0.0) - shares_a.get(k, 0.0)), 4) for k in classes}
     vec_a = np.array([shares_a.get(k, 0.0) for k in classes])
     vec_b = np.array([shares_b.get(k, 0.0) for k in classes])
     js = float(jensenshannon(vec_a, vec_b, base=2)) if vec_a.sum() and vec_b.sum() else 0.0
-    counts_a = {**a.get("counts", {}), **({"(other)": a["other"]} if a.get("other") else {})}
-    counts_b = {**b.get("counts", {}), **({"(other)": b["other"]} if b.get("other") else {})}
+    counts_a, counts_b = a.tally(), b.tally()
     table = np.array([[counts_a.get(k, 0) for k in classes], [counts_b.get(k, 0) for k in classes]])
     table = table[:, table.sum(axis=0) > 0]
     p_value = None
     if table.shape[1] >= 2 and table.sum(axis=1).all():
         p_value = float(chi2_contingency(table)[1])
-    return AnswerShift(column, shares_a, shares_b, change, 0.0 if math.isnan(js) else js,
+    return AnswerShift(a.column, shares_a, shares_b, change, 0.0 if math.isnan(js) else js,
                        psi(counts_a, counts_b), p_value)
 
 
-def compare_profiles(a: DatasetProfile | Mapping[str, Any], b: DatasetProfile | Mapping[str, Any]) -> ProfileComparison:
-    """Compare two profiles (records or ``profile()`` payloads) from their stored numbers alone."""
-    columns_a, counts_a, answers_a = _profile_parts(a)
-    columns_b, counts_b, answers_b = _profile_parts(b)
-    rows_a, rows_b = int(counts_a.get("rows") or 0), int(counts_b.get("rows") or 0)
-    stats_a, stats_b = counts_a.get("columns") or {}, counts_b.get("columns") or {}
-    ans_a, ans_b = answers_a.get("columns") or {}, answers_b.get("columns") or {}
-    shifts = {name: _answer_shift(name, ans_a[name], ans_b[name]) for name in ans_a if name in ans_b}
-    drifts = []
-    for name in [c for c in columns_b if c in columns_a]:
-        sa, sb = stats_a.get(name, {}), stats_b.get(name, {})
-        null_a = sa.get("null", 0) / rows_a if rows_a else 0.0
-        null_b = sb.get("null", 0) / rows_b if rows_b else 0.0
-        hist_psi = None
-        for key in ("histogram", "length_histogram"):
-            ha, hb = sa.get(key), sb.get(key)
-            if ha and hb and ha.get("scheme") == hb.get("scheme"):
-                hist_psi = psi(ha["counts"], hb["counts"])
-        if hist_psi is None and sa.get("top") and sb.get("top"):
-            hist_psi = psi({**sa["top"]["values"], "(other)": sa["top"]["other"]},
-                           {**sb["top"]["values"], "(other)": sb["top"]["other"]})
-        answer_psi = shifts[name].psi if name in shifts else None
-        change_pp = 100 * (null_b - null_a)
-        worst = max([v for v in (hist_psi, answer_psi) if v is not None], default=None)
-        drifts.append(ColumnDrift(name, sb.get("kind", sa.get("kind", "?")), round(null_a, 6), round(null_b, 6),
-                                  round(change_pp, 4), hist_psi, answer_psi, _band(worst, change_pp)))
+def _distribution_psi(a: ColumnFacts, b: ColumnFacts) -> float | None:
+    """PSI of a column's fixed-edge histogram (same scheme on both sides), else of its top values."""
+    found = None
+    for ha, hb in ((a.histogram, b.histogram), (a.length_histogram, b.length_histogram)):
+        if ha and hb and ha.scheme == hb.scheme:
+            found = psi(ha.counts, hb.counts)
+    if found is None and a.top is not None and b.top is not None:
+        found = psi(a.top, b.top)
+    return found
+
+
+def _column_drift(a: ColumnFacts, b: ColumnFacts, shift: AnswerShift | None) -> ColumnDrift:
+    null_a, null_b = a.null_rate or 0.0, b.null_rate or 0.0
+    hist_psi = _distribution_psi(a, b)
+    answer_psi = shift.psi if shift else None
+    change_pp = 100 * (null_b - null_a)
+    worst = max([v for v in (hist_psi, answer_psi) if v is not None], default=None)
+    return ColumnDrift(a.name, b.kind or a.kind or "?", round(null_a, 6), round(null_b, 6), round(change_pp, 4),
+                       hist_psi, answer_psi, _band(worst, change_pp))
+
+
+def compare_profiles(a: Any, b: Any) -> ProfileComparison:
+    """Compare two profiles (DatasetProfile records or ``profile()`` payloads) from their stored
+    numbers alone. Raises ValidationError when either is neither."""
+    fa, fb = _facts(a), _facts(b)
+    shifts = {name: _answer_shift(fa.answer(name), fb.answer(name)) for name in fa.answers if name in fb.answers}
+    shared = [c for c in fb.columns if c in fa.columns]
     return ProfileComparison(
-        rows_a=rows_a, rows_b=rows_b,
-        columns_added=[c for c in columns_b if c not in columns_a],
-        columns_removed=[c for c in columns_a if c not in columns_b],
-        columns=drifts, answers=list(shifts.values()),
+        rows_a=fa.rows or 0, rows_b=fb.rows or 0,
+        columns_added=[c for c in fb.columns if c not in fa.columns],
+        columns_removed=[c for c in fa.columns if c not in fb.columns],
+        columns=[_column_drift(fa.column(c), fb.column(c), shifts.get(c)) for c in shared],
+        answers=list(shifts.values()),
     )

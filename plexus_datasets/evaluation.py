@@ -62,7 +62,8 @@ def evaluate(labels: pd.Series, predictions: pd.Series) -> EvaluationResult:
     if truth.empty:
         raise ValidationError(
             f"Nothing to evaluate: {without_label} row(s) have no label and {without_prediction} no prediction. "
-            "Check --label-column and that predictions use the data's content_id values."
+            "Check that the label column is the right one and that the predictions use the data's content_id "
+            "values."
         )
     classes = sorted(set(truth) | set(guess))
     confusion = {a: {p: 0 for p in classes} for a in classes}
@@ -85,7 +86,7 @@ def sample_rows(frame: pd.DataFrame, number: int | None, seed: int | None) -> pd
     if number is None or number >= len(frame):
         return frame
     if number < 1:
-        raise ValidationError("--number-of-samples must be at least 1.")
+        raise ValidationError(f"The number of rows to sample must be at least 1, not {number}.")
     return frame.sample(n=number, random_state=seed).sort_index()
 
 
@@ -112,7 +113,8 @@ def predictions_from_file(path: str | Path, frame: pd.DataFrame) -> pd.Series:
         raise ValidationError(f"The predictions file needs columns content_id and prediction; missing "
                               f"{', '.join(sorted(missing))} (it has {', '.join(map(str, table.columns))}).")
     if ID_COLUMN not in frame.columns:
-        raise ValidationError("The dataset has no content_id column to match predictions on; use --scorer instead.")
+        raise ValidationError("The dataset has no content_id column to match predictions on; "
+                              "predict with a scorer callable instead.")
     by_id = dict(zip(_text(table[ID_COLUMN]), table["prediction"], strict=True))
     return pd.Series([by_id.get(i) for i in _text(frame[ID_COLUMN])], index=frame.index, dtype=object)
 
@@ -121,7 +123,7 @@ def load_scorer(spec: str) -> Callable[[pd.DataFrame], Any]:
     """``module:callable`` -> the callable."""
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
-        raise ValidationError(f"--scorer must look like module:callable, not {spec!r}.")
+        raise ValidationError(f"Name a scorer as module:callable (e.g. my_scorer:predict), not {spec!r}.")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

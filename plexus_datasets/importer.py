@@ -17,6 +17,10 @@
 
 ``import_scorecard(service, path)`` does the same for a scorecard YAML
 (``sections[].scores[]`` or top-level ``scores:``) or a folder of score YAMLs.
+
+The importer is a client of ``DatasetService`` (it sits with the CLI and the
+widgets): it parses with ``configs`` and writes through the service's public
+methods, so it follows every rule the service enforces.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from .models import Dataset, DatasetVersion, Score, Scorecard
 if TYPE_CHECKING:
     from .service import DatasetService
 
-__all__ = ["ImportResult", "import_score_config", "import_scorecard"]
+__all__ = ["ImportResult", "import_score_config", "import_scorecard", "read_score_config"]
 
 Action = Literal["created", "new-version", "unchanged", "no-data"]
 
@@ -60,6 +64,16 @@ def _read(source: str | Path) -> tuple[str, Path | None]:
         except (OSError, UnicodeDecodeError) as exc:
             raise ValidationError(f"Can't read {path}: {exc}.") from exc
     return source, None
+
+
+def read_score_config(path: str | Path) -> ScoreSpec:
+    """The identity and ``data:`` section of a Plexus score YAML file.
+
+    Raises NotFoundError for a missing file, ValidationError for one that can't
+    be read as UTF-8 text, ConfigurationError for bad YAML.
+    """
+    text, _ = _read(Path(path))
+    return parse_score_config(text)
 
 
 def _find_scorecard(service: DatasetService, ref: str) -> Scorecard | None:

@@ -22,6 +22,8 @@ from typing import Any
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import HTML, display
 
+from .configs import parse_configuration
+from .display import comparison_html, diff_html
 from .errors import PlexusDatasetsError
 
 __all__ = ["DatasetMagics", "load_ipython_extension"]
@@ -38,7 +40,7 @@ class DatasetMagics(Magics):
     @property
     def service(self) -> Any:
         if self._service is None:
-            from . import connect
+            from .service import connect
 
             self._service = connect()
         return self._service
@@ -68,10 +70,10 @@ class DatasetMagics(Magics):
         return None
 
     def _cmd_connect(self, db: str | None = None) -> None:
-        from . import connect
+        from .service import connect
 
         self._service = connect(db) if db else connect()
-        print(f"Using {self._service.backend.description}")
+        print(f"Using {self._service.describe()}")
 
     def _cmd_list(self, scorecard: str | None = None) -> Any:
         return self.service.dataset_summaries(scorecard=scorecard)
@@ -82,8 +84,6 @@ class DatasetMagics(Magics):
         return version
 
     def _cmd_diff(self, a: str, b: str) -> None:
-        from .widgets.diff_table import comparison_html, diff_html
-
         va, vb = self.service.resolve(a), self.service.resolve(b)
         html = diff_html(self.service.diff_versions(va, vb), a, b)
         pa, pb = self.service.latest_profile(va), self.service.latest_profile(vb)
@@ -111,7 +111,7 @@ class DatasetMagics(Magics):
                 return None
             dataset = self.service.get_dataset(words[0])
             before = self.service.latest_version(dataset)
-            version = self.service.create_version(dataset, self.service.parse_configuration(cell), note=note)
+            version = self.service.create_version(dataset, parse_configuration(cell), note=note)
         except (PlexusDatasetsError, ValueError) as exc:
             print(f"Error: {exc}")
             return None

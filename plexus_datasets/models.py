@@ -5,8 +5,9 @@ requiredness follows ``backends/schema.graphql``. ``DatasetVersion`` and
 ``DatasetProfile`` are frozen: a version's configuration never changes, a
 profile is a fact about the past.
 
-``MODEL_SPECS`` describes every model for the storage backends (table, field
-kinds, index fields), derived from the classes so there is one source of truth.
+``MODELS`` lists the stored models; ``backends.specs`` derives the storage
+description (field kinds, required fields, indexes) from these classes, so the
+classes are the one source of truth.
 
 >>> Dataset.model_validate({"id": "d1", "name": "calls", "scorecardId": "s1",
 ...     "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-01-01T00:00:00Z"}).scorecard_id
@@ -15,24 +16,23 @@ kinds, index fields), derived from the classes so there is one source of truth.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import types
-import typing
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from . import display
+from .facts import ProfileFacts
+from .formats import canonical_json, config_digest, format_datetime, utcnow
+
 __all__ = [
-    "MODEL_SPECS",
+    "MODELS",
+    "NOTE_KEY",
     "Dataset",
     "DatasetProfile",
     "DatasetSummary",
     "DatasetVersion",
-    "ModelSpec",
     "Record",
     "RecordList",
     "Score",
@@ -43,30 +43,6 @@ __all__ = [
     "format_datetime",
     "utcnow",
 ]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def format_datetime(value: datetime) -> str:
-    """AWSDateTime text: ISO 8601, UTC, always with the ``Z`` offset, microseconds."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def canonical_json(value: Any) -> str:
-    """The canonical JSON text of a value: sorted keys, no whitespace, UTF-8 as is.
-
-    Raises ``TypeError``/``ValueError`` for values JSON can't represent (NaN included).
-    """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def config_digest(configuration: Any) -> str:
-    """sha256 hex digest of a configuration's canonical JSON."""
-    return hashlib.sha256(canonical_json(configuration).encode("utf-8")).hexdigest()
 
 
 class Record(BaseModel):
@@ -98,17 +74,12 @@ class Record(BaseModel):
         return self.model_dump(by_alias=True, mode="json")
 
     def __repr__(self) -> str:
-        from .display import record_fields
-
-        shown = ", ".join(f"{k}={v!r}" for k, v in record_fields(self).items() if v is not None)
-        return f"{type(self).__name__}({shown})"
+        return display.record_text(self)
 
     __str__ = __repr__
 
     def _repr_html_(self) -> str:
-        from .display import record_html
-
-        return record_html(self)
+        return display.record_html(self)
 
 
 class Scorecard(Record):
@@ -246,15 +217,10 @@ class DatasetSummary(BaseModel):
     @property
     def record_count(self) -> int | None:
         """Rows in the newest profile (``recordCounts.rows``), when there is one."""
-        counts = self.latest_profile.record_counts if self.latest_profile else None
-        rows = counts.get("rows") if isinstance(counts, dict) else None
-        return rows if isinstance(rows, int) else None
+        return ProfileFacts.of(self.latest_profile).rows if self.latest_profile else None
 
     def __repr__(self) -> str:
-        from .display import record_fields
-
-        shown = ", ".join(f"{k}={v!r}" for k, v in record_fields(self).items() if v is not None)
-        return f"DatasetSummary({shown})"
+        return display.record_text(self)
 
 
 T = TypeVar("T")
@@ -267,80 +233,15 @@ class RecordList(list[T]):
     """
 
     def __repr__(self) -> str:
-        from .display import records_text
-
-        return records_text(self)
+        return display.records_text(self)
 
     def _repr_html_(self) -> str:
-        from .display import records_html
-
-        return records_html(self)
+        return display.records_html(self)
 
     def to_dataframe(self):  # type: ignore[no-untyped-def]
         """One row per record (pandas DataFrame)."""
-        from .display import records_frame
-
-        return records_frame(self)
+        return display.records_frame(self)
 
 
-# --- storage description, derived from the classes above -------------------------
-
-FieldKind = typing.Literal["string", "int", "datetime", "strings", "json"]
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """How a backend stores one model: wire field names with their kinds."""
-
-    name: str
-    cls: type[Record]
-    table: str
-    fields: dict[str, FieldKind]
-    required: frozenset[str]
-    indexes: tuple[str, ...]
-
-
-def _kind(annotation: Any) -> FieldKind:
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        annotation = args[0] if len(args) == 1 else Any
-    if annotation is str:
-        return "string"
-    if annotation is int:
-        return "int"
-    if annotation is datetime:
-        return "datetime"
-    if typing.get_origin(annotation) is list:
-        return "strings"
-    return "json"
-
-
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-
-
-def _spec(cls: type[Record]) -> ModelSpec:
-    hints = typing.get_type_hints(cls)
-    fields: dict[str, FieldKind] = {}
-    required = set()
-    for name, info in cls.model_fields.items():
-        if name in cls.__local_fields__:
-            continue
-        wire = info.alias or name
-        fields[wire] = _kind(hints[name])
-        if info.is_required() and wire not in {"id", "createdAt", "updatedAt"}:
-            required.add(wire)
-    return ModelSpec(
-        name=cls.__model_name__,
-        cls=cls,
-        table=_snake(cls.__model_name__) + "s",
-        fields=fields,
-        required=frozenset(required),
-        indexes=cls.__indexes__,
-    )
-
-
-MODEL_SPECS: dict[str, ModelSpec] = {
-    cls.__model_name__: _spec(cls)
-    for cls in (Scorecard, ScorecardSection, Score, Dataset, DatasetVersion, DatasetProfile)
-}
+#: Every stored model, in dependency order (a record's parents come first).
+MODELS: tuple[type[Record], ...] = (Scorecard, ScorecardSection, Score, Dataset, DatasetVersion, DatasetProfile)

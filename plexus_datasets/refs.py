@@ -10,20 +10,20 @@ containing ``/`` is first looked up as a whole name, then as
 ``SCORECARD/NAME`` (scorecard id, key or name).
 
 >>> parse_ref("calls:v3")
-Ref(dataset='calls', version=VersionSpec(kind='number', value=3))
->>> parse_ref("calls").version.kind
-'current'
+Ref(dataset='calls', version=VersionSpec(kind='number', value=3), has_version=True)
+>>> parse_ref("calls").version.kind, parse_ref("calls").has_version
+('current', False)
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from .errors import ValidationError
 
-__all__ = ["Ref", "VersionSpec", "parse_ref", "parse_version"]
+__all__ = ["Ref", "VersionSpec", "parse_ref", "parse_version", "with_version"]
 
 _NUMBER = re.compile(r"^[vV]?(\d+)$")
 
@@ -41,8 +41,12 @@ class VersionSpec:
 
 @dataclass(frozen=True)
 class Ref:
+    """A parsed reference. ``has_version`` says whether the text named a version
+    (``calls:current``) or left it to the default (``calls``)."""
+
     dataset: str
     version: VersionSpec = VersionSpec("current")
+    has_version: bool = field(default=False, compare=False)
 
     def scoped(self) -> tuple[str, str] | None:
         """``(scorecard, name)`` when DATASET has the ``SCORECARD/NAME`` form."""
@@ -90,4 +94,11 @@ def parse_ref(text: str) -> Ref:
         raise ValidationError(
             f"Empty dataset in reference {text!r}: use DATASET[:VERSION], e.g. 'calls:v2' or 'calls:latest'."
         )
-    return Ref(dataset, parse_version(version) if sep else VersionSpec("current"))
+    if not sep:
+        return Ref(dataset)
+    return Ref(dataset, parse_version(version), has_version=True)
+
+
+def with_version(dataset: str, version: str | int | None) -> str:
+    """The reference text for ``dataset`` at ``version`` (the default version when None)."""
+    return dataset if version is None else f"{dataset}:{parse_version(version)}"

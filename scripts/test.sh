@@ -4,9 +4,10 @@
 #   2. the package with its dev extras into .venv;
 #   3. the JupyterLab extension in widgets/: build, Jest tests, install (scripts/build_lab.sh),
 #      and Amplify's JavaScript client for the server-compatibility test (npm ci);
-#   4. pytest over tests/ and the example notebooks (nbval);
-#   5. pytest over the extension's server handlers (Jupyter server's pytest plugin).
-# Usage: bash scripts/test.sh [pytest args...]   (with args, only step 4 runs them)
+#   4. import-linter: the layer contracts in pyproject.toml (docs/architecture.md's module map);
+#   5. pytest over tests/ and the example notebooks (nbval);
+#   6. pytest over the extension's server handlers (Jupyter server's pytest plugin).
+# Usage: bash scripts/test.sh [pytest args...]   (with args, only step 5 runs them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +41,9 @@ run_pytest() {
   [ "$code" -eq 0 ] || status=$code
 }
 
+if [ $# -eq 0 ]; then
+  .venv/bin/lint-imports --no-cache || status=1
+fi
 if [ $# -gt 0 ]; then
   run_pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg "$@"
 else

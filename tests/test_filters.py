@@ -2,7 +2,7 @@ import pytest
 
 from plexus_datasets.backends.filters import matches, validate_filter
 from plexus_datasets.errors import ValidationError
-from plexus_datasets.models import MODEL_SPECS
+from plexus_datasets.backends.specs import MODEL_SPECS
 
 REC = {"id": "a", "name": "greeting calls", "scoreId": None, "versionNumber": 3, "columnList": ["text", "label"]}
 

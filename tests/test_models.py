@@ -4,7 +4,9 @@ import pydantic
 import pytest
 
 from plexus_datasets import ConflictError
-from plexus_datasets.models import Dataset, DatasetProfile, DatasetVersion, MODEL_SPECS, format_datetime
+from plexus_datasets.backends.specs import MODEL_SPECS
+from plexus_datasets.formats import format_datetime
+from plexus_datasets.models import Dataset, DatasetProfile, DatasetVersion
 from tests.conftest import CONFIG
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from plexus_datasets.errors import ValidationError
-from plexus_datasets.refs import Ref, VersionSpec, parse_ref, parse_version
+from plexus_datasets.refs import Ref, VersionSpec, parse_ref, parse_version, with_version
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,16 @@ def test_parse_version_types():
         parse_version(True)
     with pytest.raises(ValidationError):
         parse_ref(None)
+
+
+@pytest.mark.parametrize(("text", "named"), [("calls", False), ("calls:current", True), ("calls:v2", True),
+                                             ("qa/calls", False), ("a:b:latest", True)])
+def test_ref_says_whether_a_version_was_named(text, named):
+    assert parse_ref(text).has_version is named
+
+
+def test_with_version_writes_the_grammar():
+    assert with_version("calls", None) == "calls"
+    assert with_version("calls", 3) == "calls:v3"
+    assert with_version("calls", "latest") == "calls:latest"
+    assert parse_ref(with_version("a:b", "v2")) == Ref("a:b", VersionSpec("number", 2))

@@ -336,3 +336,47 @@ def test_dataset_summaries(svc, card, score):
     assert [s.dataset.name for s in svc.dataset_summaries(scorecard="cc-qa")] == ["calls", "empty"]
     assert [s.dataset.name for s in svc.dataset_summaries(score="greeting")] == ["calls"]
     assert [s.dataset.name for s in svc.dataset_summaries(name="ELSE")] == ["elsewhere"]
+
+
+# --- how many store calls a lookup costs --------------------------------------------------
+
+
+class _CountingSQLBackend:
+    """Wraps a real SQLBackend and records which verbs a lookup sends to it."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def __getattr__(self, name):
+        verb = getattr(self.inner, name)
+        if name not in ("get", "list", "page", "summaries"):
+            return verb
+
+        def counted(*args, **kwargs):
+            self.calls.append((name, args[0], kwargs.get("index"), kwargs.get("filter")))
+            return verb(*args, **kwargs)
+
+        return counted
+
+
+def test_resolving_a_name_asks_the_store_for_that_name(tmp_path):
+    from plexus_datasets.backends.sql import SQLBackend
+    from plexus_datasets.service import DatasetService
+
+    counting = _CountingSQLBackend(SQLBackend(str(tmp_path / "many.db")))
+    svc = DatasetService(counting)
+    card = svc.create_scorecard("QA", key="qa")
+    with counting.inner.transaction():
+        for i in range(300):
+            svc.create_dataset(card, f"other-{i:03}", configuration={"class": "InlineItems", "n": i})
+    ds = svc.create_dataset(card, "calls", configuration={"class": "InlineItems", "n": 1})
+    v2 = svc.create_version(ds, {"class": "InlineItems", "n": 2})
+    counting.calls.clear()
+    assert svc.resolve("calls:v2").id == v2.id
+    assert len(counting.calls) <= 3, counting.calls
+    # No call lists datasets or versions without naming what it wants.
+    assert all(verb == "get" or call_filter or index for verb, _, index, call_filter in counting.calls)
+    counting.calls.clear()
+    assert svc.resolve(f"qa/calls:{v2.id}").id == v2.id and svc.get_dataset("calls").id == ds.id
+    assert all(verb == "get" or call_filter or index for verb, _, index, call_filter in counting.calls)
+    svc.close()

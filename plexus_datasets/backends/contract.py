@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Literal
 
-from ..models import MODEL_SPECS
+from .specs import MODEL_SPECS
 
 __all__ = ["AWSJSON_FIELDS", "RELATIONS", "Relation", "index_query", "list_query", "schema_text", "scalar_fields"]
 

@@ -30,6 +30,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from gql import Client, gql
 from gql.transport.exceptions import (
@@ -47,7 +48,7 @@ from ..errors import (
     NotFoundError,
     ValidationError,
 )
-from ..models import MODEL_SPECS
+from .specs import MODEL_SPECS
 from .base import Backend, Filter, Page, Record, Summary, assemble_summaries
 from .contract import AWSJSON_FIELDS, index_query, list_query, scalar_fields, schema_text
 
@@ -132,7 +133,7 @@ class GraphQLBackend(Backend):
         if not url or not url.startswith(("http://", "https://")):
             raise ValidationError(f"The GraphQL URL must start with http:// or https://, got {url!r}.")
         self.url = url
-        self.description = url
+        self.description = masked_url(url)
         self.retry = retry or RetryPolicy()
         self.page_size = page_size
         headers = {"x-api-key": api_key} if api_key else {}
@@ -145,7 +146,7 @@ class GraphQLBackend(Backend):
         self.requests_sent = 0
 
     def __repr__(self) -> str:
-        return f"GraphQLBackend({self.url!r})"
+        return f"GraphQLBackend({self.description!r})"
 
     def close(self) -> None:
         with self._lock:
@@ -181,7 +182,7 @@ class GraphQLBackend(Backend):
                 delay = self.retry.delay(attempt)
                 if attempt >= self.retry.max_attempts or elapsed + delay > self.retry.max_elapsed:
                     raise BackendUnavailableError(
-                        f"The GraphQL API at {self.url} kept failing ({exc.reason}) after {attempt} attempt(s) "
+                        f"The GraphQL API at {self.description} kept failing ({exc.reason}) after {attempt} attempt(s) "
                         f"in {elapsed:.1f}s. Check that it is reachable, then retry."
                     ) from exc
                 log.info("Retrying after %s (attempt %d, waiting %.2fs)", exc.reason, attempt, delay)
@@ -199,21 +200,21 @@ class GraphQLBackend(Backend):
                 raise _Transient(f"connection failed: {_short(exc)}", ambiguous=True) from exc
             except TransportServerError as exc:
                 if exc.code == 401 or exc.code == 403:
-                    raise AuthError(_auth_message(self.url)) from None
+                    raise AuthError(_auth_message(self.description)) from None
                 if exc.code == 429 or (exc.code or 0) >= 500:
                     raise _Transient(f"HTTP {exc.code}", ambiguous=exc.code != 429) from exc
-                raise BackendError(f"The GraphQL API at {self.url} answered HTTP {exc.code}.") from exc
+                raise BackendError(f"The GraphQL API at {self.description} answered HTTP {exc.code}.") from exc
             except TransportProtocolError as exc:
                 raise _Transient(f"invalid response: {_short(exc)}", ambiguous=True) from exc
             headers = self._transport.response_headers or {}
         error_type = headers.get("x-amzn-ErrorType")
         if error_type and error_type.split(":")[0] == UNAUTHORIZED:
-            raise AuthError(_auth_message(self.url))
+            raise AuthError(_auth_message(self.description))
         errors = result.errors or []
         for error in errors:
             kind = error.get("errorType")
             if kind == UNAUTHORIZED:
-                raise AuthError(_auth_message(self.url))
+                raise AuthError(_auth_message(self.description))
             if kind in THROTTLING:
                 raise _Transient(kind, ambiguous=False)
         if errors:
@@ -268,7 +269,7 @@ class GraphQLBackend(Backend):
             data = self.execute(text, {"input": input, "condition": condition})
         except _QueryError as exc:
             if exc.error_type != CONDITIONAL:
-                raise _translate(exc, self.url) from exc
+                raise _translate(exc, self.description) from exc
             raise
         return self._decode(model, data[f"{verb}{model}"])  # type: ignore[return-value]
 
@@ -288,7 +289,7 @@ class GraphQLBackend(Backend):
         try:
             data = self.execute(text, {"id": id})
         except _QueryError as exc:
-            raise _translate(exc, self.url) from exc
+            raise _translate(exc, self.description) from exc
         return self._decode(model, data[f"get{model}"])
 
     def update(self, model: str, id: str, changes: Mapping[str, Any], condition: Filter | None = None) -> Record:
@@ -346,7 +347,7 @@ class GraphQLBackend(Backend):
         try:
             data = self.execute(self._list_text(model, index[0] if index else None), variables)
         except _QueryError as exc:
-            raise _translate(exc, self.url) from exc
+            raise _translate(exc, self.description) from exc
         connection = next(iter(data.values()))
         return Page([self._decode(model, r) for r in connection["items"] if r is not None],  # type: ignore[misc]
                     connection.get("nextToken"))
@@ -374,7 +375,7 @@ class GraphQLBackend(Backend):
             try:
                 connection = self.execute(text, variables)[name]
             except _QueryError as exc:
-                raise _translate(exc, self.url) from exc
+                raise _translate(exc, self.description) from exc
             for item in connection["items"]:
                 if item is None:
                     continue
@@ -414,7 +415,7 @@ class GraphQLBackend(Backend):
                 data = self.execute(f"query Get{model}Batch({params}) {{ {fields} }}",
                                     {f"id{i}": id for i, id in enumerate(chunk)})
             except _QueryError as exc:
-                raise _translate(exc, self.url) from exc
+                raise _translate(exc, self.description) from exc
             for record in data.values():
                 if record is not None:
                     found[record["id"]] = self._decode(model, record)  # type: ignore[assignment]
@@ -429,6 +430,17 @@ class GraphQLBackend(Backend):
             token = page.next_token
             if not token:
                 return records
+
+
+def masked_url(url: str) -> str:
+    """``url`` without a password or query string, to show to people and logs."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    if parts.username:
+        host = f"{parts.username}:***@{host}"
+    return urlunsplit((parts.scheme, host, parts.path, "***" if parts.query else "", ""))
 
 
 def _same(existing: Mapping[str, Any], sent: Mapping[str, Any]) -> bool:

@@ -5,8 +5,9 @@ SQLite is the embedded default: WAL journal, a generous busy timeout, and
 of deadlocking. PostgreSQL is accepted with any SQLAlchemy URL
 (``postgresql+psycopg://user@127.0.0.1:5432/db``).
 
-The schema is versioned: ``MIGRATIONS`` is an append-only list, applied in
-order under a lock, and the applied version is kept in ``plexus_datasets_schema``.
+The schema is versioned: ``_migrations.MIGRATIONS`` is an append-only list of
+frozen steps, applied in order under a lock, and the applied version is kept in
+``plexus_datasets_schema``.
 A database written by a newer release raises SchemaVersionError instead of
 being touched.
 """
@@ -18,7 +19,7 @@ import binascii
 import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,104 +35,33 @@ from ..errors import (
     SchemaVersionError,
     ValidationError,
 )
-from ..models import MODEL_SPECS, ModelSpec
+from .specs import MODEL_SPECS, ModelSpec
+from ._migrations import MIGRATIONS
 from .base import Backend, Filter, Page, Record, Summary, assemble_summaries
 from .filters import matches, validate_filter
 
 __all__ = ["SCHEMA_VERSION", "SQLBackend", "sqlalchemy_url"]
 
-metadata = sa.MetaData()
-
-
-def _table(name: str, *columns: sa.Column, indexes: tuple[str, ...] = ()) -> sa.Table:
-    table = sa.Table(
-        name,
-        metadata,
-        sa.Column("id", sa.String(255), primary_key=True),
-        *columns,
-        sa.Column("createdAt", sa.String(40), nullable=False),
-        sa.Column("updatedAt", sa.String(40), nullable=False),
-    )
-    for column in indexes:
-        sa.Index(f"ix_{name}_{column}", table.c[column])
-    return table
-
-
-# Schema version 1. Column names are the contract's wire names, so records map 1:1.
-TABLES: dict[str, sa.Table] = {
-    "Scorecard": _table(
-        "scorecards",
-        sa.Column("name", sa.Text, nullable=False),
-        sa.Column("key", sa.Text, nullable=False),
-        sa.Column("description", sa.Text),
-        sa.Column("externalId", sa.Text),
-        sa.Column("accountId", sa.Text, nullable=False),
-        indexes=("key", "externalId", "accountId"),
-    ),
-    "ScorecardSection": _table(
-        "scorecard_sections",
-        sa.Column("name", sa.Text, nullable=False),
-        sa.Column("order", sa.Integer, nullable=False),
-        sa.Column("scorecardId", sa.String(255), nullable=False),
-        indexes=("scorecardId",),
-    ),
-    "Score": _table(
-        "scores",
-        sa.Column("name", sa.Text, nullable=False),
-        sa.Column("key", sa.Text),
-        sa.Column("description", sa.Text),
-        sa.Column("order", sa.Integer, nullable=False),
-        sa.Column("type", sa.Text, nullable=False),
-        sa.Column("externalId", sa.Text),
-        sa.Column("sectionId", sa.String(255), nullable=False),
-        sa.Column("metadata", sa.Text),
-        indexes=("sectionId", "key", "externalId"),
-    ),
-    "Dataset": _table(
-        "datasets",
-        sa.Column("name", sa.Text, nullable=False),
-        sa.Column("description", sa.Text),
-        sa.Column("scorecardId", sa.String(255), nullable=False),
-        sa.Column("scoreId", sa.String(255)),
-        sa.Column("currentVersionId", sa.String(255)),
-        indexes=("scorecardId", "scoreId"),
-    ),
-    "DatasetVersion": _table(
-        "dataset_versions",
-        sa.Column("datasetId", sa.String(255), nullable=False),
-        sa.Column("versionNumber", sa.Integer, nullable=False),
-        sa.Column("configuration", sa.Text, nullable=False),
-        indexes=("datasetId",),
-    ),
-    "DatasetProfile": _table(
-        "dataset_profiles",
-        sa.Column("datasetId", sa.String(255), nullable=False),
-        sa.Column("datasetVersionId", sa.String(255), nullable=False),
-        sa.Column("columnList", sa.Text, nullable=False),
-        sa.Column("recordCounts", sa.Text, nullable=False),
-        sa.Column("answerDistribution", sa.Text, nullable=False),
-        indexes=("datasetId", "datasetVersionId"),
-    ),
+_COLUMN_TYPES: dict[str, Any] = {
+    "string": sa.Text, "int": sa.Integer, "datetime": sa.String(40), "strings": sa.Text, "json": sa.Text,
 }
-# Dataset names are looked up within a scorecard on every create and rename.
-sa.Index("ix_datasets_scorecard_name", TABLES["Dataset"].c.scorecardId, TABLES["Dataset"].c.name)
-# Belt and braces on version numbers: one (dataset, number) pair, whatever the ids.
-sa.Index(
-    "ux_dataset_versions_number",
-    TABLES["DatasetVersion"].c.datasetId,
-    TABLES["DatasetVersion"].c.versionNumber,
-    unique=True,
-)
 
+
+def _table(spec: ModelSpec, metadata: sa.MetaData) -> sa.Table:
+    """Today's table of a model, for queries: derived from its spec (the migrations
+    in ``_migrations`` create it; a test checks the two agree)."""
+    columns = [
+        sa.Column(field, sa.String(255) if field == "id" else _COLUMN_TYPES[kind], primary_key=field == "id",
+                  nullable=field != "id" and field not in spec.required | {"createdAt", "updatedAt"})
+        for field, kind in spec.fields.items()
+    ]
+    return sa.Table(spec.table, metadata, *columns)
+
+
+metadata = sa.MetaData()
+#: Today's tables, one per model, columns named as on the wire so records map 1:1.
+TABLES: dict[str, sa.Table] = {name: _table(spec, metadata) for name, spec in MODEL_SPECS.items()}
 SCHEMA_TABLE = sa.Table("plexus_datasets_schema", metadata, sa.Column("version", sa.Integer, nullable=False))
-
-
-def _migration_1(conn: Connection) -> None:
-    metadata.create_all(conn, tables=list(TABLES.values()))
-
-
-#: Append-only. Never edit a released migration; add the next one.
-MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _JSON_KINDS = {"json", "strings"}

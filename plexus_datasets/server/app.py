@@ -37,7 +37,8 @@ from ..backends.base import Backend
 from ..backends.contract import RELATIONS, index_query, list_query, schema_text
 from ..backends.filters import matches
 from ..errors import ConflictError, NotFoundError, ValidationError
-from ..models import MODEL_SPECS, format_datetime, utcnow
+from ..backends.specs import MODEL_SPECS
+from ..formats import format_datetime, utcnow
 
 __all__ = ["AppSyncError", "create_app"]
 

@@ -1,6 +1,6 @@
 """Notebook widgets: ipywidgets compositions (with Plotly FigureWidgets) over a DatasetService.
 
-Each widget takes ``service=`` (default: ``plexus_datasets.connect()``), exposes
+Each widget takes ``service=`` (default: ``connect()``), exposes
 its state as traits (``value``, ``dataset``, ``selected``, ...) you can
 ``observe``, and works with no browser attached. All user text that reaches
 HTML is escaped.
@@ -43,5 +43,6 @@ def __getattr__(name: str) -> Any:
     try:
         module = importlib.import_module(f".{_WHERE[name]}", __name__)
     except ImportError as exc:  # pragma: no cover - ipywidgets and plotly are dependencies
-        raise ImportError(f"{name} needs ipywidgets and plotly: pip install ipywidgets plotly anywidget ({exc})") from exc
+        raise ImportError(f"{name} needs ipywidgets and plotly: "
+                          f"pip install ipywidgets plotly anywidget ({exc})") from exc
     return getattr(module, name)

@@ -1,13 +1,16 @@
-"""Pieces every widget shares: the default service, status lines, escaping, labels."""
+"""Pieces every widget shares: the default service, the status line, labels.
+
+Renderings (escaping, styles, tables) come from ``display``; they are
+re-exported here for the widget modules.
+"""
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from ..display import STYLE, esc, short_time
+from ..display import STYLE, esc, message_html, plot_text, short_time
 from ..errors import PlexusDatasetsError
 
 if TYPE_CHECKING:
@@ -18,9 +21,10 @@ __all__ = ["STYLE", "Status", "esc", "plot_text", "run_safely", "service_or_defa
 
 
 def service_or_default(service: DatasetService | None) -> DatasetService:
+    """``service``, or the default ``connect()`` when None."""
     if service is not None:
         return service
-    from .. import connect
+    from ..service import connect
 
     return connect()
 
@@ -30,11 +34,6 @@ def version_label(version: DatasetVersion, current_id: str | None = None) -> str
     return f"{version.label} · {short_time(version.created_at)}{marker}"
 
 
-def plot_text(value: Any) -> str:
-    """User text for Plotly labels and hovers: escaped, since Plotly renders a little HTML."""
-    return html.escape(str(value), quote=False)
-
-
 class Status(w.HTML):
     """A one-line message under a widget: errors in red, results in green, escaped."""
 
@@ -42,14 +41,14 @@ class Status(w.HTML):
         self.value = ""
 
     def ok(self, message: str) -> None:
-        self.value = f"{STYLE}<span class='pds-ok'>{esc(message)}</span>"
+        self.value = message_html("ok", message)
 
     def info(self, message: str) -> None:
-        self.value = f"{STYLE}<span class='pds-muted'>{esc(message)}</span>"
+        self.value = message_html("muted", message)
 
     def error(self, error: BaseException | str) -> None:
         kind = type(error).__name__ if isinstance(error, BaseException) else "Error"
-        self.value = f"{STYLE}<span class='pds-error'><b>{esc(kind)}</b>: {esc(error)}</span>"
+        self.value = message_html("error", error, title=kind)
 
 
 def run_safely(status: Status, fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 import traitlets
 
+from ..display import browser_html
 from ..models import Dataset
 from ..service import DatasetService
-from ._common import STYLE, Status, esc, run_safely, service_or_default, short_time
+from ._common import Status, run_safely, service_or_default
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,16 +86,7 @@ class DatasetBrowser(w.VBox):
         present.sort(key=lambda r: (r[key].casefold() if isinstance(r[key], str) else r[key]),
                      reverse=self.descending.value)
         self._shown = present + absent
-        head = "".join(f"<th>{esc(c)}{' ▾' if c == key and self.descending.value else ' ▴' if c == key else ''}</th>"
-                       for c in COLUMNS)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{esc(_cell(r[c]))}</td>" for c in COLUMNS) + "</tr>" for r in self._shown[:PAGE]
-        )
-        more = (f"<div class='pds-muted'>{len(self._shown) - PAGE:,} more rows: search to narrow.</div>"
-                if len(self._shown) > PAGE else "")
-        empty = "<div class='pds-muted'>No datasets match.</div>" if not self._shown else ""
-        self.table.value = (f"{STYLE}<table class='pds-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
-                            f"</table>{more}{empty}")
+        self.table.value = browser_html(COLUMNS, self._shown, key, self.descending.value, PAGE)
         keep = self.picker.value
         self.picker.options = [(r["name"], r["_dataset"].id) for r in self._shown[:PAGE]]
         ids = [r["_dataset"].id for r in self._shown[:PAGE]]
@@ -118,10 +110,3 @@ class DatasetBrowser(w.VBox):
 
         return pd.DataFrame([{c: r[c] for c in COLUMNS} for r in self._shown], columns=COLUMNS)
 
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "strftime"):
-        return short_time(value)
-    return f"{value:,}" if isinstance(value, int) else str(value)

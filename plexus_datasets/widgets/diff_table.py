@@ -7,59 +7,14 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
+from ..display import comparison_html, diff_html, message_html
 from ..models import Dataset
+from ..refs import with_version
 from ..service import DatasetService
-from ._common import STYLE, Status, esc, run_safely, service_or_default, version_label
+from ._common import Status, run_safely, service_or_default, version_label
 
-__all__ = ["VersionDiffTable", "diff_html", "comparison_html"]
-
-
-def _snippet(value: Any) -> str:
-    if value is None:
-        return ""
-    text = DatasetService.configuration_yaml(value).strip().removesuffix("...")
-    return f"<pre class='pds-pre'>{esc(text.strip())}</pre>"
-
-
-def diff_html(diff: Any, a_label: str = "A", b_label: str = "B") -> str:
-    """A ConfigDiff as an HTML table, one colored row per changed path."""
-    if not diff:
-        return f"{STYLE}<div class='pds-card pds-muted'>No differences: {esc(a_label)} and {esc(b_label)} " \
-               "have the same configuration.</div>"
-    rows = "".join(
-        f"<tr class='pds-{c.kind}'><td><code>{esc(c.path_text)}</code></td><td>{esc(c.kind)}</td>"
-        f"<td>{_snippet(c.old)}</td><td>{_snippet(c.new)}</td></tr>" for c in diff
-    )
-    return (f"{STYLE}<table class='pds-table'><thead><tr><th>path</th><th>change</th><th>{esc(a_label)}</th>"
-            f"<th>{esc(b_label)}</th></tr></thead><tbody>{rows}</tbody></table>")
-
-
-def comparison_html(comparison: Any) -> str:
-    """A ProfileComparison as HTML: rows, columns, answer shares (pp) and drift bands."""
-    pct = f" ({comparison.row_change_pct:+.1f}%)" if comparison.row_change_pct is not None else ""
-    parts = [f"<div><b>Records</b>: {comparison.rows_a:,} → {comparison.rows_b:,}{pct}; "
-             f"overall drift <span class='pds-band-{comparison.band}'>{comparison.band}</span></div>"]
-    if comparison.columns_added or comparison.columns_removed:
-        parts.append(f"<div><b>Columns</b> added: {esc(', '.join(comparison.columns_added) or '-')}; "
-                     f"removed: {esc(', '.join(comparison.columns_removed) or '-')}</div>")
-    for shift in comparison.answers:
-        rows = "".join(
-            f"<tr><td>{esc(value)}</td><td>{100 * shift.shares_a.get(value, 0):.1f}%</td>"
-            f"<td>{100 * shift.shares_b.get(value, 0):.1f}%</td><td>{pp:+.1f} pp</td></tr>"
-            for value, pp in shift.change_pp.items()
-        )
-        p_value = f"{shift.chi2_p_value:.3g}" if shift.chi2_p_value is not None else "n/a"
-        parts.append(f"<div><b>{esc(shift.column)}</b>: JS distance {shift.js_distance:.3f}, PSI {shift.psi:.3f}, "
-                     f"chi-square p {p_value}</div><table class='pds-table'><thead><tr><th>class</th><th>A</th>"
-                     f"<th>B</th><th>change</th></tr></thead><tbody>{rows}</tbody></table>")
-    bands = "".join(
-        f"<tr><td>{esc(c.column)}</td><td>{c.null_rate_a * 100:.1f}% → {c.null_rate_b * 100:.1f}%</td>"
-        f"<td>{'' if c.histogram_psi is None else f'{c.histogram_psi:.3f}'}</td>"
-        f"<td class='pds-band-{c.band}'>{c.band}</td></tr>" for c in comparison.columns
-    )
-    parts.append(f"<table class='pds-table'><thead><tr><th>column</th><th>null rate</th><th>PSI</th>"
-                 f"<th>drift</th></tr></thead><tbody>{bands}</tbody></table>")
-    return STYLE + "<div class='pds-card'><b>Profiles</b>" + "".join(parts) + "</div>"
+# diff_html and comparison_html live in display; they stay importable from here.
+__all__ = ["VersionDiffTable", "comparison_html", "diff_html"]
 
 
 class VersionDiffTable(w.VBox):
@@ -112,7 +67,7 @@ class VersionDiffTable(w.VBox):
         if choice is None:
             return default
         if isinstance(choice, int | str) and not (isinstance(choice, str) and choice in self._versions):
-            return self.service.resolve(f"{self.dataset.id}:{choice}")
+            return self.service.resolve(with_version(self.dataset.id, choice))
         return self._versions[choice] if isinstance(choice, str) else choice
 
     def refresh(self) -> None:
@@ -125,5 +80,5 @@ class VersionDiffTable(w.VBox):
         self.table.value = diff_html(self.diff, a.label, b.label)
         pa, pb = self.service.latest_profile(a), self.service.latest_profile(b)
         self.comparison = self.service.compare_profiles(pa, pb) if pa and pb else None
-        self.profiles.value = comparison_html(self.comparison) if self.comparison else (
-            f"{STYLE}<div class='pds-muted'>Profile comparison appears when both versions have a profile.</div>")
+        self.profiles.value = comparison_html(self.comparison) if self.comparison else message_html(
+            "muted", "Profile comparison appears when both versions have a profile.")

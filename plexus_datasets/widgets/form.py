@@ -7,10 +7,12 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
+from ..configs import parse_configuration
+from ..display import problems_html
 from ..errors import LoaderError, PlexusDatasetsError
 from ..models import Dataset
 from ..service import DatasetService
-from ._common import STYLE, Status, esc, run_safely, service_or_default
+from ._common import Status, run_safely, service_or_default
 
 __all__ = ["DatasetForm"]
 
@@ -83,8 +85,7 @@ class DatasetForm(w.VBox):
                 problems.append(f"Loader: {exc}")
         except PlexusDatasetsError as exc:  # ConfigurationError messages carry line and column
             problems.append(f"Configuration: {exc}")
-        self.problems.value = (STYLE + "<ul class='pds-error'>" + "".join(f"<li>{esc(p)}</li>" for p in problems)
-                               + "</ul>") if problems else ""
+        self.problems.value = problems_html(problems)
         if problems:
             self.status.error(f"{len(problems)} problem(s) to fix before creating.")
         else:
@@ -100,7 +101,7 @@ class DatasetForm(w.VBox):
             dataset = self.service.create_dataset(
                 self.scorecard_dropdown.value, self.name.value, score=score,
                 description=self.description.value or None,
-                configuration=self.service.parse_configuration(self.configuration.value),
+                configuration=parse_configuration(self.configuration.value),
                 note="created with DatasetForm",
             )
         except PlexusDatasetsError as exc:

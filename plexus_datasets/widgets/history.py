@@ -8,7 +8,9 @@ import ipywidgets as w
 import plotly.graph_objects as go
 import traitlets
 
+from ..facts import ProfileFacts
 from ..models import Dataset, DatasetProfile, DatasetVersion
+from ..refs import parse_ref
 from ..service import DatasetService
 from ._common import Status, plot_text, run_safely, service_or_default, short_time
 
@@ -46,6 +48,7 @@ class ProfileHistory(w.VBox):
                                    self.status], **kwargs)
         self._all: list[DatasetProfile] = []
         self._labels: dict[str, str] = {}
+        self._facts: dict[str, ProfileFacts] = {}
         run_safely(self.status, self._load, target)
         self.version_filter.observe(lambda _c: self._draw(), "value")
         self.answer_dropdown.observe(self._on_answer, "value")
@@ -56,7 +59,7 @@ class ProfileHistory(w.VBox):
     def _load(self, target: Dataset | DatasetVersion | str) -> None:
         if isinstance(target, DatasetVersion):
             dataset, only = self.service.get_dataset(target.dataset_id), target
-        elif isinstance(target, str) and ":" in target:
+        elif isinstance(target, str) and parse_ref(target).has_version:
             only = self.service.resolve(target)
             dataset = self.service.get_dataset(only.dataset_id)
         else:
@@ -68,7 +71,8 @@ class ProfileHistory(w.VBox):
         used = [v for v in versions if any(p.dataset_version_id == v.id for p in self._all)]
         self.version_filter.options = [("all versions", ALL)] + [(v.label, v.id) for v in used]
         self.version_filter.value = only.id if only else ALL
-        columns = list(dict.fromkeys(c for p in self._all for c in _answers(p)))
+        self._facts = {p.id: ProfileFacts.of(p) for p in self._all}
+        columns = list(dict.fromkeys(c for f in self._facts.values() for c in f.answer_columns))
         self.answer_dropdown.options = columns
         self.answer_dropdown.layout.display = None if len(columns) > 1 else "none"
         self.answer_column = columns[0] if columns else None
@@ -86,7 +90,8 @@ class ProfileHistory(w.VBox):
         times = [p.created_at for p in self.profiles]
         labels = [self._labels.get(p.dataset_version_id, "?") for p in self.profiles]
         hover = [f"{label} · {short_time(t)}" for label, t in zip(labels, times, strict=True)]
-        rows = [_rows(p) for p in self.profiles]
+        facts = [self._facts[p.id] for p in self.profiles]
+        rows = [f.rows for f in facts]
         with self.rows_figure.batch_update():
             self.rows_figure.data = []
             self.rows_figure.add_scatter(x=times, y=rows, mode="lines+markers", name="records", customdata=hover,
@@ -94,14 +99,14 @@ class ProfileHistory(w.VBox):
             self._mark_versions(self.rows_figure, times, labels)
         with self.answers_figure.batch_update():
             self.answers_figure.data = []
-            for value, shares in _shares(self.profiles, self.answer_column).items():
+            for value, shares in _shares(facts, self.answer_column).items():
                 self.answers_figure.add_scatter(
                     x=times, y=shares, mode="lines+markers", name=plot_text(value), customdata=hover,
                     hovertemplate=f"{plot_text(value)}: %{{y:.1f}}%<br>%{{customdata}}<extra></extra>")
             self._mark_versions(self.answers_figure, times, labels)
         with self.nulls_figure.batch_update():
             self.nulls_figure.data = []
-            for column, rates in _null_rates(self.profiles).items():
+            for column, rates in _null_rates(facts).items():
                 self.nulls_figure.add_scatter(
                     x=times, y=rates, mode="lines+markers", name=plot_text(column), customdata=hover,
                     hovertemplate=f"{plot_text(column)}: %{{y:.1f}}% null<br>%{{customdata}}<extra></extra>")
@@ -126,37 +131,17 @@ def _figure(title: str, y_title: str) -> go.FigureWidget:
                                    "template": "plotly_white"})
 
 
-def _answers(profile: DatasetProfile) -> dict[str, Any]:
-    dist = profile.answer_distribution if isinstance(profile.answer_distribution, dict) else {}
-    return dist.get("columns") or {}
-
-
-def _rows(profile: DatasetProfile) -> int | None:
-    counts = profile.record_counts if isinstance(profile.record_counts, dict) else {}
-    return counts.get("rows")
-
-
-def _shares(profiles: list[DatasetProfile], column: str | None) -> dict[str, list[float | None]]:
+def _shares(profiles: list[ProfileFacts], column: str | None) -> dict[str, list[float | None]]:
+    """Per answer value, its share (%) in each profile (None where the profile has no answers)."""
     if column is None:
         return {}
-    classes = list(dict.fromkeys(k for p in profiles for k in (_answers(p).get(column) or {}).get("counts", {})))
-    series: dict[str, list[float | None]] = {c: [] for c in classes}
-    for profile in profiles:
-        dist = _answers(profile).get(column) or {}
-        counts = dist.get("counts") or {}
-        total = sum(counts.values()) + dist.get("other", 0)
-        for value in classes:
-            series[value].append(100.0 * counts.get(value, 0) / total if total else None)
-    return series
+    classes = list(dict.fromkeys(k for p in profiles for k in p.answer(column).counts))
+    shares = [p.shares(column) for p in profiles]
+    return {value: [100.0 * s.get(value, 0.0) if s else None for s in shares] for value in classes}
 
 
-def _null_rates(profiles: list[DatasetProfile]) -> dict[str, list[float | None]]:
-    columns = list(dict.fromkeys(c for p in profiles for c in p.column_list if c is not None))
-    rates: dict[str, list[float | None]] = {c: [] for c in columns}
-    for profile in profiles:
-        counts = profile.record_counts if isinstance(profile.record_counts, dict) else {}
-        stats, rows = counts.get("columns") or {}, counts.get("rows") or 0
-        for column in columns:
-            info = stats.get(column)
-            rates[column].append(100.0 * info.get("null", 0) / rows if info and rows else None)
-    return rates
+def _null_rates(profiles: list[ProfileFacts]) -> dict[str, list[float | None]]:
+    """Per column, its null rate (%) in each profile (None where unknown)."""
+    columns = list(dict.fromkeys(c for p in profiles for c in p.columns))
+    return {c: [None if (rate := p.column(c).null_rate) is None else 100.0 * rate for p in profiles]
+            for c in columns}

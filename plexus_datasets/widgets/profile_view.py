@@ -8,9 +8,11 @@ import ipywidgets as w
 import plotly.graph_objects as go
 import traitlets
 
+from ..display import answer_bars, profile_columns_html, profile_summary_html
+from ..facts import ProfileFacts
 from ..models import DatasetProfile
 from ..service import DatasetService
-from ._common import STYLE, Status, esc, plot_text, run_safely, service_or_default, short_time
+from ._common import Status, plot_text, run_safely, service_or_default, short_time
 
 __all__ = ["ProfileView"]
 
@@ -29,6 +31,7 @@ class ProfileView(w.VBox):
         self.service = service if isinstance(target, DatasetProfile) and service is None else service_or_default(
             service)
         self.status = Status()
+        self._facts = ProfileFacts()
         self.summary = w.HTML()
         self.columns_table = w.HTML()
         self.answer_dropdown = w.Dropdown(description="Answers")
@@ -44,8 +47,8 @@ class ProfileView(w.VBox):
     def __repr__(self) -> str:
         if self.profile is None:
             return "ProfileView(no profile)"
-        rows = (self.profile.record_counts or {}).get("rows") if isinstance(self.profile.record_counts, dict) else None
-        return f"ProfileView({rows} rows, {len(self.profile.column_list)} columns, {short_time(self.profile.created_at)})"
+        facts = ProfileFacts.of(self.profile)
+        return f"ProfileView({facts.rows} rows, {len(facts.columns)} columns, {short_time(self.profile.created_at)})"
 
     def _load(self, target: DatasetProfile | str) -> None:
         if isinstance(target, DatasetProfile):
@@ -63,26 +66,10 @@ class ProfileView(w.VBox):
             self.answer_dropdown.options = []
             self.figure.data = []
             return
-        counts = profile.record_counts if isinstance(profile.record_counts, dict) else {}
-        rows = counts.get("rows")
-        stats = counts.get("columns") or {}
-        facts = [("records", rows), ("duplicate rows", counts.get("duplicate_rows")),
-                 ("columns", len(profile.column_list)), ("profiled", short_time(profile.created_at))]
-        self.summary.value = STYLE + "<div class='pds-card'>" + " &nbsp; ".join(
-            f"<b>{esc(v if not isinstance(v, int) else f'{v:,}')}</b> {esc(k)}" for k, v in facts if v is not None
-        ) + "</div>"
-        body = ""
-        for column in profile.column_list:
-            info = stats.get(column) or {}
-            null_pct = f"{100 * info['null'] / rows:.1f}%" if rows and "null" in info else ""
-            distinct = f"{info['distinct']:,}" if "distinct" in info else ""
-            body += (f"<tr><td>{esc(column)}</td><td>{esc(info.get('dtype'))}</td><td>{esc(info.get('kind'))}</td>"
-                     f"<td>{null_pct}</td><td>{distinct}</td></tr>")
-        self.columns_table.value = (f"{STYLE}<table class='pds-table'><thead><tr><th>column</th><th>dtype</th>"
-                                    f"<th>kind</th><th>null %</th><th>distinct</th></tr></thead>"
-                                    f"<tbody>{body}</tbody></table>")
-        answers = list((profile.answer_distribution or {}).get("columns", {})) if isinstance(
-            profile.answer_distribution, dict) else []
+        self._facts = ProfileFacts.of(profile)
+        self.summary.value = profile_summary_html(self._facts, profile.created_at)
+        self.columns_table.value = profile_columns_html(self._facts)
+        answers = list(self._facts.answer_columns)
         self.answer_dropdown.options = answers
         self.answer_dropdown.layout.display = None if len(answers) > 1 else "none"
         self._draw(answers[0] if answers else None)
@@ -93,15 +80,9 @@ class ProfileView(w.VBox):
             if column is None or self.profile is None:
                 self.figure.layout.title = {"text": "No answer column in this profile"}
                 return
-            dist = self.profile.answer_distribution["columns"].get(column) or {}
-            counts = dict(dist.get("counts") or {})
-            if dist.get("other"):
-                counts["(other)"] = dist["other"]
-            if dist.get("null"):
-                counts["(null)"] = dist["null"]
-            total = sum(counts.values()) or 1
-            labels = [plot_text(k) for k in counts]
-            self.figure.add_bar(x=labels, y=list(counts.values()), text=[f"{100 * v / total:.1f}%" for v in
-                                                                         counts.values()],
+            bars = answer_bars(self._facts, column)
+            total = sum(bars.values()) or 1
+            self.figure.add_bar(x=[plot_text(k) for k in bars], y=list(bars.values()),
+                                text=[f"{100 * v / total:.1f}%" for v in bars.values()],
                                 textposition="auto", hovertemplate="%{x}: %{y:,} (%{text})<extra></extra>")
             self.figure.layout.title = {"text": f"Answers: {plot_text(column)}"}

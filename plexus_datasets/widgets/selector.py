@@ -9,7 +9,7 @@ import traitlets
 
 from ..errors import PlexusDatasetsError
 from ..models import Dataset, DatasetVersion
-from ..refs import parse_ref
+from ..refs import parse_ref, with_version
 from ..service import DatasetService
 from ._common import Status, run_safely, service_or_default, version_label
 
@@ -55,13 +55,12 @@ class DatasetSelector(w.VBox):
             run_safely(self.status, self.select, ref)
 
     def __repr__(self) -> str:
-        chosen = f"{self.dataset.name}:{self.value.label}" if self.value and self.dataset else "nothing selected"
-        return f"DatasetSelector({chosen})"
+        return f"DatasetSelector({self.ref or 'nothing selected'})"
 
     @property
     def ref(self) -> str | None:
         """The choice as a reference (``NAME:vN``), or None."""
-        return f"{self.dataset.name}:{self.value.label}" if self.value and self.dataset else None
+        return with_version(self.dataset.name, self.value.label) if self.value and self.dataset else None
 
     # --- loading options ----------------------------------------------------------------
 

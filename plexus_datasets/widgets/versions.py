@@ -7,11 +7,13 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
+from ..configs import parse_configuration
+from ..display import diff_html, version_table_html
 from ..errors import ConflictError, PlexusDatasetsError
+from ..formats import to_yaml
 from ..models import Dataset, DatasetVersion
 from ..service import DatasetService
-from ._common import STYLE, Status, esc, run_safely, service_or_default, short_time
-from .diff_table import diff_html
+from ._common import Status, run_safely, service_or_default
 
 __all__ = ["VersionManager"]
 
@@ -72,15 +74,7 @@ class VersionManager(w.VBox):
         self._seen_current = self.dataset.current_version_id
         versions = list(reversed(self.service.list_versions(self.dataset)))
         self._versions = {v.id: v for v in versions}
-        rows = "".join(
-            f"<tr class='{'pds-current' if v.id == self._seen_current else ''}'><td>{esc(v.label)}</td>"
-            f"<td>{esc(short_time(v.created_at))}</td><td><code>{esc(v.digest[:10])}</code></td>"
-            f"<td>{'● current' if v.id == self._seen_current else ''}</td><td>{esc(v.note)}</td></tr>"
-            for v in versions
-        )
-        self.table.value = (f"{STYLE}<b>{esc(self.dataset.name)}</b><table class='pds-table'><thead><tr>"
-                            f"<th>version</th><th>created</th><th>digest</th><th></th><th>note</th></tr></thead>"
-                            f"<tbody>{rows}</tbody></table>")
+        self.table.value = version_table_html(self.dataset.name, versions, self._seen_current)
         keep = self.picker.value
         self.picker.options = [(f"{v.label}{' ●' if v.id == self._seen_current else ''}", v.id) for v in versions]
         self.picker.value = keep if keep in self._versions else (versions[0].id if versions else None)
@@ -104,7 +98,7 @@ class VersionManager(w.VBox):
     def start_new_version(self) -> None:
         base = self.selected or (max(self._versions.values(), key=lambda v: v.version_number)
                                  if self._versions else None)
-        self.editor.value = self.service.configuration_yaml(base.configuration) if base else "class: FileItems\npath: data.csv\n"
+        self.editor.value = to_yaml(base.configuration) if base else "class: FileItems\npath: data.csv\n"
         self.note.value = ""
         self.edit_box.layout.display = None
         self.status.info(f"Editing a copy of {base.label}." if base else "Write the first configuration.")
@@ -112,7 +106,7 @@ class VersionManager(w.VBox):
     def save_new_version(self) -> DatasetVersion | None:
         """Create the next version from the editor (the editor keeps its text on errors)."""
         try:
-            config = self.service.parse_configuration(self.editor.value)
+            config = parse_configuration(self.editor.value)
             version = self.service.create_version(self.dataset, config, note=self.note.value or None)
         except PlexusDatasetsError as exc:
             self.status.error(exc)

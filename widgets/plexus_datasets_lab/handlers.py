@@ -7,7 +7,7 @@
 - ``GET versions/<id>/profile``: the version's newest profile summary ``{id, created, rows, columns,
   answers: {column: {counts, null, other}}}``, or ``null``
 
-The service is whatever ``plexus_datasets.connect()`` gives in the server's
+The service is whatever ``plexus_datasets.compose.connect()`` gives in the server's
 environment. Every endpoint needs Jupyter's authentication. Errors come back
 as JSON ``{"status": code, "message": text}``, never as a stack trace.
 """
@@ -32,6 +32,7 @@ from plexus_datasets import (
     PlexusDatasetsError,
     ValidationError,
 )
+from plexus_datasets.facts import ProfileFacts
 
 __all__ = ["setup_handlers"]
 
@@ -60,7 +61,7 @@ class _Handler(APIHandler):
         settings = self.settings
         with _lock:
             if SERVICE_KEY not in settings:
-                from plexus_datasets import connect
+                from plexus_datasets.service import connect
 
                 settings[SERVICE_KEY] = connect()
             return settings[SERVICE_KEY]
@@ -144,13 +145,11 @@ class ProfileHandler(_Handler):
             profile = svc.latest_profile(version)
             if profile is None:
                 return None
-            counts = profile.record_counts if isinstance(profile.record_counts, dict) else {}
-            answers = (profile.answer_distribution or {}).get("columns", {}) if isinstance(
-                profile.answer_distribution, dict) else {}
-            return {"id": profile.id, "created": profile.created_at.isoformat(), "rows": counts.get("rows"),
-                    "columns": len(profile.column_list),
-                    "answers": {k: {"counts": v.get("counts", {}), "null": v.get("null", 0),
-                                    "other": v.get("other", 0)} for k, v in answers.items()}}
+            facts = ProfileFacts.of(profile)
+            return {"id": profile.id, "created": profile.created_at.isoformat(), "rows": facts.rows,
+                    "columns": len(facts.columns),
+                    "answers": {k: {"counts": dict(a.counts), "null": a.null, "other": a.other}
+                                for k, a in facts.answers.items()}}
 
         await self.respond(summary)
 

@@ -1,0 +1,369 @@
+"""DatasetService: the one API that widgets, the CLI, magics and notebooks use.
+
+It turns the Backend verbs into dataset semantics (DESIGN §4):
+
+- datasets belong to a scorecard (and optionally a score); names are unique
+  within a scorecard; deleting one with versions needs ``cascade=True``;
+- versions are immutable and numbered 1..N per dataset, safe under concurrent
+  writers; a configuration identical to the latest version's returns that
+  version unless ``force=True``;
+- the current-version pointer moves by compare-and-set (``expected_current``);
+- profiles are append-only and listed in time order;
+- references follow ``refs`` (``DATASET[:VERSION]``).
+
+The class is a façade: each method validates its input and hands the work to
+one private part (``_catalog``, ``_resolution``, ``_versions``, ``_datasets``,
+``_profiles``, ``_data``). Every input is validated before anything is written;
+every error is a ``PlexusDatasetsError`` that says what to do.
+
+>>> svc = connect("sqlite:///:memory:")                        # doctest: +SKIP
+>>> card = svc.create_scorecard("QA", key="qa")                # doctest: +SKIP
+>>> ds = svc.create_dataset(card, "calls", configuration={"class": "InlineItems"})  # doctest: +SKIP
+>>> svc.resolve("calls:current").version_number                # doctest: +SKIP
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..compose import default_progress, materialization_cache, open_store
+from ..configs import validate_configuration
+from ..errors import NotFoundError
+from ..formats import utcnow
+from ..models import (
+    Dataset,
+    DatasetProfile,
+    DatasetSummary,
+    DatasetVersion,
+    RecordList,
+    Score,
+    Scorecard,
+    ScorecardSection,
+)
+from ..refs import Ref
+from . import _validate as check
+from ._catalog import Catalog
+from ._data import Data
+from ._datasets import Datasets
+from ._profiles import Profiles
+from ._records import Records, version_id
+from ._resolution import DatasetLike, Resolver, VersionLike
+from ._versions import Versions
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..backends.base import Backend
+    from ..diff import ConfigDiff, ProfileComparison
+    from ..loaders.cache import MaterializationCache
+    from ..progress import Progress
+
+__all__ = ["DatasetService", "connect", "version_id"]
+
+_UNSET: Any = object()
+
+
+def connect(db: str | None = None, *, api_url: str | None = None, api_key: str | None = None) -> DatasetService:
+    """A DatasetService over the store the arguments and environment name.
+
+    - ``api_url`` (else ``PLEXUS_API_URL``, unless ``db`` is given) selects the
+      Amplify/AppSync GraphQL backend, with ``api_key`` (else ``PLEXUS_API_KEY``);
+    - otherwise the embedded store: ``db`` (a SQLite file path or SQLAlchemy URL),
+      else ``PLEXUS_DATASETS_DB``, else ``datasets.db`` in the per-user data directory.
+    """
+    return DatasetService(open_store(db, api_url=api_url, api_key=api_key))
+
+
+class DatasetService:
+    """Datasets, versions and profiles over any Backend.
+
+    ``backend`` defaults to what ``connect()`` picks (``compose.open_store``);
+    ``clock`` returns the current UTC time (tests and demos may fix it);
+    ``progress`` reports long loads and profiles (default: a tqdm bar after 1 s;
+    ``progress.no_progress`` for none).
+    """
+
+    def __init__(self, backend: Backend | None = None, *, clock: Callable[[], datetime] = utcnow,
+                 cache: MaterializationCache | None = None, progress: Progress | None = None) -> None:
+        self.backend = backend if backend is not None else open_store()
+        self.clock = clock
+        self._cache = cache
+        self._records = records = Records(self.backend, lambda: self.clock())
+        self._catalog = Catalog(records)
+        self._resolver = Resolver(records, self._catalog)
+        self._versions = Versions(records, self._resolver)
+        self._datasets = Datasets(records, self._catalog, self._resolver, self._versions)
+        self._profiles = Profiles(records)
+        self._data = Data(records, self._resolver, lambda: self.cache, progress or default_progress())
+
+    @property
+    def cache(self) -> MaterializationCache:
+        """Where ``load`` keeps materialized versions (``PLEXUS_DATASETS_CACHE_DIR``,
+        mirrored to ``PLEXUS_DATASETS_S3_URI`` when set)."""
+        if self._cache is None:
+            self._cache = materialization_cache()
+        return self._cache
+
+    def describe(self) -> str:
+        """What this service is connected to, with secrets masked (e.g. ``sqlite:////x/datasets.db``)."""
+        return self.backend.description or type(self.backend).__name__
+
+    def __repr__(self) -> str:
+        return f"DatasetService({self.describe()})"
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> DatasetService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- scorecards, sections, scores -------------------------------------------------
+
+    def create_scorecard(self, name: str, key: str | None = None, *, description: str | None = None,
+                         external_id: str | None = None, account_id: str = "default",
+                         id: str | None = None) -> Scorecard:
+        """Create a scorecard; ``key`` defaults to a slug of the name and must be unique."""
+        return self._catalog.create_scorecard(name, key, description=description, external_id=external_id,
+                                              account_id=account_id, id=id)
+
+    def list_scorecards(self) -> list[Scorecard]:
+        """Every scorecard, by name."""
+        return self._catalog.list_scorecards()
+
+    def get_scorecard(self, ref: Scorecard | str) -> Scorecard:
+        """A scorecard by id, key, externalId or exact name."""
+        return self._catalog.scorecard(ref)
+
+    def create_section(self, scorecard: Scorecard | str, name: str, *, order: int | None = None) -> ScorecardSection:
+        """Add a section to a scorecard (``order`` defaults to after the last one)."""
+        return self._catalog.create_section(self.get_scorecard(scorecard), name, order)
+
+    def list_sections(self, scorecard: Scorecard | str) -> list[ScorecardSection]:
+        return self._catalog.list_sections(self.get_scorecard(scorecard))
+
+    def create_score(self, section: ScorecardSection | str, name: str, *, key: str | None = None,
+                     type: str = "Score", order: int | None = None, external_id: str | None = None,
+                     description: str | None = None, metadata: Mapping[str, Any] | None = None,
+                     id: str | None = None) -> Score:
+        """Add a score to a section (a ScorecardSection or its id)."""
+        fields = {"key": key, "type": type, "order": order, "external_id": external_id,
+                  "description": description, "metadata": metadata, "id": id}
+        return self._catalog.create_score(self._catalog.section(section), name, fields)
+
+    def list_scores(self, scorecard: Scorecard | str | None = None) -> list[Score]:
+        """Scores of one scorecard (in section and score order), or every score."""
+        return self._catalog.list_scores(self.get_scorecard(scorecard) if scorecard is not None else None)
+
+    def get_score(self, ref: Score | str, scorecard: Scorecard | str | None = None) -> Score:
+        """A score by id, key, externalId or exact name (optionally within one scorecard)."""
+        return self._catalog.score(ref, self.get_scorecard(scorecard) if scorecard is not None else None)
+
+    def scorecard_of_score(self, score: Score | str) -> Scorecard:
+        return self._catalog.scorecard_of_score(self.get_score(score))
+
+    # --- datasets ----------------------------------------------------------------------
+
+    def create_dataset(self, scorecard: Scorecard | str, name: str, *, score: Score | str | None = None,
+                       description: str | None = None, configuration: Mapping[str, Any] | None = None,
+                       note: str | None = None, created_at: datetime | None = None) -> Dataset:
+        """Create a dataset; with ``configuration`` it gets version 1, which becomes current.
+
+        Raises ValidationError for a bad name or configuration, NotFoundError for an
+        unknown scorecard or score, ConflictError if the scorecard has a dataset of
+        that name. Nothing is written unless everything is valid.
+        """
+        name = check.name(name, "Dataset name")
+        description = check.optional_text(description, "description")
+        card = self.get_scorecard(scorecard)
+        sc = self._catalog.score(score, card) if score is not None else None
+        config = validate_configuration(configuration) if configuration is not None else None
+        return self._datasets.create(card, name, score=sc, description=description, config=config,
+                                     note=check.note(note), created_at=created_at)
+
+    def get_dataset(self, ref: DatasetLike, scorecard: Scorecard | str | None = None) -> Dataset:
+        """A dataset by id or name (a version part in ``ref`` is ignored).
+
+        A Dataset instance is re-read, so its current-version pointer is fresh.
+        """
+        return self._resolver.dataset(ref, scorecard)
+
+    def list_datasets(self, scorecard: Scorecard | str | None = None, score: Score | str | None = None,
+                      name: str | None = None) -> list[Dataset]:
+        """Datasets, all or of one scorecard or score, whose name contains ``name``
+        (case-insensitive); sorted by name."""
+        return self._datasets.list(self._datasets.scope(scorecard, score), name)
+
+    def dataset_summaries(self, scorecard: Scorecard | str | None = None, score: Score | str | None = None,
+                          name: str | None = None) -> list[DatasetSummary]:
+        """Datasets (filtered as in ``list_datasets``) with their current version,
+        version numbers and newest profile, fetched in a bounded number of round
+        trips whatever the number of datasets."""
+        return self._datasets.summaries(self._datasets.scope(scorecard, score), name)
+
+    def update_dataset(self, dataset: DatasetLike, *, name: str | None = None,
+                       description: str | None = _UNSET) -> Dataset:
+        """Rename a dataset or change its description (``description=None`` clears it)."""
+        ds = self.get_dataset(dataset)
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = check.name(name, "Dataset name")
+        if description is not _UNSET:
+            changes["description"] = check.optional_text(description, "description")
+        return self._datasets.update(ds, changes)
+
+    def delete_dataset(self, dataset: DatasetLike, *, cascade: bool = False) -> Dataset:
+        """Delete a dataset. With versions it is refused unless ``cascade=True``,
+        which deletes its versions and profiles too."""
+        return self._datasets.delete(self.get_dataset(dataset), cascade)
+
+    # --- versions ----------------------------------------------------------------------
+
+    def create_version(self, dataset: DatasetLike, configuration: Mapping[str, Any], note: str | None = None,
+                       force: bool = False, *, created_at: datetime | None = None) -> DatasetVersion:
+        """Add the next version of a dataset's configuration.
+
+        If the configuration is identical (same canonical JSON) to the latest
+        version's, that version is returned and nothing is written, unless
+        ``force=True``. The first version of a dataset becomes its current one.
+        Safe under concurrent writers: numbers stay unique and contiguous.
+        """
+        config = validate_configuration(configuration)
+        note = check.note(note)
+        return self._versions.create(self.get_dataset(dataset), config, note, force=force, created_at=created_at)
+
+    def list_versions(self, dataset: DatasetLike) -> list[DatasetVersion]:
+        """Every version of a dataset, by number."""
+        return RecordList(self._resolver.versions(self.get_dataset(dataset).id))
+
+    def get_version(self, ref: VersionLike) -> DatasetVersion:
+        """A version by its id, or by a reference such as ``"calls:v2"``."""
+        return self._resolver.version(ref)
+
+    def current_version(self, dataset: DatasetLike) -> DatasetVersion | None:
+        ds = self.get_dataset(dataset)
+        return self._records.get(DatasetVersion, ds.current_version_id)
+
+    def latest_version(self, dataset: DatasetLike) -> DatasetVersion | None:
+        return self._resolver.latest(self.get_dataset(dataset).id)
+
+    def set_current_version(self, dataset: DatasetLike, version: VersionLike,
+                            expected_current: VersionLike | None = None) -> Dataset:
+        """Point a dataset at one of its versions (rollback = an older one).
+
+        With ``expected_current`` (a version, its id, number or ``vN``) this is a
+        compare-and-set: if the current version is no longer that one,
+        ConflictError is raised and nothing changes.
+        """
+        return self._versions.set_current(self.get_dataset(dataset), version, expected_current)
+
+    def resolve(self, ref: str | Ref, scorecard: Scorecard | str | None = None) -> DatasetVersion:
+        """The DatasetVersion a reference names (``DATASET[:VERSION]``, see ``refs``).
+
+        Raises NotFoundError or AmbiguousReferenceError listing the candidates.
+        """
+        return self._resolver.resolve(ref, scorecard)
+
+    # --- profiles ----------------------------------------------------------------------
+
+    def record_profile(self, version: VersionLike, column_list: Iterable[str], record_counts: Mapping[str, Any],
+                       answer_distribution: Mapping[str, Any], *, created_at: datetime | None = None
+                       ) -> DatasetProfile:
+        """Append a profile of one materialization of ``version``.
+
+        ``record_counts`` and ``answer_distribution`` are JSON mappings (see
+        ``profiling`` for the layout this package writes); ``created_at`` backdates
+        an imported profile.
+        """
+        return self._profiles.record(self.get_version(version), column_list, record_counts, answer_distribution,
+                                     created_at)
+
+    def list_profiles(self, target: DatasetLike | DatasetVersion) -> list[DatasetProfile]:
+        """Profiles of a dataset (a Dataset, id or name) or of one version (a
+        DatasetVersion or a ``DATASET:VERSION`` reference), oldest first."""
+        return self._profiles.list(self._resolver.target(target))
+
+    def latest_profile(self, target: DatasetLike | DatasetVersion) -> DatasetProfile | None:
+        """The most recent profile of a dataset or version, or None."""
+        return self._profiles.latest(self._resolver.target(target))
+
+    # --- data ------------------------------------------------------------------------
+
+    def label_column(self, target: DatasetLike | DatasetVersion) -> str | None:
+        """The answer (label) column of a version or dataset: the configuration's
+        ``label_column``, else the score's ``metadata.label_column``, else the score's name."""
+        if isinstance(target, DatasetVersion):
+            return self._data.label_column(target, None)
+        return self._data.label_column(None, target)
+
+    def load(self, ref: VersionLike, fresh: bool = False) -> pd.DataFrame:
+        """The data of a version as a DataFrame (``ref`` as in ``resolve``).
+
+        The first load materializes it with its loader and processors and caches it
+        as Parquet (keyed by version id and configuration digest); later loads read
+        the cache. ``fresh=True`` rebuilds it. Raises LoaderError when the data
+        can't be loaded.
+        """
+        return self._data.load(self.get_version(ref), fresh)
+
+    def profile(self, ref: VersionLike, record: bool = True, *, answer_columns: Iterable[str] | None = None,
+                text_columns: Iterable[str] | None = None, fresh: bool = False) -> DatasetProfile | dict[str, Any]:
+        """Load a version, profile it and (``record=True``) store the DatasetProfile.
+
+        ``answer_columns`` default to the version's label column when the data has
+        it. With ``record=False`` the profile payload (a dict) is returned unsaved.
+        """
+        version = self.get_version(ref)
+        return self.profile_frame(version, self.load(version, fresh=fresh), record=record,
+                                  answer_columns=answer_columns, text_columns=text_columns)
+
+    def profile_frame(self, version: VersionLike, frame: pd.DataFrame, *, record: bool = True,
+                      answer_columns: Iterable[str] | None = None, text_columns: Iterable[str] | None = None,
+                      created_at: datetime | None = None) -> DatasetProfile | dict[str, Any]:
+        """Profile data that came from ``version`` (a sample of it, say) and record it
+        against that version (``created_at`` backdates it); otherwise as ``profile``."""
+        version = self.get_version(version)
+        payload = self._data.profile_frame(version, frame, answer_columns, text_columns)
+        if not record:
+            return payload
+        return self._profiles.record(version, payload["columnList"], payload["recordCounts"],
+                                     payload["answerDistribution"], created_at)
+
+    def check_configuration(self, source: str | Mapping[str, Any]) -> dict[str, Any]:
+        """Parse a configuration and resolve its loader class without loading anything.
+
+        Raises ConfigurationError/ValidationError for bad text, LoaderError when the
+        ``class:`` can't be found in this environment.
+        """
+        return self._data.check_configuration(source)
+
+    def load_configuration(self, configuration: Mapping[str, Any], label_column: str | None = None) -> pd.DataFrame:
+        """Materialize a configuration that has no version (a score YAML's ``data:``); not cached."""
+        return self._data.load_configuration(configuration, label_column)
+
+    def diff_versions(self, a: VersionLike, b: VersionLike) -> ConfigDiff:
+        """The configuration changes from version ``a`` to ``b`` (refs, ids or versions)."""
+        from ..diff import diff_configs
+
+        return diff_configs(self.get_version(a).configuration, self.get_version(b).configuration)
+
+    def compare_profiles(self, a: VersionLike | DatasetProfile, b: VersionLike | DatasetProfile) -> ProfileComparison:
+        """Compare two profiles, or the newest profiles of two versions."""
+        from ..diff import compare_profiles
+
+        return compare_profiles(self._newest_profile(a), self._newest_profile(b))
+
+    def _newest_profile(self, target: VersionLike | DatasetProfile) -> DatasetProfile:
+        if isinstance(target, DatasetProfile):
+            return target
+        version = self.get_version(target)
+        found = self.latest_profile(version)
+        if found is None:
+            raise NotFoundError(f"Version {version.label} of that dataset has no profile yet; record one with "
+                                "profile(ref).")
+        return found

@@ -1,0 +1,108 @@
+"""Datasets: creation with version 1, listing, summaries, renames and cascade deletes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ..errors import ConflictError, PlexusDatasetsError, ValidationError
+from ..models import Dataset, DatasetProfile, DatasetSummary, DatasetVersion, RecordList, Score, Scorecard
+from . import _validate as check
+from ._catalog import Catalog
+from ._records import Records
+from ._resolution import Resolver
+from ._versions import Versions
+
+
+def _by_name(items: list[Any], name: str | None, dataset: Any = lambda x: x) -> list[Any]:
+    """Items whose dataset name contains ``name`` (case-insensitive), sorted by name."""
+    if name:
+        needle = name.casefold()
+        items = [i for i in items if needle in dataset(i).name.casefold()]
+    return sorted(items, key=lambda i: (dataset(i).name.casefold(), dataset(i).id))
+
+
+class Datasets:
+    def __init__(self, records: Records, catalog: Catalog, resolver: Resolver, versions: Versions) -> None:
+        self.records = records
+        self.catalog = catalog
+        self.resolver = resolver
+        self.versions = versions
+
+    def _unique_name(self, card_id: str, name: str, card_name: str) -> None:
+        if self.records.named(Dataset, name, index=("scorecardId", card_id)):
+            raise ConflictError(f"Scorecard {card_name!r} already has a dataset named {name!r}; choose another "
+                                "name or add a version to that dataset.")
+
+    def create(self, card: Scorecard, name: str, *, score: Score | None, description: str | None,
+               config: dict[str, Any] | None, note: str | None, created_at: datetime | None) -> Dataset:
+        if score is not None and self.catalog.scorecard_of_score(score).id != card.id:
+            raise ValidationError(f"Score {score.name!r} does not belong to scorecard {card.name!r}.")
+        self._unique_name(card.id, name, card.name)
+        with self.records.backend.transaction():
+            dataset = self.records.new(Dataset, {"name": name, "description": description, "scorecardId": card.id,
+                                                 "scoreId": score.id if score else None}, created_at)
+            if config is None:
+                return dataset
+            try:
+                self.versions.create(dataset, config, note, force=True, created_at=created_at)
+            except Exception:
+                self._discard(dataset)  # stores without transactions (GraphQL) would keep an empty dataset
+                raise
+            return self.records.get(Dataset, dataset.id) or dataset
+
+    def _discard(self, dataset: Dataset) -> None:
+        try:
+            for version in self.resolver.versions(dataset.id):
+                self.records.delete(DatasetVersion, version.id)
+            self.records.delete(Dataset, dataset.id)
+        except PlexusDatasetsError:
+            pass  # the original error is the one worth reporting
+
+    def scope(self, scorecard: Scorecard | str | None, score: Score | str | None) -> tuple[str, str] | None:
+        """The index that lists the datasets of a score or scorecard (None: all)."""
+        if score is not None:
+            card = self.catalog.scorecard(scorecard) if scorecard is not None else None
+            return ("scoreId", self.catalog.score(score, card).id)
+        if scorecard is not None:
+            return ("scorecardId", self.catalog.scorecard(scorecard).id)
+        return None
+
+    def list(self, index: tuple[str, str] | None, name: str | None) -> RecordList[Dataset]:
+        return RecordList(_by_name(self.records.list(Dataset, index=index), name))
+
+    def summaries(self, index: tuple[str, str] | None, name: str | None) -> RecordList[DatasetSummary]:
+        summaries = [
+            DatasetSummary(
+                dataset=Dataset.model_validate(s["dataset"]),
+                current_version=DatasetVersion.model_validate(s["currentVersion"]) if s["currentVersion"] else None,
+                version_numbers=tuple(s["versionNumbers"]),
+                latest_profile=DatasetProfile.model_validate(s["latestProfile"]) if s["latestProfile"] else None,
+            )
+            for s in self.records.backend.summaries(index)
+        ]
+        return RecordList(_by_name(summaries, name, lambda s: s.dataset))
+
+    def update(self, ds: Dataset, changes: Mapping[str, Any]) -> Dataset:
+        name = changes.get("name")
+        if name is not None and name != ds.name:
+            self._unique_name(ds.scorecard_id, name, "This scorecard")
+        return self.records.update(Dataset, ds.id, changes) if changes else ds
+
+    def delete(self, ds: Dataset, cascade: bool) -> Dataset:
+        versions = self.resolver.versions(ds.id)
+        if versions and not cascade:
+            raise ConflictError(f"Dataset {ds.name!r} has {len(versions)} version(s); pass cascade=True "
+                                "(CLI: --cascade) to delete it with its versions and profiles.")
+        with self.records.backend.transaction():
+            # Pointer first, then children, then the dataset: a failure part-way never
+            # leaves a dataset pointing at a deleted version.
+            if ds.current_version_id:
+                self.records.update(Dataset, ds.id, {"currentVersionId": None})
+            for profile in self.records.list(DatasetProfile, index=("datasetId", ds.id)):
+                self.records.delete(DatasetProfile, profile.id)
+            for version in reversed(versions):
+                self.records.delete(DatasetVersion, version.id)
+            self.records.delete(Dataset, ds.id)
+        return ds.model_copy(update={"current_version_id": None})

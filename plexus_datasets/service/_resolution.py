@@ -1,0 +1,152 @@
+"""References to datasets and versions (``refs``) turned into records.
+
+Names are asked of the store directly (``Records.named``: an indexed lookup in
+SQL, a server-side filter on GraphQL), never by listing every dataset; a
+version number is one ``get`` of its deterministic id, with a listing only as a
+fallback for versions stored under other ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import AmbiguousReferenceError, NotFoundError, ValidationError
+from ..models import Dataset, DatasetVersion, Scorecard
+from ..refs import Ref, VersionSpec, parse_ref, parse_version
+from . import _validate as check
+from ._catalog import Catalog, close_matches
+from ._records import Records, version_id
+
+DatasetLike = Dataset | str
+VersionLike = DatasetVersion | str | int
+
+
+class Resolver:
+    def __init__(self, records: Records, catalog: Catalog) -> None:
+        self.records = records
+        self.catalog = catalog
+
+    # --- datasets --------------------------------------------------------------------
+
+    def dataset(self, ref: DatasetLike, scorecard: Scorecard | str | None = None) -> Dataset:
+        """A dataset by id or name; a Dataset instance is re-read (a fresh current pointer)."""
+        if isinstance(ref, Dataset):
+            found = self.records.get(Dataset, ref.id)
+            if found is None:
+                raise NotFoundError(f"Dataset {ref.name!r} (id {ref.id}) no longer exists.")
+            return found
+        return self.find_dataset(parse_ref(check.reference(ref)), scorecard)
+
+    def find_dataset(self, ref: Ref, scorecard: Scorecard | str | None) -> Dataset:
+        text = ref.dataset
+        card = self.catalog.scorecard(scorecard) if scorecard is not None else None
+        found = self.records.get(Dataset, text)
+        if found and (card is None or found.scorecard_id == card.id):
+            return found
+        index = ("scorecardId", card.id) if card else None
+        hits = self.records.named(Dataset, text, index=index)
+        if not hits and card is None and ref.scoped():
+            hits = self._scoped(*ref.scoped())  # type: ignore[misc]
+        if len(hits) > 1:
+            raise AmbiguousReferenceError(
+                f"{len(hits)} datasets are named {text!r}; say which with SCORECARD/NAME or the id.",
+                sorted(f"{self._card_key(d.scorecard_id)}/{d.name} (id {d.id})" for d in hits),
+            )
+        if hits:
+            return hits[0]
+        pool = self.records.list(Dataset, index=index)  # only to suggest near misses
+        raise NotFoundError(
+            f"No dataset named or with id {text!r}" + (" in that scorecard." if card else "."),
+            close_matches(text, [d.name for d in pool]),
+        )
+
+    def _scoped(self, card_ref: str, name: str) -> list[Dataset]:
+        try:
+            card = self.catalog.scorecard(card_ref)
+        except NotFoundError:
+            return []
+        return self.records.named(Dataset, name, index=("scorecardId", card.id))
+
+    def _card_key(self, scorecard_id: str) -> str:
+        card = self.records.get(Scorecard, scorecard_id)
+        return card.key if card else scorecard_id
+
+    # --- versions --------------------------------------------------------------------
+
+    def versions(self, dataset_id: str) -> list[DatasetVersion]:
+        """Every version of a dataset, by number."""
+        found = self.records.list(DatasetVersion, index=("datasetId", dataset_id))
+        return sorted(found, key=lambda v: v.version_number)
+
+    def latest(self, dataset_id: str) -> DatasetVersion | None:
+        versions = self.versions(dataset_id)
+        return versions[-1] if versions else None
+
+    def numbered(self, ds: Dataset, number: int) -> DatasetVersion | None:
+        direct = self.records.get(DatasetVersion, version_id(ds.id, number))
+        if direct and direct.dataset_id == ds.id and direct.version_number == number:
+            return direct
+        return next((v for v in self.versions(ds.id) if v.version_number == number), None)
+
+    def pick_version(self, ds: Dataset, spec: VersionSpec) -> DatasetVersion:
+        if spec.kind == "current":
+            current = self.records.get(DatasetVersion, ds.current_version_id)
+            if current:
+                return current
+            raise NotFoundError(f"Dataset {ds.name!r} has no current version yet; create one with create_version().")
+        if spec.kind == "latest":
+            latest = self.latest(ds.id)
+            if latest:
+                return latest
+            raise NotFoundError(f"Dataset {ds.name!r} has no versions yet; create one with create_version().")
+        if spec.kind == "number":
+            hit = self.numbered(ds, spec.value)  # type: ignore[arg-type]
+        else:
+            hit = self.records.get(DatasetVersion, spec.value)
+            hit = hit if hit and hit.dataset_id == ds.id else None
+        if hit:
+            return hit
+        labels = [v.label for v in self.versions(ds.id)]
+        raise NotFoundError(f"Dataset {ds.name!r} has no version {spec}.", labels or ["(no versions yet)"])
+
+    def version_of(self, ds: Dataset, version: VersionLike) -> DatasetVersion:
+        """One of ``ds``'s versions: a DatasetVersion, its id, number, ``vN``, current or latest."""
+        if isinstance(version, DatasetVersion):
+            if version.dataset_id != ds.id:
+                raise ValidationError(f"Version {version.id!r} belongs to another dataset, not {ds.name!r}.")
+            return version
+        return self.pick_version(ds, parse_version(version))
+
+    # --- references ------------------------------------------------------------------
+
+    def resolve(self, ref: str | Ref, scorecard: Scorecard | str | None = None) -> DatasetVersion:
+        parsed = ref if isinstance(ref, Ref) else parse_ref(check.reference(ref))
+        if parsed.version.kind == "id":
+            found = self.records.get(DatasetVersion, parsed.version.value)
+            if found:
+                ds = self.find_dataset(parsed, scorecard)
+                if found.dataset_id != ds.id:
+                    raise NotFoundError(f"Version {found.id!r} does not belong to dataset {ds.name!r}.")
+                return found
+        if not parsed.has_version:  # a bare version id is a reference too
+            found = self.records.get(DatasetVersion, parsed.dataset)
+            if found:
+                return found
+        return self.pick_version(self.find_dataset(parsed, scorecard), parsed.version)
+
+    def version(self, ref: VersionLike) -> DatasetVersion:
+        """A version by its id, or by a reference such as ``"calls:v2"``."""
+        if isinstance(ref, DatasetVersion):
+            return ref
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            raise ValidationError(f"A bare number ({ref}) needs a dataset: use 'DATASET:{ref}'.")
+        return self.resolve(ref)  # type: ignore[arg-type]
+
+    def target(self, target: Any) -> tuple[str, str]:
+        """The profile index for a dataset (a Dataset, id or name) or one version (a
+        DatasetVersion or a reference that names a version)."""
+        if isinstance(target, DatasetVersion):
+            return ("datasetVersionId", target.id)
+        if isinstance(target, str) and parse_ref(target).has_version:
+            return ("datasetVersionId", self.resolve(target).id)
+        return ("datasetId", self.dataset(target).id)

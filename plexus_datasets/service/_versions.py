@@ -1,0 +1,72 @@
+"""Immutable, numbered versions and the current-version pointer (DESIGN §4.2).
+
+A version's id is derived from (dataset id, number), so two writers can't both
+create number N: the loser's create conflicts and it tries N+1. A configuration
+identical to the latest one returns that version unless forced. The current
+pointer moves by compare-and-set.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..errors import ConflictError
+from ..formats import canonical_json
+from ..models import Dataset, DatasetVersion
+from ._records import Records, version_id
+from ._resolution import Resolver, VersionLike
+
+
+class Versions:
+    def __init__(self, records: Records, resolver: Resolver) -> None:
+        self.records = records
+        self.resolver = resolver
+
+    def create(self, ds: Dataset, config: dict[str, Any], note: str | None, *, force: bool,
+               created_at: datetime | None) -> DatasetVersion:
+        """The next version of ``ds`` (``config`` and ``note`` already validated)."""
+        text = canonical_json(config)
+        latest = self.resolver.latest(ds.id)
+        if latest and not force and canonical_json(latest.configuration) == text:
+            return latest
+        number = latest.version_number + 1 if latest else 1
+        while True:
+            try:
+                version = self.records.new(DatasetVersion, {
+                    "id": version_id(ds.id, number), "datasetId": ds.id, "versionNumber": number,
+                    "configuration": DatasetVersion.wire_configuration(config, note),
+                }, created_at)
+                break
+            except ConflictError:
+                # Another writer took this number. If it stored the same configuration
+                # (a concurrent duplicate submit), that version is the answer.
+                winner = self.records.get(DatasetVersion, version_id(ds.id, number))
+                if winner and not force and canonical_json(winner.configuration) == text:
+                    return winner
+                number += 1
+        if number == 1:
+            self._first_becomes_current(ds, version)
+        return version
+
+    def _first_becomes_current(self, ds: Dataset, version: DatasetVersion) -> None:
+        try:
+            self.records.update(Dataset, ds.id, {"currentVersionId": version.id},
+                                condition={"currentVersionId": {"attributeExists": False}})
+        except ConflictError:
+            pass  # someone already set a current version; theirs stands
+
+    def set_current(self, ds: Dataset, version: VersionLike, expected: VersionLike | None) -> Dataset:
+        """Point ``ds`` at ``version``; with ``expected`` only if that is still current."""
+        target = self.resolver.version_of(ds, version)
+        before = self.resolver.version_of(ds, expected) if expected is not None else None
+        condition = {"currentVersionId": {"eq": before.id}} if before else None
+        try:
+            return self.records.update(Dataset, ds.id, {"currentVersionId": target.id}, condition=condition)
+        except ConflictError as exc:
+            now = self.records.get(Dataset, ds.id)
+            current = self.records.get(DatasetVersion, now.current_version_id) if now else None
+            raise ConflictError(
+                f"Dataset {ds.name!r}: expected current version {before.label if before else 'unchanged'}, "
+                f"but it is now {current.label if current else 'none'}. Re-read the dataset and try again."
+            ) from exc
