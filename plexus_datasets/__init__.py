@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .models import Dataset, DatasetProfile, DatasetVersion, Score, Scorecard, ScorecardSection
     from .service import DatasetService, connect
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "AmbiguousReferenceError",

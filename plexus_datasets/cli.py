@@ -66,6 +66,11 @@ def service(ctx: click.Context) -> DatasetService:
     return root.obj["service"]
 
 
+def _version_ref(svc: DatasetService, version: DatasetVersion) -> str:
+    """``NAME:vN`` of a version: what people can type back to get it again."""
+    return with_version(svc.get_dataset(version.dataset_id).name, version.label)
+
+
 def read_config(source: str) -> dict[str, Any]:
     """A configuration from a YAML/JSON file, or ``-`` for standard input."""
     if source == "-":
@@ -166,11 +171,13 @@ def table_command(group: click.Group, name: str, *params: Callable) -> Callable:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="plexus-datasets")
-@click.option("--db", envvar="PLEXUS_DATASETS_DB", help="Embedded store: SQLite file or SQLAlchemy URL "
-              "[env: PLEXUS_DATASETS_DB].")
-@click.option("--api-url", envvar="PLEXUS_API_URL", help="Amplify/AppSync GraphQL endpoint; used instead of the "
-              "embedded store [env: PLEXUS_API_URL].")
-@click.option("--api-key", envvar="PLEXUS_API_KEY", help="API key for --api-url [env: PLEXUS_API_KEY].")
+# The environment variables are read by the composition root (compose), not here: these
+# options only override them, with the same precedence as connect().
+@click.option("--db", help="Embedded store: SQLite file or SQLAlchemy URL; wins over a PLEXUS_API_URL from the "
+              "environment [env: PLEXUS_DATASETS_DB].")
+@click.option("--api-url", help="Amplify/AppSync GraphQL endpoint; used instead of the embedded store "
+              "[env: PLEXUS_API_URL].")
+@click.option("--api-key", help="API key for --api-url [env: PLEXUS_API_KEY].")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, api_url: str | None, api_key: str | None, debug: bool) -> None:
@@ -180,10 +187,6 @@ def cli(ctx: click.Context, db: str | None, api_url: str | None, api_key: str | 
     current (default), latest, N, vN or a version id.
     """
     ctx.ensure_object(dict)
-    # An explicit --db wins over an API URL that only comes from the environment.
-    source = ctx.get_parameter_source("api_url")
-    if db and source == click.core.ParameterSource.ENVIRONMENT:
-        api_url = None
     ctx.obj.update(db=db, api_url=api_url, api_key=api_key)
 
 
@@ -359,7 +362,7 @@ def profiles_record(ctx: click.Context, ref: str, answer_columns: tuple[str, ...
     if as_json:
         emit_json(profile.model_dump(mode="json"))
         return
-    named = with_version(svc.get_dataset(version.dataset_id).name, version.label)
+    named = _version_ref(svc, version)
     emit(display.profile_lines(f"Recorded a profile of {named}", ProfileFacts.of(profile)))
 
 
@@ -409,7 +412,7 @@ def load_command(ctx: click.Context, ref: str, out: str, fresh: bool) -> None:
             frame.to_parquet(path, index=False)
     except OSError as exc:
         raise ValidationError(f"Can't write {path}: {exc.strerror or exc}.") from exc
-    named = with_version(svc.get_dataset(version.dataset_id).name, version.label)
+    named = _version_ref(svc, version)
     click.echo(f"Wrote {len(frame):,} rows of {named} to {path}")
 
 
@@ -473,8 +476,7 @@ def _evaluation_data(svc: DatasetService, version: DatasetVersion | None, score_
     """The rows to evaluate, their label column and where they come from (for the report)."""
     if version is not None:
         frame = svc.load(version)
-        return frame, label_column or svc.label_column(version), with_version(
-            svc.get_dataset(version.dataset_id).name, version.label)
+        return frame, label_column or svc.label_column(version), _version_ref(svc, version)
     spec = read_score_config(score_config)  # type: ignore[arg-type]
     if spec.data is None:
         raise ValidationError(f"{score_config} has no data: section to evaluate on.")
@@ -568,7 +570,7 @@ def info_command(ctx: click.Context) -> None:
 @click.option("--db", "db_option", help="Store to serve: SQLite file or SQLAlchemy URL (default: the embedded store).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--api-key", envvar="PLEXUS_API_KEY", help="Key clients must send in x-api-key [env: PLEXUS_API_KEY].")
+@click.option("--api-key", help="Key clients must send in x-api-key [env: PLEXUS_API_KEY].")
 @click.option("--insecure-no-auth", is_flag=True, help="Serve without an API key (only for a loopback-only server).")
 @click.pass_context
 def serve_command(ctx: click.Context, db_option: str | None, host: str, port: int, api_key: str | None,
@@ -578,9 +580,9 @@ def serve_command(ctx: click.Context, db_option: str | None, host: str, port: in
     Point the package at it with PLEXUS_API_URL=http://HOST:PORT/graphql and
     PLEXUS_API_KEY=KEY.
     """
-    from .compose import serve, store_description
+    from .compose import configured_api_key, serve, store_description
 
-    api_key = api_key or ctx.find_root().obj.get("api_key")
+    api_key = configured_api_key(api_key or ctx.find_root().obj.get("api_key"))
     if not api_key and not insecure_no_auth:
         raise click.UsageError("serve needs --api-key KEY (or PLEXUS_API_KEY), or --insecure-no-auth.")
     db = db_option or ctx.find_root().obj.get("db")

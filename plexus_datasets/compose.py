@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from .loaders.cache import MaterializationCache
     from .progress import Progress
 
-__all__ = ["default_progress", "materialization_cache", "open_store", "serve", "store_description"]
+__all__ = ["configured_api_key", "default_progress", "materialization_cache", "open_store", "serve",
+           "store_description"]
 
 
 def open_store(db: str | None = None, *, api_url: str | None = None, api_key: str | None = None) -> Backend:
@@ -59,9 +60,8 @@ def default_progress() -> Progress:
 
 
 def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = 8765, api_key: str | None = None,
-          log_level: str = "info") -> str:
-    """Serve the SQL store ``db`` (default: the embedded store) over GraphQL until
-    interrupted; returns the store's description once it stops."""
+          log_level: str = "info") -> None:
+    """Serve the SQL store ``db`` (default: the embedded store) over GraphQL until interrupted."""
     from .backends.sql import SQLBackend
     from .server import run
 
@@ -70,9 +70,15 @@ def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = 8765, a
         run(backend, host=host, port=port, api_key=api_key, log_level=log_level)
     finally:
         backend.close()
-    return backend.description
+
+
+def configured_api_key(explicit: str | None = None) -> str | None:
+    """The API key to use: ``explicit``, else ``PLEXUS_API_KEY``."""
+    return explicit or Settings.from_env().api_key
 
 
 def store_description(db: str | None = None) -> str:
-    """What ``serve(db)`` would serve, without opening it (for the CLI's banner)."""
-    return db or Settings.from_env().database
+    """What ``serve(db)`` would serve, password hidden, without opening it (for the CLI's banner)."""
+    from .backends.sql import describe_database
+
+    return describe_database(db or Settings.from_env().database)

@@ -199,10 +199,11 @@ class ProfileFacts:
     def of(cls, profile: Any) -> ProfileFacts:
         """Read a DatasetProfile (anything with ``column_list``, ``record_counts`` and
         ``answer_distribution``) or a payload mapping (``columnList``, ``recordCounts``,
-        ``answerDistribution``). Raises ValidationError only when ``profile`` is neither."""
+        ``answerDistribution``; ``recordCounts`` must be there). Raises ValidationError only
+        when ``profile`` is neither."""
         if all(hasattr(profile, a) for a in ("column_list", "record_counts", "answer_distribution")):
             return cls.read(profile.column_list, profile.record_counts, profile.answer_distribution)
-        if isinstance(profile, Mapping):
+        if isinstance(profile, Mapping) and "recordCounts" in profile:
             return cls.read(profile.get("columnList"), profile.get("recordCounts"), profile.get("answerDistribution"))
         raise ValidationError(f"Expected a DatasetProfile or a profile() payload, not {type(profile).__name__}.")
 

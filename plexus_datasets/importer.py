@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Literal
 from .configs import ScoreSpec, parse_score_config, parse_scorecard
 from .errors import ConfigurationError, NotFoundError, ValidationError
 from .models import Dataset, DatasetVersion, Score, Scorecard
+from .refs import with_version
 
 if TYPE_CHECKING:
     from .service import DatasetService
@@ -51,7 +52,7 @@ class ImportResult:
     def __str__(self) -> str:
         if self.dataset is None or self.version is None:
             return f"{self.score.name}: no data section, score only"
-        return f"{self.score.name}: {self.action} ({self.dataset.name}:{self.version.label})"
+        return f"{self.score.name}: {self.action} ({with_version(self.dataset.name, self.version.label)})"
 
 
 def _read(source: str | Path) -> tuple[str, Path | None]:

@@ -24,7 +24,7 @@ from pydantic.alias_generators import to_camel
 
 from . import display
 from .facts import ProfileFacts
-from .formats import canonical_json, config_digest, format_datetime, utcnow
+from .formats import config_digest, format_datetime
 
 __all__ = [
     "MODELS",
@@ -38,10 +38,6 @@ __all__ = [
     "Score",
     "Scorecard",
     "ScorecardSection",
-    "canonical_json",
-    "config_digest",
-    "format_datetime",
-    "utcnow",
 ]
 
 

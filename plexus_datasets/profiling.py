@@ -36,8 +36,11 @@ answerDistribution (``spec: 1``)::
 
 Answer values are exact and keyed by their text; the string "NA" is a value,
 distinct from null. At most 50 values per answer column are kept (the rest sum
-into ``other``), and top-k lists shrink further if needed, so the whole payload
-stays under 50 KB.
+into ``other``), and top-k lists shrink further if needed, so that the payload
+stays under ``TARGET_PROFILE_BYTES`` (50 KB) where it can; a very wide frame may
+go over that, never over ``MAX_PROFILE_BYTES`` (350 KB), the largest profile a
+store accepts (AppSync/DynamoDB items are capped at 400 KB). ``payload_size`` is
+the one measure of both.
 """
 
 from __future__ import annotations
@@ -52,10 +55,14 @@ from .errors import ValidationError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LENGTH_EDGES", "LOG125_EDGES", "MAX_PROFILE_BYTES", "SPEC", "profile"]
+__all__ = ["LENGTH_EDGES", "LOG125_EDGES", "MAX_PROFILE_BYTES", "SPEC", "TARGET_PROFILE_BYTES", "payload_size",
+           "profile"]
 
 SPEC = 1
-MAX_PROFILE_BYTES = 50_000
+#: Profiles aim to stay under this: top-k lists shrink until they fit.
+TARGET_PROFILE_BYTES = 50_000
+#: The largest profile a store accepts (AppSync/DynamoDB items are capped at 400 KB).
+MAX_PROFILE_BYTES = 350 * 1024
 ANSWER_TOP_K = 50
 CATEGORY_TOP_K = 20
 LENGTH_EDGES = [0, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
@@ -118,8 +125,14 @@ def profile(
         record_counts["columns"][name] = info
         if name in answers:
             distribution["columns"][name] = stats.answers(name, ANSWER_TOP_K)
-    _fit(record_counts, distribution)
+    _fit(columns, record_counts, distribution)
     return {"columnList": columns, "recordCounts": record_counts, "answerDistribution": distribution}
+
+
+def payload_size(column_list: Any, record_counts: Any, answer_distribution: Any) -> int:
+    """Bytes of a profile's three fields as compact JSON: what both size limits measure."""
+    parts = [column_list, record_counts, answer_distribution]
+    return len(json.dumps(parts, default=str, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 # --- shared helpers ----------------------------------------------------------------------
@@ -213,11 +226,12 @@ def _top(counts: list[tuple[Any, int]], k: int) -> tuple[dict[str, int], int]:
     return {_key(v): int(c) for v, c in ordered[:k]}, int(sum(c for _, c in ordered[k:]))
 
 
-def _fit(record_counts: dict[str, Any], distribution: dict[str, Any]) -> None:
-    """Halve top-k lists until the payload is under MAX_PROFILE_BYTES (the rest goes to ``other``)."""
+def _fit(columns: list[str], record_counts: dict[str, Any], distribution: dict[str, Any]) -> None:
+    """Halve top-k lists until the payload is under TARGET_PROFILE_BYTES (the rest goes to
+    ``other``); drop categorical top lists if it is still over; refuse a payload no store takes."""
 
     def size() -> int:
-        return len(json.dumps([record_counts, distribution], default=str))
+        return payload_size(columns, record_counts, distribution)
 
     def shrink(values: dict[str, int], k: int) -> int:
         ordered = sorted(values.items(), key=lambda vc: -vc[1])
@@ -226,16 +240,21 @@ def _fit(record_counts: dict[str, Any], distribution: dict[str, Any]) -> None:
         return sum(c for _, c in ordered[k:])
 
     k = ANSWER_TOP_K
-    while size() > MAX_PROFILE_BYTES and k > 1:
+    while size() > TARGET_PROFILE_BYTES and k > 1:
         k //= 2
         for info in record_counts["columns"].values():
             if "top" in info:
                 info["top"]["other"] += shrink(info["top"]["values"], k)
         for answer in distribution["columns"].values():
             answer["other"] += shrink(answer["counts"], k)
-    if size() > MAX_PROFILE_BYTES:  # pathological column names or dozens of columns
+    if size() > TARGET_PROFILE_BYTES:  # pathological column names or many columns
         for info in record_counts["columns"].values():
             info.pop("top", None)
+    if size() > MAX_PROFILE_BYTES:
+        raise ValidationError(
+            f"A profile of these {len(columns):,} columns would be {size():,} bytes, over the "
+            f"{MAX_PROFILE_BYTES:,}-byte limit a store accepts; profile fewer columns (select them first)."
+        )
 
 
 def word_counts(series: pd.Series, chunk_rows: int = 100_000) -> Any:

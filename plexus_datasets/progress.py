@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import ContextManager, Protocol
+from contextlib import AbstractContextManager
+from typing import Protocol
 
 __all__ = ["Progress", "no_progress", "tqdm_progress"]
 
 
 class Progress(Protocol):
-    def __call__(self, description: str, total: int) -> ContextManager[Callable[[], None]]: ...
+    def __call__(self, description: str, total: int) -> AbstractContextManager[Callable[[], None]]: ...
 
 
 @contextlib.contextmanager

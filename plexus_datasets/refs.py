@@ -41,12 +41,17 @@ class VersionSpec:
 
 @dataclass(frozen=True)
 class Ref:
-    """A parsed reference. ``has_version`` says whether the text named a version
-    (``calls:current``) or left it to the default (``calls``)."""
+    """A parsed reference. ``has_version`` says whether a version was named
+    (``calls:current``) or left to the default (``calls``); for a Ref built by hand it
+    defaults to whether ``version`` is anything but the default."""
 
     dataset: str
     version: VersionSpec = VersionSpec("current")
-    has_version: bool = field(default=False, compare=False)
+    has_version: bool = field(default=None, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.has_version is None:
+            object.__setattr__(self, "has_version", self.version != VersionSpec("current"))
 
     def scoped(self) -> tuple[str, str] | None:
         """``(scorecard, name)`` when DATASET has the ``SCORECARD/NAME`` form."""
@@ -85,7 +90,7 @@ def parse_version(text: str | int | None) -> VersionSpec:
 def parse_ref(text: str) -> Ref:
     """Parse ``DATASET[:VERSION]``; raises ValidationError for an empty reference."""
     if not isinstance(text, str):
-        raise ValidationError(f"A dataset reference must be a string, not {type(text).__name__}.")
+        raise ValidationError(f"A dataset reference must be a string like 'calls:v2', not {type(text).__name__}.")
     dataset, sep, version = text.strip().rpartition(":")
     if not sep:
         dataset, version = version, ""
@@ -95,7 +100,7 @@ def parse_ref(text: str) -> Ref:
             f"Empty dataset in reference {text!r}: use DATASET[:VERSION], e.g. 'calls:v2' or 'calls:latest'."
         )
     if not sep:
-        return Ref(dataset)
+        return Ref(dataset, has_version=False)
     return Ref(dataset, parse_version(version), has_version=True)
 
 

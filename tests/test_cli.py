@@ -263,3 +263,18 @@ def test_end_to_end_against_the_stand_in_server(tmp_path):
         assert "Recorded a profile of greeting-calls:v1" in cli_run("profiles", "record", "greeting-calls").stdout
         wrong = cli_run("--api-key", "nope", "datasets", "list", expect=1)
         assert "UnauthorizedException" in wrong.stderr and "nope" not in wrong.stderr
+
+
+def test_the_environment_picks_the_store_and_options_override_it(tmp_path, monkeypatch):
+    """The CLI reads no environment itself: connect() does, with --db beating an env API URL."""
+    for name in ("PLEXUS_API_URL", "PLEXUS_API_KEY", "PLEXUS_DATASETS_DB"):
+        monkeypatch.delenv(name, raising=False)
+    env_db, flag_db = tmp_path / "from-env.db", tmp_path / "from-flag.db"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["info"], obj={}, env={"PLEXUS_DATASETS_DB": str(env_db)})
+    assert result.exit_code == 0 and f"sqlite:///{env_db}" in result.output
+    unreachable = {"PLEXUS_API_URL": "http://127.0.0.1:9/graphql", "PLEXUS_API_KEY": "k"}
+    result = runner.invoke(cli, ["--db", str(flag_db), "info"], obj={}, env=unreachable)
+    assert result.exit_code == 0 and f"sqlite:///{flag_db}" in result.output
+    result = runner.invoke(cli, ["info"], obj={}, env=unreachable)
+    assert result.exit_code == 1 and "127.0.0.1:9" in result.output and "Traceback" not in result.output

@@ -67,3 +67,13 @@ def test_describe_masks_credentials_in_urls(tmp_path):
         assert text.startswith("https://") and "example.invalid/graphql" in text
     finally:
         svc.close()
+
+
+def test_the_serve_banner_and_urls_hide_passwords():
+    from plexus_datasets.backends.graphql import masked_url
+    from plexus_datasets.compose import store_description
+
+    assert store_description("postgresql+psycopg://alice:hunter2@127.0.0.1/db") == (
+        "postgresql+psycopg://alice:***@127.0.0.1/db")
+    assert masked_url("http://[::1]:8765/graphql") == "http://[::1]:8765/graphql"
+    assert masked_url("https://tok3n@api.example/graphql") == "https://***@api.example/graphql"

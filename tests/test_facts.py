@@ -66,7 +66,12 @@ def test_values_beyond_the_top_50_count_as_other():
     assert with_other[OTHER] == pytest.approx(100 / 600) and sum(with_other.values()) == pytest.approx(1)
 
 
-HOSTILE_PAYLOADS = [
+def _stored(payload):
+    """A stored record always has the three fields; what they hold is anyone's guess."""
+    return {"columnList": None, "recordCounts": None, "answerDistribution": None, **payload}
+
+
+HOSTILE_PAYLOADS = [_stored(p) for p in [
     {},
     {"columnList": None, "recordCounts": None, "answerDistribution": None},
     {"columnList": "text", "recordCounts": "12 rows", "answerDistribution": [1, 2]},
@@ -79,7 +84,7 @@ HOSTILE_PAYLOADS = [
                                               "null": None, "other": -5}}}},
     {"answerDistribution": {"columns": {"a": None, "b": {"counts": None}, "c": {"counts": {"Yes": 0}}}}},
     {"answerDistribution": {"columns": ["a", "b"]}},
-]
+]]
 
 
 @pytest.mark.parametrize("payload", HOSTILE_PAYLOADS)
@@ -135,3 +140,11 @@ def test_a_malformed_stored_profile_still_lists_and_compares(tmp_path):
     assert rows[0]["label=Yes %"] == 100.0 and rows[1]["rows"] is None and rows[1]["label=No %"] == 100.0
     compared = runner.invoke(cli, ["--db", db, "profiles", "compare", "calls:1", "calls:2"])
     assert compared.exit_code == 0 and "Traceback" not in compared.output
+
+
+@pytest.mark.parametrize("not_a_profile", [{}, {"rows": 3}, {"spec": 1, "columns": {}}, [1, 2], "profile", None])
+def test_things_that_are_not_profiles_are_refused_not_read_as_empty(not_a_profile):
+    with pytest.raises(ValidationError):
+        ProfileFacts.of(not_a_profile)
+    with pytest.raises(ValidationError, match="compare_profiles"):
+        compare_profiles(not_a_profile, not_a_profile)

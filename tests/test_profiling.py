@@ -9,7 +9,7 @@ import pytest
 
 from plexus_datasets import ValidationError
 from plexus_datasets.diff import compare_profiles, psi
-from plexus_datasets.profiling import MAX_PROFILE_BYTES, profile
+from plexus_datasets.profiling import MAX_PROFILE_BYTES, TARGET_PROFILE_BYTES, payload_size, profile
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_high_cardinality_becomes_top_k_plus_other_under_50kb():
     })
     payload = profile(df, answer_columns=["answer"], text_columns=[])
     size = len(json.dumps(payload))
-    assert size <= MAX_PROFILE_BYTES
+    assert size <= TARGET_PROFILE_BYTES
     answer = payload["answerDistribution"]["columns"]["answer"]
     assert len(answer["counts"]) <= 50 and answer["distinct"] == df["answer"].nunique()
     assert sum(answer["counts"].values()) + answer["other"] == n  # exact, nothing lost
@@ -140,3 +140,30 @@ def test_word_counts_across_chunks_and_string_layouts(storage):
     expected = [len(t.split()) for t in texts if t is not None]
     for chunk_rows in (1, 2, 3, 100):
         assert word_counts(series, chunk_rows=chunk_rows).tolist() == expected
+
+
+def test_a_wide_frame_profiles_and_records_over_the_target_size(tmp_path):
+    """150 numeric columns outgrow the 50 KB target but are a normal profile: it is recorded."""
+    from plexus_datasets.backends.sql import SQLBackend
+    from plexus_datasets.service import DatasetService
+
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({f"feature_{i:03}": rng.normal(i, 1 + i % 5, 500) for i in range(150)})
+    df["label"] = rng.choice(["Yes", "No", "NA"], 500)
+    payload = profile(df, answer_columns=["label"])
+    size = payload_size(payload["columnList"], payload["recordCounts"], payload["answerDistribution"])
+    assert TARGET_PROFILE_BYTES < size <= MAX_PROFILE_BYTES
+    svc = DatasetService(SQLBackend(str(tmp_path / "wide.db")))
+    ds = svc.create_dataset(svc.create_scorecard("QA"), "wide", configuration={"class": "InlineItems"})
+    stored = svc.profile_frame(svc.resolve("wide:v1"), df, answer_columns=["label"])
+    assert stored.record_counts["columns"]["feature_149"]["max"] == pytest.approx(df["feature_149"].max())
+    assert len(svc.list_profiles(ds)) == 1
+    svc.close()
+
+
+def test_a_profile_no_store_accepts_is_refused_with_advice():
+    rng = np.random.default_rng(8)
+    # Absurdly long column names blow any budget: 160 columns of 1,200-character names.
+    df = pd.DataFrame({f"c{i:04}_" + "x" * 1200: rng.normal(size=20) for i in range(160)})
+    with pytest.raises(ValidationError, match="profile fewer columns"):
+        profile(df)

@@ -54,3 +54,8 @@ def test_with_version_writes_the_grammar():
     assert with_version("calls", 3) == "calls:v3"
     assert with_version("calls", "latest") == "calls:latest"
     assert parse_ref(with_version("a:b", "v2")) == Ref("a:b", VersionSpec("number", 2))
+
+
+def test_a_ref_built_by_hand_knows_whether_it_names_a_version():
+    assert Ref("calls", VersionSpec("number", 2)).has_version is True
+    assert Ref("calls").has_version is False

@@ -84,9 +84,14 @@ def test_migrations_create_exactly_todays_tables(tmp_path):
     inspector = sa.inspect(sa.create_engine(url))
     for model, table in TABLES.items():
         spec = MODEL_SPECS[model]
-        columns = {c["name"]: c["nullable"] for c in inspector.get_columns(table.name)}
+        reflected = inspector.get_columns(table.name)
+        columns = {c["name"]: c["nullable"] for c in reflected}
         assert columns == {c.name: c.nullable for c in table.columns}, model
         assert set(columns) == set(spec.fields)
+        for column in reflected:  # ints are INTEGER, everything else (text, JSON, datetimes) is text
+            is_int = isinstance(column["type"], sa.Integer)
+            assert is_int == (spec.fields[column["name"]] == "int"), (model, column["name"], column["type"])
+            assert is_int == isinstance(table.c[column["name"]].type, sa.Integer)
         indexed = {tuple(i["column_names"]) for i in inspector.get_indexes(table.name)}
         for field in spec.indexes:
             assert (field,) in indexed, (model, field)

@@ -157,7 +157,7 @@ def test_update_dataset(svc, card):
     assert svc.update_dataset("calls-2024", description="new").description == "new"
     assert svc.update_dataset("calls-2024", description=None).description is None
     before = snapshot(svc)
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError, match="Scorecard 'Call Center QA' already has a dataset named 'taken'"):
         svc.update_dataset("calls-2024", name="taken")
     with pytest.raises(ValidationError):
         svc.update_dataset("calls-2024", name="")
@@ -380,3 +380,13 @@ def test_resolving_a_name_asks_the_store_for_that_name(tmp_path):
     assert svc.resolve(f"qa/calls:{v2.id}").id == v2.id and svc.get_dataset("calls").id == ds.id
     assert all(verb == "get" or call_filter or index for verb, _, index, call_filter in counting.calls)
     svc.close()
+
+
+def test_methods_that_moved_out_of_the_service_say_where_they_went(svc):
+    with pytest.raises(AttributeError, match=r"plexus_datasets\.importer\.import_score_config\(svc, path\)"):
+        svc.import_score_config("x.yaml")
+    with pytest.raises(AttributeError, match="formats.to_yaml"):
+        svc.configuration_yaml({})
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        svc.nonsense  # noqa: B018
+    assert not hasattr(svc, "parse_configuration")

@@ -2,7 +2,7 @@
 
 A *record* is a ``dict`` keyed by the contract's camelCase field names, with
 AWSJSON fields as decoded Python values and AWSDateTime fields as ISO strings
-carrying a UTC offset (``models.format_datetime``). Backends store records and
+carrying a UTC offset (``formats.format_datetime``). Backends store records and
 enforce exactly the rules AppSync enforces, nothing more:
 
 - ``create`` fails with ``ConflictError`` when the id exists;
@@ -40,7 +40,7 @@ class Page:
 
 class Backend(ABC):
     """A store of Scorecard, ScorecardSection, Score, Dataset, DatasetVersion and
-    DatasetProfile records (``model`` is one of ``models.MODEL_SPECS``)."""
+    DatasetProfile records (``model`` is one of ``specs.MODEL_SPECS``)."""
 
     #: Short human description, never containing secrets (e.g. "sqlite:///x.db").
     description: str = ""

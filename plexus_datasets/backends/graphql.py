@@ -48,9 +48,9 @@ from ..errors import (
     NotFoundError,
     ValidationError,
 )
-from .specs import MODEL_SPECS
 from .base import Backend, Filter, Page, Record, Summary, assemble_summaries
 from .contract import AWSJSON_FIELDS, index_query, list_query, scalar_fields, schema_text
+from .specs import MODEL_SPECS
 
 __all__ = ["GraphQLBackend", "RetryPolicy"]
 
@@ -433,13 +433,11 @@ class GraphQLBackend(Backend):
 
 
 def masked_url(url: str) -> str:
-    """``url`` without a password or query string, to show to people and logs."""
+    """``url`` without credentials or query string (IPv6 brackets and port kept), for people and logs."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    if parts.username:
-        host = f"{parts.username}:***@{host}"
+    _, at, host = parts.netloc.rpartition("@")
+    if at:  # a user name in a URL may itself be a token
+        host = f"***@{host}"
     return urlunsplit((parts.scheme, host, parts.path, "***" if parts.query else "", ""))
 
 

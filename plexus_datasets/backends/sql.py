@@ -35,12 +35,12 @@ from ..errors import (
     SchemaVersionError,
     ValidationError,
 )
-from .specs import MODEL_SPECS, ModelSpec
 from ._migrations import MIGRATIONS
 from .base import Backend, Filter, Page, Record, Summary, assemble_summaries
 from .filters import matches, validate_filter
+from .specs import MODEL_SPECS, ModelSpec
 
-__all__ = ["SCHEMA_VERSION", "SQLBackend", "sqlalchemy_url"]
+__all__ = ["SCHEMA_VERSION", "SQLBackend", "describe_database", "sqlalchemy_url"]
 
 _COLUMN_TYPES: dict[str, Any] = {
     "string": sa.Text, "int": sa.Integer, "datetime": sa.String(40), "strings": sa.Text, "json": sa.Text,
@@ -74,7 +74,7 @@ class SQLBackend(Backend):
 
     def __init__(self, url: str = "sqlite:///:memory:", *, echo: bool = False) -> None:
         self._url = sa.engine.make_url(sqlalchemy_url(url))
-        self.description = self._url.render_as_string(hide_password=True)
+        self.description = describe_database(url)
         self._local = threading.local()
         self._memory_lock: threading.RLock | None = None
         self._engine = self._make_engine(echo)
@@ -334,6 +334,11 @@ class SQLBackend(Backend):
         items = [self._to_record(spec, row) for row in rows[:limit]]
         token = _encode_token(items[-1]["id"]) if len(rows) > limit else None
         return Page(items, token)
+
+
+def describe_database(db: str) -> str:
+    """The SQLAlchemy URL of ``db`` with its password hidden, for people and logs."""
+    return sa.engine.make_url(sqlalchemy_url(db)).render_as_string(hide_password=True)
 
 
 def sqlalchemy_url(db: str) -> str:

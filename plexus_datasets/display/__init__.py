@@ -4,8 +4,8 @@
 - plain text for reprs and the CLI's lines;
 - ``TextTable`` rows that the CLI prints as tables, JSON or CSV.
 
-Pure functions of what they are given. This package imports ``errors``,
-``formats`` and ``facts`` only (``models``, ``configs``, ``diff`` and the
+Pure functions of what they are given. This package imports ``formats``
+and ``facts`` only (``models``, ``configs``, ``diff`` and the
 service just for type checking), so the models can use it for their reprs.
 """
 

@@ -46,8 +46,12 @@ def _kind(record: Any) -> str:
 # --- the identifying fields of each kind of record ---------------------------------------------
 
 
-def _version_fields(v: DatasetVersion) -> dict[str, Any]:
-    return {"version": v.label, "created": short_time(v.created_at), "digest": v.digest[:12], "note": v.note,
+def _iso(value: Any) -> str:
+    return value.isoformat()
+
+
+def _version_fields(v: DatasetVersion, when: Callable[[Any], str] = short_time) -> dict[str, Any]:
+    return {"version": v.label, "created": when(v.created_at), "digest": v.digest[:12], "note": v.note,
             "dataset_id": v.dataset_id, "id": v.id}
 
 
@@ -63,10 +67,10 @@ def _dataset_fields(d: Dataset) -> dict[str, Any]:
             "current_version_id": d.current_version_id, "id": d.id}
 
 
-def _summary_fields(s: DatasetSummary) -> dict[str, Any]:
+def _summary_fields(s: DatasetSummary, when: Callable[[Any], str] = short_time) -> dict[str, Any]:
     return {"name": s.dataset.name, "current": s.current_version.label if s.current_version else None,
             "versions": s.version_count,
-            "last_profile": short_time(s.latest_profile.created_at) if s.latest_profile else None,
+            "last_profile": when(s.latest_profile.created_at) if s.latest_profile else None,
             "records": s.record_count, "id": s.dataset.id}
 
 
@@ -202,17 +206,14 @@ def scores_table(scores: Iterable[Score]) -> TextTable:
 
 def summaries_table(summaries: Iterable[DatasetSummary]) -> TextTable:
     """Datasets with their current version, number of versions, newest profile (ISO time) and rows."""
-    rows = [{"name": s.dataset.name, "current": s.current_version.label if s.current_version else None,
-             "versions": s.version_count,
-             "last_profile": s.latest_profile.created_at.isoformat() if s.latest_profile else None,
-             "records": s.record_count, "id": s.dataset.id} for s in summaries]
+    rows = [_summary_fields(s, _iso) for s in summaries]
     return TextTable(("name", "current", "versions", "last_profile", "records", "id"), rows, "Datasets")
 
 
 def versions_table(dataset_name: str, versions: Iterable[DatasetVersion], current_id: str | None) -> TextTable:
-    rows = [{"version": v.label, "current": "●" if v.id == current_id else "", "created": v.created_at.isoformat(),
-             "digest": v.digest[:12], "note": v.note, "id": v.id} for v in versions]
-    return TextTable(("version", "current", "created", "digest", "note", "id"), rows, f"Versions of {dataset_name}")
+    columns = ("version", "current", "created", "digest", "note", "id")
+    rows = [{"current": "●" if v.id == current_id else "", **_version_fields(v, _iso)} for v in versions]
+    return TextTable(columns, [{c: row[c] for c in columns} for row in rows], f"Versions of {dataset_name}")
 
 
 def dataset_text(dataset: Dataset, current: DatasetVersion | None, version_count: int,

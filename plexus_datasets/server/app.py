@@ -36,8 +36,8 @@ from graphql import GraphQLError
 from ..backends.base import Backend
 from ..backends.contract import RELATIONS, index_query, list_query, schema_text
 from ..backends.filters import matches
-from ..errors import ConflictError, NotFoundError, ValidationError
 from ..backends.specs import MODEL_SPECS
+from ..errors import ConflictError, NotFoundError, ValidationError
 from ..formats import format_datetime, utcnow
 
 __all__ = ["AppSyncError", "create_app"]

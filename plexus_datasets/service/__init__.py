@@ -65,6 +65,15 @@ __all__ = ["DatasetService", "connect", "version_id"]
 
 _UNSET: Any = object()
 
+#: Methods that moved out of the service in 0.2 (issue #11), and where to find them now.
+_MOVED = {
+    "import_score_config": "plexus_datasets.importer.import_score_config(svc, path)",
+    "import_scorecard": "plexus_datasets.importer.import_scorecard(svc, path)",
+    "read_score_config": "plexus_datasets.importer.read_score_config(path)",
+    "parse_configuration": "plexus_datasets.configs.parse_configuration(text)",
+    "configuration_yaml": "plexus_datasets.formats.to_yaml(configuration)",
+}
+
 
 def connect(db: str | None = None, *, api_url: str | None = None, api_key: str | None = None) -> DatasetService:
     """A DatasetService over the store the arguments and environment name.
@@ -106,6 +115,11 @@ class DatasetService:
         if self._cache is None:
             self._cache = materialization_cache()
         return self._cache
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _MOVED:
+            raise AttributeError(f"DatasetService.{name} moved: use {_MOVED[name]}.", name=name, obj=self)
+        raise AttributeError(f"'DatasetService' object has no attribute {name!r}", name=name, obj=self)
 
     def describe(self) -> str:
         """What this service is connected to, with secrets masked (e.g. ``sqlite:////x/datasets.db``)."""
@@ -162,7 +176,7 @@ class DatasetService:
 
     def get_score(self, ref: Score | str, scorecard: Scorecard | str | None = None) -> Score:
         """A score by id, key, externalId or exact name (optionally within one scorecard)."""
-        return self._catalog.score(ref, self.get_scorecard(scorecard) if scorecard is not None else None)
+        return self._catalog.score(ref, scorecard)
 
     def scorecard_of_score(self, score: Score | str) -> Scorecard:
         return self._catalog.scorecard_of_score(self.get_score(score))

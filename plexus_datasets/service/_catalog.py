@@ -29,14 +29,15 @@ class Catalog:
     # --- the one lookup ------------------------------------------------------------
 
     def _find(self, cls: type[R], ref: str, what: str, describe: Callable[[R], str],
-              pool: list[R] | None = None, candidate: Callable[[R], str] = lambda r: r.name) -> R:
+              scope: Callable[[], list[R]] | None = None, candidate: Callable[[R], str] = lambda r: r.name) -> R:
         """By id, then ``key``, then ``externalId`` (a unique hit), then exact name;
-        ``pool`` limits key, externalId and name hits to those records. ``describe``
-        tells ambiguous hits apart; ``candidate`` names near misses."""
+        ``scope`` (read only when the id misses) limits key, externalId and name hits to
+        its records. ``describe`` tells ambiguous hits apart; ``candidate`` names near misses."""
         check.require_text(ref, what)
         found = self.records.get(cls, ref)
         if found:
             return found
+        pool = scope() if scope is not None else None
         allowed = None if pool is None else {r.id for r in pool}
 
         def within(hits: list[R]) -> list[R]:
@@ -120,11 +121,13 @@ class Catalog:
             scores.extend(sorted(in_section, key=lambda s: (s.order, s.name)))
         return RecordList(scores)
 
-    def score(self, ref: Score | str, card: Scorecard | None = None) -> Score:
+    def score(self, ref: Score | str, scorecard: Scorecard | str | None = None) -> Score:
+        """A score by id, key, externalId or name; ``scorecard`` (resolved only when
+        needed) limits the key and name lookups to its scores."""
         if isinstance(ref, Score):
             return ref
-        pool = self.list_scores(card) if card is not None else None
-        return self._find(Score, ref, "score", lambda s: f"{s.name} (id {s.id})", pool)
+        scope = (lambda: self.list_scores(self.scorecard(scorecard))) if scorecard is not None else None
+        return self._find(Score, ref, "score", lambda s: f"{s.name} (id {s.id})", scope)
 
     def scorecard_of_score(self, score: Score) -> Scorecard:
         section = self.records.get(ScorecardSection, score.section_id)

@@ -8,7 +8,6 @@ from typing import Any
 
 from ..errors import ConflictError, PlexusDatasetsError, ValidationError
 from ..models import Dataset, DatasetProfile, DatasetSummary, DatasetVersion, RecordList, Score, Scorecard
-from . import _validate as check
 from ._catalog import Catalog
 from ._records import Records
 from ._resolution import Resolver
@@ -30,16 +29,17 @@ class Datasets:
         self.resolver = resolver
         self.versions = versions
 
-    def _unique_name(self, card_id: str, name: str, card_name: str) -> None:
+    def _unique_name(self, card_id: str, name: str) -> None:
         if self.records.named(Dataset, name, index=("scorecardId", card_id)):
-            raise ConflictError(f"Scorecard {card_name!r} already has a dataset named {name!r}; choose another "
-                                "name or add a version to that dataset.")
+            card = self.records.get(Scorecard, card_id)
+            raise ConflictError(f"Scorecard {card.name if card else card_id!r} already has a dataset named "
+                                f"{name!r}; choose another name or add a version to that dataset.")
 
     def create(self, card: Scorecard, name: str, *, score: Score | None, description: str | None,
                config: dict[str, Any] | None, note: str | None, created_at: datetime | None) -> Dataset:
         if score is not None and self.catalog.scorecard_of_score(score).id != card.id:
             raise ValidationError(f"Score {score.name!r} does not belong to scorecard {card.name!r}.")
-        self._unique_name(card.id, name, card.name)
+        self._unique_name(card.id, name)
         with self.records.backend.transaction():
             dataset = self.records.new(Dataset, {"name": name, "description": description, "scorecardId": card.id,
                                                  "scoreId": score.id if score else None}, created_at)
@@ -63,8 +63,7 @@ class Datasets:
     def scope(self, scorecard: Scorecard | str | None, score: Score | str | None) -> tuple[str, str] | None:
         """The index that lists the datasets of a score or scorecard (None: all)."""
         if score is not None:
-            card = self.catalog.scorecard(scorecard) if scorecard is not None else None
-            return ("scoreId", self.catalog.score(score, card).id)
+            return ("scoreId", self.catalog.score(score, scorecard).id)
         if scorecard is not None:
             return ("scorecardId", self.catalog.scorecard(scorecard).id)
         return None
@@ -87,7 +86,7 @@ class Datasets:
     def update(self, ds: Dataset, changes: Mapping[str, Any]) -> Dataset:
         name = changes.get("name")
         if name is not None and name != ds.name:
-            self._unique_name(ds.scorecard_id, name, "This scorecard")
+            self._unique_name(ds.scorecard_id, name)
         return self.records.update(Dataset, ds.id, changes) if changes else ds
 
     def delete(self, ds: Dataset, cascade: bool) -> Dataset:

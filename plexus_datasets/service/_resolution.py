@@ -13,7 +13,6 @@ from typing import Any
 from ..errors import AmbiguousReferenceError, NotFoundError, ValidationError
 from ..models import Dataset, DatasetVersion, Scorecard
 from ..refs import Ref, VersionSpec, parse_ref, parse_version
-from . import _validate as check
 from ._catalog import Catalog, close_matches
 from ._records import Records, version_id
 
@@ -35,7 +34,7 @@ class Resolver:
             if found is None:
                 raise NotFoundError(f"Dataset {ref.name!r} (id {ref.id}) no longer exists.")
             return found
-        return self.find_dataset(parse_ref(check.reference(ref)), scorecard)
+        return self.find_dataset(parse_ref(ref), scorecard)
 
     def find_dataset(self, ref: Ref, scorecard: Scorecard | str | None) -> Dataset:
         text = ref.dataset
@@ -120,7 +119,7 @@ class Resolver:
     # --- references ------------------------------------------------------------------
 
     def resolve(self, ref: str | Ref, scorecard: Scorecard | str | None = None) -> DatasetVersion:
-        parsed = ref if isinstance(ref, Ref) else parse_ref(check.reference(ref))
+        parsed = ref if isinstance(ref, Ref) else parse_ref(ref)
         if parsed.version.kind == "id":
             found = self.records.get(DatasetVersion, parsed.version.value)
             if found:

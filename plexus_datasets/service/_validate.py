@@ -7,8 +7,7 @@ from typing import Any
 
 from ..configs import validate_configuration
 from ..errors import ValidationError
-from ..formats import canonical_json
-from ..profiling import MAX_PROFILE_BYTES
+from ..profiling import MAX_PROFILE_BYTES, payload_size
 
 MAX_NAME_LENGTH = 255
 MAX_NOTE_LENGTH = 4000
@@ -74,10 +73,10 @@ def column_names(value: Any) -> list[str]:
     return columns
 
 
-def profile_size(*parts: Any) -> None:
-    """Refuse a profile over MAX_PROFILE_BYTES of canonical JSON (``profiling`` keeps its
-    own output under the same limit)."""
-    size = len(canonical_json(list(parts)).encode())
+def profile_size(column_list: Any, record_counts: Any, answer_distribution: Any) -> None:
+    """Refuse a profile over ``profiling.MAX_PROFILE_BYTES`` (measured by ``payload_size``,
+    as ``profiling`` measures its own output)."""
+    size = payload_size(column_list, record_counts, answer_distribution)
     if size > MAX_PROFILE_BYTES:
         raise ValidationError(
             f"The profile is {size:,} bytes as JSON, over the {MAX_PROFILE_BYTES:,}-byte limit; "
@@ -88,9 +87,3 @@ def profile_size(*parts: Any) -> None:
 def slug(text: str) -> str:
     cleaned = "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-")
     return "-".join(part for part in cleaned.split("-") if part) or "scorecard"
-
-
-def reference(ref: Any) -> str:
-    if not isinstance(ref, str):
-        raise ValidationError(f"A reference must be a string like 'NAME:v2', not {type(ref).__name__}.")
-    return ref

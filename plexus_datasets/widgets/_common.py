@@ -1,7 +1,6 @@
 """Pieces every widget shares: the default service, the status line, labels.
 
-Renderings (escaping, styles, tables) come from ``display``; they are
-re-exported here for the widget modules.
+Renderings (escaping, styles, tables) come from ``display``.
 """
 
 from __future__ import annotations
@@ -10,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from ..display import STYLE, esc, message_html, plot_text, short_time
+from ..display import message_html, short_time
 from ..errors import PlexusDatasetsError
 
 if TYPE_CHECKING:
     from ..models import DatasetVersion
     from ..service import DatasetService
 
-__all__ = ["STYLE", "Status", "esc", "plot_text", "run_safely", "service_or_default", "short_time", "version_label"]
+__all__ = ["Status", "run_safely", "service_or_default", "version_label"]
 
 
 def service_or_default(service: DatasetService | None) -> DatasetService:

@@ -13,8 +13,7 @@ from ..refs import with_version
 from ..service import DatasetService
 from ._common import Status, run_safely, service_or_default, version_label
 
-# diff_html and comparison_html live in display; they stay importable from here.
-__all__ = ["VersionDiffTable", "comparison_html", "diff_html"]
+__all__ = ["VersionDiffTable"]
 
 
 class VersionDiffTable(w.VBox):

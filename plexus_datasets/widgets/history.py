@@ -8,11 +8,13 @@ import ipywidgets as w
 import plotly.graph_objects as go
 import traitlets
 
+from ..display import plot_text
 from ..facts import ProfileFacts
+from ..formats import short_time
 from ..models import Dataset, DatasetProfile, DatasetVersion
 from ..refs import parse_ref
 from ..service import DatasetService
-from ._common import Status, plot_text, run_safely, service_or_default, short_time
+from ._common import Status, run_safely, service_or_default
 
 __all__ = ["ProfileHistory"]
 

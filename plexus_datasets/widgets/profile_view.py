@@ -8,11 +8,12 @@ import ipywidgets as w
 import plotly.graph_objects as go
 import traitlets
 
-from ..display import answer_bars, profile_columns_html, profile_summary_html
+from ..display import answer_bars, plot_text, profile_columns_html, profile_summary_html
 from ..facts import ProfileFacts
+from ..formats import short_time
 from ..models import DatasetProfile
 from ..service import DatasetService
-from ._common import Status, plot_text, run_safely, service_or_default, short_time
+from ._common import Status, run_safely, service_or_default
 
 __all__ = ["ProfileView"]
 

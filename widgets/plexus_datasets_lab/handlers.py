@@ -7,7 +7,7 @@
 - ``GET versions/<id>/profile``: the version's newest profile summary ``{id, created, rows, columns,
   answers: {column: {counts, null, other}}}``, or ``null``
 
-The service is whatever ``plexus_datasets.compose.connect()`` gives in the server's
+The service is whatever ``plexus_datasets.service.connect()`` gives in the server's
 environment. Every endpoint needs Jupyter's authentication. Errors come back
 as JSON ``{"status": code, "message": text}``, never as a stack trace.
 """
