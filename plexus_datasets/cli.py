@@ -524,9 +524,12 @@ def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str |
     svc = service(ctx)
     version = None if score_config else resolve_dataset_option(dataset_id, dataset, dataset_version, service=svc)
     frame, label, source = _evaluation_data(svc, version, score_config, label_column)
-    if not label or label not in frame.columns:
-        raise ValidationError(f"No label column {label!r} in the data; pass --label-column "
-                              f"(columns: {', '.join(map(str, frame.columns))}).")
+    columns = ", ".join(map(str, frame.columns))
+    if not label:
+        raise ValidationError(f"{source} names no label column (no label_column in its configuration and no "
+                              f"score); pass --label-column (columns: {columns}).")
+    if label not in frame.columns:
+        raise ValidationError(f"No label column {label!r} in the data; pass --label-column (columns: {columns}).")
     frame = sample_rows(frame, number_of_samples, random_seed)
     guessed = (predictions_from_file(predictions, frame) if predictions
                else predictions_from_scorer(load_scorer(scorer), frame))  # type: ignore[arg-type]

@@ -278,3 +278,23 @@ def test_the_environment_picks_the_store_and_options_override_it(tmp_path, monke
     assert result.exit_code == 0 and f"sqlite:///{flag_db}" in result.output
     result = runner.invoke(cli, ["info"], obj={}, env=unreachable)
     assert result.exit_code == 1 and "127.0.0.1:9" in result.output and "Traceback" not in result.output
+
+
+def test_evaluate_says_when_nothing_names_the_label_column(tmp_path):
+    db = str(tmp_path / "nolabel.db")
+    svc = connect(db)
+    items = [{"content_id": str(i), "Greeting": "Yes" if i % 2 else "No"} for i in range(6)]
+    svc.create_dataset(svc.create_scorecard("QA", key="qa"), "calls", configuration={"class": "InlineItems",
+                                                                                       "items": items})
+    svc.close()
+    preds = tmp_path / "preds.csv"
+    pd.DataFrame({"content_id": [str(i) for i in range(6)], "prediction": ["Yes"] * 6}).to_csv(preds, index=False)
+    runner = CliRunner()
+    args = ["--db", db, "evaluate", "accuracy", "--dataset", "calls", "--predictions", str(preds), "--no-profile"]
+    result = runner.invoke(cli, args, obj={}, env={"PLEXUS_DATASETS_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.exit_code == 1
+    assert "calls:v1 names no label column" in result.output and "None" not in result.output
+    assert "--label-column" in result.output and "Greeting" in result.output
+    result = runner.invoke(cli, [*args, "--label-column", "Greeting"], obj={},
+                           env={"PLEXUS_DATASETS_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.exit_code == 0 and "Accuracy: 0.5000" in result.output
