@@ -72,15 +72,33 @@ def _version_ref(svc: DatasetService, version: DatasetVersion) -> str:
 
 
 def read_config(source: str) -> dict[str, Any]:
-    """A configuration from a YAML/JSON file, or ``-`` for standard input."""
+    """A configuration from a YAML/JSON file, or ``-`` for standard input.
+
+    UTF-8 text only: a binary, UTF-16 or otherwise undecodable file, or one over 16
+    times the configuration size limit, is one ConfigurationError line.
+    """
+    from .configs import MAX_CONFIG_BYTES
+    from .formats import decode_text
+
+    limit = 16 * MAX_CONFIG_BYTES  # YAML text may be larger than its canonical JSON, not this much
     if source == "-":
-        text = sys.stdin.read()
+        stdin = getattr(sys.stdin, "buffer", None)
+        data = stdin.read(limit + 1) if stdin is not None else sys.stdin.read(limit + 1).encode("utf-8")
+        where = "Standard input"
     else:
         path = Path(source)
         if not path.exists():
             raise ValidationError(f"No configuration file at {path}.")
-        text = path.read_text(encoding="utf-8")
-    return parse_configuration(text)
+        try:
+            with path.open("rb") as file:
+                data = file.read(limit + 1)
+        except OSError as exc:
+            raise ValidationError(f"Can't read the configuration file {path}: {exc.strerror or exc}.") from exc
+        where = f"The configuration file {path}"
+    if len(data) > limit:
+        raise ValidationError(f"{where} is over {limit:,} bytes; a configuration is at most {MAX_CONFIG_BYTES:,} "
+                              "bytes as JSON.")
+    return parse_configuration(decode_text(data, where))
 
 
 # --- shared options: each declared once -----------------------------------------------------------
@@ -569,15 +587,29 @@ def info_command(ctx: click.Context) -> None:
     click.echo(f"datasets:   {len(svc.list_datasets())}")
 
 
+def _origins(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        scheme, _, rest = value.partition("://")
+        if scheme not in ("http", "https") or not rest.rstrip("/") or any(c in rest.rstrip("/") for c in "/*?# "):
+            raise click.BadParameter(f"{value!r} is not an origin: give scheme://host[:port], "
+                                     "e.g. http://localhost:3000.")
+    return values
+
+
 @cli.command("serve")
 @click.option("--db", "db_option", help="Store to serve: SQLite file or SQLAlchemy URL (default: the embedded store).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--api-key", help="Key clients must send in x-api-key [env: PLEXUS_API_KEY].")
 @click.option("--insecure-no-auth", is_flag=True, help="Serve without an API key (only for a loopback-only server).")
+@click.option("--cors-origin", "cors_origins", multiple=True, callback=_origins, metavar="URL",
+              help="A browser origin (scheme://host[:port]) allowed to call the API; repeatable. None by default.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A host name clients may use in the Host header besides the bound host and loopback names "
+                   "(e.g. the server's DNS name with --host 0.0.0.0); repeatable.")
 @click.pass_context
 def serve_command(ctx: click.Context, db_option: str | None, host: str, port: int, api_key: str | None,
-                  insecure_no_auth: bool) -> None:
+                  insecure_no_auth: bool, cors_origins: tuple[str, ...], allowed_hosts: tuple[str, ...]) -> None:
     """Serve the store over GraphQL, speaking the Amplify/AppSync contract.
 
     Point the package at it with PLEXUS_API_URL=http://HOST:PORT/graphql and
@@ -590,8 +622,11 @@ def serve_command(ctx: click.Context, db_option: str | None, host: str, port: in
         raise click.UsageError("serve needs --api-key KEY (or PLEXUS_API_KEY), or --insecure-no-auth.")
     db = db_option or ctx.find_root().obj.get("db")
     auth = "x-api-key required" if api_key else "NO AUTHENTICATION"
-    click.echo(f"Serving {store_description(db)} at http://{host}:{port}/graphql ({auth}); Ctrl+C stops.", err=True)
-    serve(db, host=host, port=port, api_key=api_key or None, log_level="warning")
+    cors = ", ".join(cors_origins) or "none"
+    click.echo(f"Serving {store_description(db)} at http://{host}:{port}/graphql ({auth}; CORS origins: {cors}); "
+               "Ctrl+C stops.", err=True)
+    serve(db, host=host, port=port, api_key=api_key or None, log_level="warning", cors_origins=cors_origins,
+          allowed_hosts=allowed_hosts)
 
 
 def main() -> None:

@@ -8,7 +8,9 @@ create a new version.
 YAML is read with a safe loader that keeps dates as the strings they were
 written as (``start_date: 2024-01-01`` stays ``"2024-01-01"``) and refuses
 duplicate keys. Syntax errors raise ConfigurationError with 1-based
-``line``/``column``.
+``line``/``column``. Text is untrusted: alias expansion, nesting and integer
+size are bounded before anything is built (``formats``), so an alias bomb or a
+5,000-digit number is one typed error.
 
 Pure: nothing here touches the network or the store; ``DatasetService``
 does the importing.
@@ -16,14 +18,13 @@ does the importing.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigurationError, ValidationError
-from .formats import canonical_json, config_digest, parse_yaml, to_yaml
-from .models import NOTE_KEY
+from .formats import canonical_json, check_json_tree, config_digest, parse_yaml, to_yaml
+from .models import MAX_CONFIG_BYTES, NOTE_KEY
 
 __all__ = [
     "MAX_CONFIG_BYTES",
@@ -40,9 +41,6 @@ __all__ = [
     "validate_configuration",
 ]
 
-#: AppSync/DynamoDB items are capped at 400 KB; leave room for the other fields.
-MAX_CONFIG_BYTES = 256 * 1024
-
 
 # --- validation -----------------------------------------------------------------------
 
@@ -51,7 +49,9 @@ def validate_configuration(configuration: Any) -> dict[str, Any]:
     """Return ``configuration`` as a plain JSON-compatible dict, or raise ValidationError.
 
     Refuses non-mappings, non-string keys, values JSON can't hold (sets, bytes,
-    objects, NaN/inf) and configurations over ``MAX_CONFIG_BYTES`` of canonical JSON.
+    objects, NaN/inf), integers over ``formats.MAX_INTEGER_DIGITS`` digits, nesting
+    deeper than ``formats.MAX_NESTING`` and configurations over ``MAX_CONFIG_BYTES``
+    of canonical JSON (shared sub-objects counted each time they appear).
     """
     if not isinstance(configuration, Mapping):
         raise ValidationError(
@@ -62,7 +62,9 @@ def validate_configuration(configuration: Any) -> dict[str, Any]:
         raise ValidationError(
             f"The top-level key {NOTE_KEY!r} is reserved for version notes; pass note=... instead."
         )
-    plain = _plain(configuration, "configuration")
+    # Bounded first (iteratively), so the copy and the size below can't blow up.
+    check_json_tree(configuration, "configuration", max_nodes=MAX_CONFIG_BYTES)
+    plain = _plain(configuration)
     size = len(canonical_json(plain).encode("utf-8"))
     if size > MAX_CONFIG_BYTES:
         raise ValidationError(
@@ -73,24 +75,13 @@ def validate_configuration(configuration: Any) -> dict[str, Any]:
     return plain
 
 
-def _plain(value: Any, path: str) -> Any:
+def _plain(value: Any) -> Any:
+    """A checked JSON value (see ``check_json_tree``) as plain dicts and lists."""
     if isinstance(value, Mapping):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ValidationError(f"{path} has a key {key!r} that is not a string; JSON keys must be strings.")
-            out[key] = _plain(item, f"{path}.{key}")
-        return out
+        return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(item, f"{path}[{i}]") for i, item in enumerate(value)]
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValidationError(f"{path} is {value}, which JSON can't represent; use null or a number.")
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    raise ValidationError(
-        f"{path} is a {type(value).__name__}, which JSON can't represent; use strings, numbers, "
-        "booleans, null, lists and mappings."
-    )
+        return [_plain(item) for item in value]
+    return value
 
 
 # --- YAML / JSON text -------------------------------------------------------------------

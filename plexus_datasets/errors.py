@@ -11,10 +11,13 @@ YAML) are translated where they enter, always with ``raise ... from exc``.
     ├── ValidationError               bad input: empty names, non-JSON configs, ...
     │   └── ConfigurationError        a dataset configuration that can't be parsed
     ├── LoaderError                   a configuration's data can't be loaded
+    │   ├── UntrustedCodeError        a configuration names code this user has not trusted
+    │   └── DataAccessError           a path outside the data roots, a bucket not allowed
     └── BackendError                  the store failed
         ├── BackendUnavailableError   the store can't be reached (after retries)
         ├── AuthError                 the store refused our credentials
-        └── SchemaVersionError        the store's schema is newer than this package
+        ├── SchemaVersionError        the store's schema is newer than this package
+        └── CorruptRecordError        a stored record that breaks the rules (bad id, tampering...)
 
 Messages say what was wrong and what to do about it, and never contain secrets.
 """
@@ -30,10 +33,13 @@ __all__ = [
     "BackendUnavailableError",
     "ConfigurationError",
     "ConflictError",
+    "CorruptRecordError",
+    "DataAccessError",
     "LoaderError",
     "NotFoundError",
     "PlexusDatasetsError",
     "SchemaVersionError",
+    "UntrustedCodeError",
     "ValidationError",
 ]
 
@@ -82,6 +88,17 @@ class LoaderError(PlexusDatasetsError):
     """A configuration's data can't be loaded (unknown class, missing file, ...)."""
 
 
+class UntrustedCodeError(LoaderError):
+    """A stored configuration names a module that only the loading user can trust
+    (``PLEXUS_DATASETS_TRUSTED_MODULES`` or ``connect(trusted_modules=...)``)."""
+
+
+class DataAccessError(LoaderError):
+    """A configuration points outside what this user lets it read: a path outside the
+    data roots (``PLEXUS_DATASETS_DATA_ROOTS``) or an S3 bucket not allowed
+    (``PLEXUS_DATASETS_S3_BUCKETS``)."""
+
+
 class BackendError(PlexusDatasetsError):
     """The storage backend failed in a way the caller did not cause."""
 
@@ -104,3 +121,9 @@ def _with_candidates(message: str, candidates: list[str], shown: int = 10) -> st
     listed = ", ".join(candidates[:shown])
     more = f" (and {len(candidates) - shown} more)" if len(candidates) > shown else ""
     return f"{message} Candidates: {listed}{more}."
+
+
+class CorruptRecordError(BackendError):
+    """A record read from the store breaks the rules any honest writer follows (an id
+    outside the strict pattern, an impossible version number, a configuration whose
+    digest no longer matches): refused, never used as is."""

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Literal
 from .configs import ScoreSpec, parse_score_config, parse_scorecard
 from .errors import ConfigurationError, NotFoundError, ValidationError
 from .models import Dataset, DatasetVersion, Score, Scorecard
+from .formats import decode_text
 from .refs import with_version
 
 if TYPE_CHECKING:
@@ -59,11 +60,12 @@ def _read(source: str | Path) -> tuple[str, Path | None]:
     if isinstance(source, Path) or ("\n" not in source and source.strip().endswith((".yaml", ".yml"))):
         path = Path(source).expanduser()
         try:
-            return path.read_text(encoding="utf-8"), path
+            data = path.read_bytes()
         except FileNotFoundError:
             raise NotFoundError(f"No such file: {path}.") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValidationError(f"Can't read {path}: {exc}.") from exc
+        except OSError as exc:
+            raise ValidationError(f"Can't read {path}: {exc.strerror or exc}.") from exc
+        return decode_text(data, str(path)), path
     return source, None
 
 

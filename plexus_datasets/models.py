@@ -5,6 +5,22 @@ requiredness follows ``backends/schema.graphql``. ``DatasetVersion`` and
 ``DatasetProfile`` are frozen: a version's configuration never changes, a
 profile is a fact about the past.
 
+Records come from shared stores, so a record is validated whenever one is
+built (``read_record`` turns a refusal into CorruptRecordError naming the
+model, id and field):
+
+- every id and reference matches ``refs.ID_PATTERN`` (letters, digits, ``-``,
+  ``_``; 1 to 128 characters);
+- names and keys are NFC-normalized, at most ``MAX_NAME_LENGTH`` characters,
+  without control or bidirectional-formatting characters. On write the service
+  refuses such a name (ValidationError); on read the record is refused as
+  corrupt, never shown or used (a listing skips it with a warning);
+- version numbers go from 1 to ``refs.MAX_VERSION_NUMBER``;
+- a configuration is a JSON object within ``formats``' bounds and
+  ``MAX_CONFIG_BYTES``; a version records its configuration's digest at
+  creation, and a configuration that no longer matches it (edited in place) is
+  refused as tampered. Versions written before digests were recorded stay valid.
+
 ``MODELS`` lists the stored models; ``backends.specs`` derives the storage
 description (field kinds, required fields, indexes) from these classes, so the
 classes are the one source of truth.
@@ -16,17 +32,28 @@ classes are the one source of truth.
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
 from . import display
+from .errors import CorruptRecordError, ValidationError
 from .facts import ProfileFacts
-from .formats import config_digest, format_datetime
+from .formats import canonical_json, check_json_tree, config_digest, format_datetime
+from .refs import ID_PATTERN, MAX_ID_LENGTH, MAX_VERSION_NUMBER, is_id
 
 __all__ = [
+    "ID_PATTERN",
+    "MAX_CONFIG_BYTES",
+    "MAX_ID_LENGTH",
+    "MAX_NAME_LENGTH",
+    "MAX_VERSION_NUMBER",
     "MODELS",
     "NOTE_KEY",
     "Dataset",
@@ -38,7 +65,51 @@ __all__ = [
     "Score",
     "Scorecard",
     "ScorecardSection",
+    "check_id",
+    "clean_name",
+    "read_record",
 ]
+
+#: The most characters in a name or key (scorecards, sections, scores, datasets).
+MAX_NAME_LENGTH = 255
+#: AppSync/DynamoDB items are capped at 400 KB; leave room for the other fields.
+MAX_CONFIG_BYTES = 256 * 1024
+
+# Characters that reorder or hide what people see: the bidirectional marks, embeddings,
+# overrides and isolates. Names refuse them, and control characters (category Cc) and
+# line/paragraph separators.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """``value`` if it matches ``ID_PATTERN``, else ValidationError."""
+    if not is_id(value):
+        raise ValidationError(f"{_shown(value)} is not a valid {what}: ids are 1 to {MAX_ID_LENGTH} ASCII "
+                              "letters, digits, '-' or '_'.")
+    return value
+
+
+def clean_name(value: str, what: str = "name") -> str:
+    """``value`` NFC-normalized; ValidationError if it is longer than ``MAX_NAME_LENGTH``
+    or holds a control or bidirectional-formatting character."""
+    text = unicodedata.normalize("NFC", value)
+    if len(text) > MAX_NAME_LENGTH:
+        raise ValidationError(f"{what} is {len(text):,} characters; the limit is {MAX_NAME_LENGTH}.")
+    bad = next((c for c in text if c in _BIDI or unicodedata.category(c) in ("Cc", "Zl", "Zp")), None)
+    if bad is not None:
+        raise ValidationError(f"{what} contains the character U+{ord(bad):04X}; names can't hold control characters "
+                              "(newlines, tabs...) or bidirectional-formatting ones, which reorder what people see.")
+    return text
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A short, escaped rendering of untrusted text for messages (repr escapes controls)."""
+    text = repr(value[: limit + 1] if isinstance(value, str) else value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+RecordId = Annotated[str, AfterValidator(lambda value: check_id(value))]
+Name = Annotated[str, AfterValidator(lambda value: clean_name(value, "the text"))]
 
 
 class Record(BaseModel):
@@ -52,7 +123,7 @@ class Record(BaseModel):
     #: Python-only fields that the contract has no attribute for.
     __local_fields__: ClassVar[tuple[str, ...]] = ()
 
-    id: str
+    id: RecordId
     created_at: datetime
     updated_at: datetime
 
@@ -82,8 +153,8 @@ class Scorecard(Record):
     __model_name__ = "Scorecard"
     __indexes__ = ("key", "externalId", "accountId")
 
-    name: str
-    key: str
+    name: Name
+    key: Name
     description: str | None = None
     external_id: str | None = None
     account_id: str
@@ -93,22 +164,22 @@ class ScorecardSection(Record):
     __model_name__ = "ScorecardSection"
     __indexes__ = ("scorecardId",)
 
-    name: str
+    name: Name
     order: int
-    scorecard_id: str
+    scorecard_id: RecordId
 
 
 class Score(Record):
     __model_name__ = "Score"
     __indexes__ = ("sectionId", "key", "externalId")
 
-    name: str
-    key: str | None = None
+    name: Name
+    key: Name | None = None
     description: str | None = None
     order: int
     type: str
     external_id: str | None = None
-    section_id: str
+    section_id: RecordId
     metadata: dict[str, Any] | None = None
 
 
@@ -116,24 +187,28 @@ class Dataset(Record):
     __model_name__ = "Dataset"
     __indexes__ = ("scorecardId", "scoreId")
 
-    name: str
+    name: Name
     description: str | None = None
-    scorecard_id: str
-    score_id: str | None = None
-    current_version_id: str | None = None
+    scorecard_id: RecordId
+    score_id: RecordId | None = None
+    current_version_id: RecordId | None = None
 
 
-#: Key under which a version's note travels inside the stored configuration.
+#: Key under which a version's own metadata (digest, note) travels inside the stored configuration.
 NOTE_KEY = "_plexus_datasets"
 
 
 class DatasetVersion(Record):
     """An immutable, numbered configuration of a dataset.
 
-    ``digest`` is the sha256 of the configuration's canonical JSON. ``note`` is
-    this package's own field: the contract has no attribute for it, so on the
-    wire it rides inside the configuration as ``{"_plexus_datasets": {"note": ...}}``
-    (only when a note is given) and is split off again when read, on every backend.
+    ``digest`` is the sha256 of the configuration's canonical JSON. The contract
+    has no attribute for this package's metadata, so on the wire it rides inside
+    the configuration as ``{"_plexus_datasets": {"digest": ..., "note": ...}}``
+    (``note`` only when one is given) and is split off again when read, on every
+    backend. The digest is recorded at creation; a stored configuration that no
+    longer matches it was edited in place and is refused (CorruptRecordError via
+    ``read_record``). Versions without a recorded digest (older releases, other
+    clients) are read as they are.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -141,27 +216,38 @@ class DatasetVersion(Record):
     __indexes__ = ("datasetId",)
     __local_fields__ = ("note",)
 
-    dataset_id: str
-    version_number: int = Field(ge=1)
+    dataset_id: RecordId
+    version_number: int = Field(ge=1, le=MAX_VERSION_NUMBER, strict=True)
     configuration: dict[str, Any]
     note: str | None = None
 
     @model_validator(mode="before")
     @classmethod
-    def _split_note(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            config = data.get("configuration")
-            if isinstance(config, dict) and NOTE_KEY in config:
-                config = dict(config)
-                meta = config.pop(NOTE_KEY) or {}
-                data = {**data, "configuration": config}
-                data.setdefault("note", meta.get("note") if isinstance(meta, dict) else None)
+    def _split_metadata(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("configuration"), Mapping):
+            return data  # the field validators refuse what is not an object
+        config = dict(data["configuration"])
+        check_json_tree(config, "configuration", max_nodes=MAX_CONFIG_BYTES)
+        meta = config.pop(NOTE_KEY, None) or {}
+        if not isinstance(meta, dict):
+            # ValueError, not TypeError: pydantic turns only ValueError into a validation error
+            raise ValueError(f"configuration.{NOTE_KEY} must be an object (the version's digest and note)")  # noqa: TRY004
+        encoded = canonical_json(config).encode("utf-8")
+        if len(encoded) > MAX_CONFIG_BYTES:
+            raise ValueError(f"configuration is over the {MAX_CONFIG_BYTES:,}-byte limit")
+        recorded = meta.get("digest")
+        if recorded is not None and recorded != hashlib.sha256(encoded).hexdigest():  # formats.config_digest
+            raise ValueError("configuration no longer matches the digest recorded when the version was created: "
+                             "it was edited in place (tampering?)")
+        data = {**data, "configuration": config}
+        data.setdefault("note", meta.get("note"))
         return data
 
     @staticmethod
     def wire_configuration(configuration: dict[str, Any], note: str | None) -> dict[str, Any]:
-        """The configuration as stored: with the note folded in when there is one."""
-        return {**configuration, NOTE_KEY: {"note": note}} if note else configuration
+        """The configuration as stored: with its digest, and the note when there is one."""
+        meta = {"digest": config_digest(configuration), **({"note": note} if note else {})}
+        return {**configuration, NOTE_KEY: meta}
 
     def to_wire(self) -> dict[str, Any]:
         wire = super().to_wire()
@@ -184,8 +270,8 @@ class DatasetProfile(Record):
     __model_name__ = "DatasetProfile"
     __indexes__ = ("datasetId", "datasetVersionId")
 
-    dataset_id: str
-    dataset_version_id: str
+    dataset_id: RecordId
+    dataset_version_id: RecordId
     column_list: list[str | None]
     record_counts: Any
     answer_distribution: Any
@@ -225,8 +311,18 @@ T = TypeVar("T")
 class RecordList(list[T]):
     """A list of records that displays as a table and converts to a DataFrame.
 
+    ``skipped`` counts the records the store returned that were refused as
+    corrupt (each also logged as a warning); a RecordList made from another keeps
+    its count unless given one.
+
     >>> svc.list_datasets().to_dataframe()      # doctest: +SKIP
     """
+
+    skipped: int = 0
+
+    def __init__(self, items: Iterable[T] = (), skipped: int | None = None) -> None:
+        super().__init__(items)
+        self.skipped = getattr(items, "skipped", 0) if skipped is None else skipped
 
     def __repr__(self) -> str:
         return display.records_text(self)
@@ -237,6 +333,32 @@ class RecordList(list[T]):
     def to_dataframe(self):  # type: ignore[no-untyped-def]
         """One row per record (pandas DataFrame)."""
         return display.records_frame(self)
+
+
+R = TypeVar("R", bound=Record)
+
+
+def read_record(cls: type[R], wire: Any) -> R:
+    """``cls`` from a wire record read from a store, or CorruptRecordError naming the
+    model, the record's id and the field that breaks the rules (never a pydantic
+    traceback)."""
+    try:
+        return cls.model_validate(wire)
+    except PydanticValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        field = ".".join(str(part) for part in first["loc"])
+        problem = str(first["msg"]).removeprefix("Value error, ").rstrip(".")
+        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        raise CorruptRecordError(_corrupt(cls, wire, f"{field + ': ' if field else ''}{problem}{more}")) from exc
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise CorruptRecordError(_corrupt(cls, wire, f"{type(exc).__name__}: {exc}"[:300])) from exc
+
+
+def _corrupt(cls: type[Record], wire: Any, problem: str) -> str:
+    raw_id = wire.get("id") if isinstance(wire, Mapping) else None
+    return (f"The store holds a corrupt {cls.__model_name__} record (id {_shown(raw_id)}): {problem}. It was not "
+            "used; whoever manages the registry should fix or delete it.")
 
 
 #: Every stored model, in dependency order (a record's parents come first).

@@ -4,6 +4,11 @@
     DATASET  := dataset id | dataset name | SCORECARD "/" dataset name
     VERSION  := "current" (default) | "latest" | N | "v" N | version id
 
+N is written with ASCII digits only (``calls:１`` is not version 1) and goes from 1
+to ``MAX_VERSION_NUMBER``. Record ids match ``ID_PATTERN`` (letters, digits, ``-``
+and ``_``), so an id never contains ``:`` or ``/`` and a reference is never taken
+whole for an id.
+
 The string is split at its *last* colon, so a dataset whose name contains a
 colon is referenced with an explicit version (``"a:b:current"``). A DATASET
 containing ``/`` is first looked up as a whole name, then as
@@ -23,9 +28,45 @@ from typing import Literal
 
 from .errors import ValidationError
 
-__all__ = ["Ref", "VersionSpec", "parse_ref", "parse_version", "with_version"]
+__all__ = [
+    "ID_PATTERN",
+    "MAX_ID_LENGTH",
+    "MAX_VERSION_NUMBER",
+    "Ref",
+    "VersionSpec",
+    "is_id",
+    "parse_ref",
+    "parse_version",
+    "with_version",
+]
 
-_NUMBER = re.compile(r"^[vV]?(\d+)$")
+#: The most characters a record id may have.
+MAX_ID_LENGTH = 128
+#: Every record id, from any store: ASCII letters, digits, ``-`` and ``_``. UUIDs, AppSync
+#: autoIds and this package's version ids match; nothing with ``/``, ``.`` or ``:`` does, so an
+#: id can't name a path or pass for a reference.
+ID_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}")
+#: Version numbers go from 1 to this (GraphQL's Int would allow 2^31-1).
+MAX_VERSION_NUMBER = 1_000_000
+
+_NUMBER = re.compile(r"[vV]?([0-9]+)")
+_ANY_DIGITS = re.compile(r"[vV]?(\d+)")  # Unicode digits too: refused with a message
+
+
+def is_id(value: object) -> bool:
+    """Whether ``value`` is a string that matches ``ID_PATTERN``."""
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
+
+
+def _number(value: int, shown: str) -> VersionSpec:
+    if not 1 <= value <= MAX_VERSION_NUMBER:
+        raise ValidationError(f"Version numbers start at 1 and go up to {MAX_VERSION_NUMBER:,}; got {shown}.")
+    return VersionSpec("number", value)
+
+
+def _shown(text: object, limit: int = 40) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[:limit] + "...'"
 
 
 @dataclass(frozen=True)
@@ -69,21 +110,25 @@ def parse_version(text: str | int | None) -> VersionSpec:
     if isinstance(text, bool):
         raise ValidationError(f"A version must be current, latest, N, vN or a version id, not {text!r}.")
     if isinstance(text, int):
-        if text < 1:
-            raise ValidationError(f"Version numbers start at 1, got {text}.")
-        return VersionSpec("number", text)
+        return _number(text, str(text) if text.bit_length() <= 64 else f"a {text.bit_length():,}-bit number")
+    if not isinstance(text, str):
+        raise ValidationError(f"A version must be current, latest, N, vN or a version id, not {type(text).__name__}.")
     cleaned = text.strip()
     if not cleaned:
         raise ValidationError("Empty version: use current, latest, N, vN or a version id.")
     lowered = cleaned.lower()
     if lowered in ("current", "latest"):
         return VersionSpec(lowered)  # type: ignore[arg-type]
-    match = _NUMBER.match(cleaned)
+    match = _NUMBER.fullmatch(cleaned)
     if match:
-        number = int(match.group(1))
-        if number < 1:
-            raise ValidationError(f"Version numbers start at 1, got {cleaned!r}.")
-        return VersionSpec("number", number)
+        digits = match.group(1).lstrip("0") or "0"
+        if len(digits) > len(str(MAX_VERSION_NUMBER)):  # never int() a 5,000-digit string
+            return _number(0, f"a {len(digits):,}-digit number")
+        return _number(int(digits), repr(cleaned))
+    if _ANY_DIGITS.fullmatch(cleaned):
+        raise ValidationError(
+            f"Version {_shown(cleaned)} is written with non-ASCII digits; write version numbers with 0-9 (e.g. v1)."
+        )
     return VersionSpec("id", cleaned)
 
 

@@ -13,6 +13,18 @@ Environment variables:
     Where materialized datasets are cached (default: the per-user cache dir).
 ``PLEXUS_DATASETS_S3_URI``
     Optional ``s3://bucket/prefix`` mirror of the materialization cache.
+
+What a stored configuration may make this machine do (``loaders.trust``):
+
+``PLEXUS_DATASETS_TRUSTED_MODULES``
+    Comma-separated module prefixes (``acme,team_loaders.s3``) whose classes a
+    configuration may name by dotted path. Default: none.
+``PLEXUS_DATASETS_DATA_ROOTS``
+    Folders (separated by ``os.pathsep``, ``:`` on POSIX) that configurations
+    may read files from; relative paths start at the first. Default: the
+    current working directory when the service is built.
+``PLEXUS_DATASETS_S3_BUCKETS``
+    Comma-separated S3 buckets configurations may read. Unset: any bucket.
 """
 
 from __future__ import annotations
@@ -40,16 +52,24 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     cache_dir: Path | None = None
     s3_uri: str | None = None
+    trusted_modules: tuple[str, ...] = ()
+    data_roots: tuple[Path, ...] = ()
+    s3_buckets: tuple[str, ...] | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
         cache = _env("PLEXUS_DATASETS_CACHE_DIR")
+        roots = _env("PLEXUS_DATASETS_DATA_ROOTS")
+        buckets = _env("PLEXUS_DATASETS_S3_BUCKETS")
         return cls(
             db=_env("PLEXUS_DATASETS_DB"),
             api_url=_env("PLEXUS_API_URL"),
             api_key=_env("PLEXUS_API_KEY"),
             cache_dir=Path(cache).expanduser() if cache else None,
             s3_uri=_env("PLEXUS_DATASETS_S3_URI"),
+            trusted_modules=_items(_env("PLEXUS_DATASETS_TRUSTED_MODULES"), ","),
+            data_roots=tuple(Path(r).expanduser() for r in _items(roots, os.pathsep)),
+            s3_buckets=_items(buckets, ",") if buckets else None,
         )
 
     @property
@@ -64,6 +84,11 @@ class Settings:
         import platformdirs
 
         return Path(platformdirs.user_cache_dir(APP_NAME)) / "materialized"
+
+
+def _items(value: str | None, separator: str) -> tuple[str, ...]:
+    """The non-empty, stripped items of a separated list (none for None)."""
+    return tuple(item.strip() for item in (value or "").split(separator) if item.strip())
 
 
 def default_data_dir() -> Path:

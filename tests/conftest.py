@@ -82,7 +82,8 @@ CONFIG = {"class": "FeedbackItems", "scorecard": "cc-qa", "score": "Greeting", "
 @pytest.fixture(autouse=True)
 def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the developer's stores, caches or API settings."""
-    for name in ("PLEXUS_API_URL", "PLEXUS_API_KEY", "PLEXUS_DATASETS_DB", "PLEXUS_DATASETS_S3_URI"):
+    for name in ("PLEXUS_API_URL", "PLEXUS_API_KEY", "PLEXUS_DATASETS_DB", "PLEXUS_DATASETS_S3_URI",
+                 "PLEXUS_DATASETS_TRUSTED_MODULES", "PLEXUS_DATASETS_DATA_ROOTS", "PLEXUS_DATASETS_S3_BUCKETS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PLEXUS_DATASETS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from plexus_datasets import connect
+from plexus_datasets.formats import config_digest
 from tests.servers import ServeProcess
 
 HERE = Path(__file__).resolve().parent / "amplify_client"
@@ -50,4 +51,6 @@ def test_amplify_data_client_works_against_the_stand_in(tmp_path):
     # What Python wrote reads in the dashboard's client (the note rides inside the configuration).
     assert result["python"]["name"] == "from-python" and result["python"]["versionNumber"] == 1
     assert result["python"]["configuration"]["class"] == "InlineItems"
-    assert result["python"]["configuration"]["_plexus_datasets"] == {"note": "written by plexus_datasets"}
+    # Its metadata rides there too: the configuration digest recorded at creation, and the note.
+    assert result["python"]["configuration"]["_plexus_datasets"] == {
+        "digest": config_digest({"class": "InlineItems", "items": []}), "note": "written by plexus_datasets"}

@@ -101,3 +101,13 @@ def test_unknown_model_and_field(backend):
         backend.get("Nope", "x")
     with pytest.raises(ValidationError, match="no field"):
         backend.create("Dataset", dataset("d1", colour="red"))
+
+
+def test_json_fields_refuse_what_json_cannot_hold(backend):
+    from plexus_datasets import ValidationError
+
+    record = {"id": "nan-1", "createdAt": "2025-01-01T00:00:00.000000Z", "updatedAt": "2025-01-01T00:00:00.000000Z",
+              "name": "x", "order": 0, "type": "Score", "sectionId": "s1", "metadata": {"x": float("nan")}}
+    with pytest.raises(ValidationError):
+        backend.create("Score", record)
+    assert backend.get("Score", "nan-1") is None

@@ -105,3 +105,66 @@ def test_applying_the_diff_turns_a_into_b(a, b):
     assert apply_diff(a, diff) == b
     assert canonical_json(apply_diff(a, diff)) == canonical_json(b)
     assert bool(diff) == (canonical_json(a) != canonical_json(b) or a != b)
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(c + 1)}: &{chr(c + 1)} [{', '.join([f'*{chr(c)}'] * 9)}]\n" for c in range(ord("a"), ord("a") + 8))
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_is_built():
+    assert len(BOMB) < 700
+    with pytest.raises(ConfigurationError, match="aliases expand to more than 1,000,000 values"):
+        parse_configuration(BOMB)
+    with pytest.raises(ConfigurationError, match="refers to itself"):
+        parse_configuration("class: X\nloop: &a [*a]\n")
+    shared = parse_configuration("base: &b {class: X, days: 3}\nother: *b\n")  # ordinary aliases still work
+    assert shared["other"] == {"class": "X", "days": 3}
+
+
+@pytest.mark.parametrize("text", [
+    "class: X\nx: " + "[" * 5000 + "\n",
+    "class: X\nx: " + "[" * 70 + "]" * 70 + "\n",
+    '{"class": "X", "x": ' + "[" * 5000 + "]" * 5000 + "}",
+    '{"class": "X", "x": ' + "[" * 70 + "]" * 70 + "}",
+    "a: &a " + "[" * 40 + "]" * 40 + "\nb: &b " + "[" * 40 + "*a" + "]" * 40 + "\n",  # deep through an alias
+])
+def test_deep_nesting_is_refused(text):
+    with pytest.raises(ConfigurationError, match="nested more than 64 levels deep"):
+        parse_configuration(text)
+
+
+def test_huge_integers_are_refused_not_parsed():
+    for text in ("class: X\nn: " + "7" * 5000, '{"class": "X", "n": ' + "7" * 5000 + "}", "class: X\nn: -" + "1" * 40):
+        with pytest.raises(ValidationError, match="digits"):
+            parse_configuration(text)
+    with pytest.raises(ValidationError, match="configuration.n is an integer of more than 38 digits"):
+        parse_configuration({"class": "X", "n": 10**5000})
+    assert parse_configuration({"class": "X", "n": 10**38 - 1})["n"] == 10**38 - 1
+
+
+def test_a_mapping_sharing_sub_objects_is_measured_as_expanded():
+    value: list = ["x"] * 9
+    for _ in range(8):
+        value = [value] * 9
+    with pytest.raises(ValidationError, match="has more than 262,144 values"):
+        parse_configuration({"class": "X", "bomb": value})
+    cyclic: dict = {"class": "X"}
+    cyclic["self"] = cyclic
+    with pytest.raises(ValidationError):
+        parse_configuration(cyclic)
+
+
+@pytest.mark.parametrize("text", ["class: !!int abc", "class: !!timestamp soon", "class: !!bool perhaps",
+                                  "? [a, b]\n: c\n", "class: !!float x"])
+def test_values_yaml_cannot_construct_are_configuration_errors(text):
+    with pytest.raises(ConfigurationError):
+        parse_configuration(text)
+
+
+def test_decode_text_accepts_utf8_only():
+    from plexus_datasets.formats import decode_text
+
+    assert decode_text("\ufeffclass: X".encode(), "f") == "class: X"
+    for data, expected in [(b"\xff\xfec\x00", "UTF-16"), (b"a\x00b", "NUL bytes"), (b"caf\xe9", "byte 0xe9")]:
+        with pytest.raises(ConfigurationError, match=expected):
+            decode_text(data, "f")

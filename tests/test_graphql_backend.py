@@ -145,3 +145,36 @@ def test_listing_many_datasets_takes_a_bounded_number_of_round_trips(tmp_path):
     assert {s.dataset.id: s for s in got} == expected
     assert sorted(s.record_count for s in got) == [d + 1000 for d in range(60)]
     store.close()
+
+
+def test_summaries_halve_their_page_when_the_server_budget_is_exceeded(tmp_path):
+    """A server with a tight per-request budget still lists every dataset, in smaller pages."""
+    from plexus_datasets.server.limits import Limits
+
+    served = SQLBackend(str(tmp_path / "tight.db"))
+    svc = DatasetService(served)
+    card = svc.create_scorecard("QA", key="qa")
+    with served.transaction():
+        for i in range(40):
+            ds = svc.create_dataset(card, f"ds-{i:02}", configuration={"class": "InlineItems", "n": i})
+            svc.create_version(ds, {"class": "InlineItems", "n": i, "v": 2})
+    tight = Limits(max_items=60)  # 40 datasets x (1 + current + 2 versions) don't fit one request
+    with ThreadedServer(create_app(served, API_KEY, limits=tight)) as server:
+        client = DatasetService(GraphQLBackend(server.url, API_KEY))
+        names = [s.dataset.name for s in client.dataset_summaries()]
+        assert names == [f"ds-{i:02}" for i in range(40)]
+        assert all(s.version_numbers == (1, 2) for s in client.dataset_summaries())
+        client.close()
+    served.close()
+
+
+def test_transport_errors_never_repeat_secrets_from_the_url():
+    port = free_port()  # nothing listens there
+    backend = GraphQLBackend(f"http://user:pw999@127.0.0.1:{port}/graphql?key=QSECRET", "SECRET123",
+                             retry=RetryPolicy(max_attempts=2, max_elapsed=2))
+    with pytest.raises(BackendUnavailableError) as info:
+        DatasetService(backend).list_datasets()
+    text = str(info.value)
+    assert "QSECRET" not in text and "pw999" not in text and "SECRET123" not in text
+    assert f"127.0.0.1:{port}" in text
+    backend.close()

@@ -167,5 +167,5 @@ def test_read_score_config_reads_identity_and_data(tmp_path):
         read_score_config(tmp_path / "missing.yaml")
     latin = tmp_path / "latin.yaml"
     latin.write_bytes("name: Caf\xe9\n".encode("latin-1"))
-    with pytest.raises(ValidationError, match="Can't read"):
+    with pytest.raises(ValidationError, match="not UTF-8 text"):
         read_score_config(latin)

@@ -39,6 +39,7 @@ def test_sidebar_lists_datasets_and_inserts_load_code(tmp_path):
     svc = connect(str(db))
     seed_demo(svc)
     rows = len(svc.load("greeting-calls"))
+    greeting_id = svc.get_dataset("greeting-calls").id  # the history cell names the dataset by id
     svc.create_dataset("demo-cc-qa", HOSTILE, configuration={"class": "InlineItems", "items": [{"a": 1}]},
                        note=HOSTILE)
     svc.close()
@@ -94,7 +95,7 @@ def test_sidebar_lists_datasets_and_inserts_load_code(tmp_path):
             page.wait_for_selector(".jp-OutputArea-output .js-plotly-plot .main-svg", timeout=90_000)
             history_cell = page.locator(".jp-Notebook .jp-Cell .cm-content", has_text="ProfileHistory").inner_text()
             assert history_cell == ('from plexus_datasets.widgets import ProfileHistory\n'
-                                    'ProfileHistory("greeting-calls", svc)')
+                                    f'ProfileHistory("{greeting_id}", svc)')
             page.locator(".pds-Panel-filter").fill("greeting")
             page.locator(".pds-Dataset", has_text="greeting-calls").first.click()  # back to the load-code view
             page.wait_for_selector(".pds-Profile-rows", timeout=30_000)

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from plexus_datasets import LoaderError, connect
-from plexus_datasets.loaders import check_loader, materialize
+from plexus_datasets.errors import UntrustedCodeError
+from plexus_datasets.loaders import TrustPolicy, check_loader, materialize
 from plexus_datasets.loaders.cache import MaterializationCache
 
 ROWS = [
@@ -36,7 +37,7 @@ def test_type_fixed_and_inline_items():
 @pytest.mark.parametrize("name", ["FeedbackItems", "CallCriteriaDBCache", "no.such.module.Loader"])
 def test_unknown_class_names_it_and_says_how_to_fix(name):
     with pytest.raises(LoaderError) as info:
-        check_loader({"class": name})
+        check_loader({"class": name}, TrustPolicy.of(trusted_modules=["no"]))  # trusted, so it is looked up
     message = str(info.value)
     assert repr(name) in message and "install Plexus" in message and "entry-point group" in message
 
@@ -56,8 +57,11 @@ def test_dotted_path_and_entry_point_loaders(tmp_path, monkeypatch):
     (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text(f"[plexus_datasets.loaders]\nSquaresEP = {module}:Squares\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert list(materialize({"class": f"{module}.Squares", "n": 4})["y"]) == [0, 1, 4, 9]
-    assert list(materialize({"class": "SquaresEP", "n": 2})["y"]) == [0, 1]
+    with pytest.raises(UntrustedCodeError):  # a dotted path needs the loading user's trust
+        materialize({"class": f"{module}.Squares", "n": 4})
+    trusted = TrustPolicy.of(trusted_modules=[module])
+    assert list(materialize({"class": f"{module}.Squares", "n": 4}, trust=trusted)["y"]) == [0, 1, 4, 9]
+    assert list(materialize({"class": "SquaresEP", "n": 2})["y"]) == [0, 1]  # installed: trusted as is
     sys.modules.pop(module, None)
 
 
@@ -72,34 +76,37 @@ def test_empty_data_is_an_error():
 # --- files --------------------------------------------------------------------------------
 
 def test_csv_parquet_jsonl_and_globs(tmp_path):
+    files = TrustPolicy.of(data_roots=[tmp_path])  # the files live in the test's temporary folder
     frame = pd.DataFrame(ROWS)
     frame.iloc[:3].to_csv(tmp_path / "part1.csv", index=False)
     frame.iloc[3:].to_csv(tmp_path / "part2.csv", index=False)
     frame.to_parquet(tmp_path / "all.parquet")
     frame.to_json(tmp_path / "all.jsonl", orient="records", lines=True)
-    from_glob = materialize({"class": "FileItems", "path": str(tmp_path / "part*.csv")})
+    from_glob = materialize({"class": "FileItems", "path": str(tmp_path / "part*.csv")}, trust=files)
     assert list(from_glob["id"]) == [1, 2, 3, 4, 5, 6]
     assert from_glob["label"].tolist()[:3] == ["Yes", "No", "NA"]  # the literal "NA" is not null
     assert from_glob["label"].isna().tolist() == [False] * 5 + [True]  # an empty cell is
-    parquet = materialize({"class": "FileItems", "path": str(tmp_path / "all.parquet")})
-    jsonl = materialize({"class": "FileItems", "path": str(tmp_path / "all.jsonl")})
+    parquet = materialize({"class": "FileItems", "path": str(tmp_path / "all.parquet")}, trust=files)
+    jsonl = materialize({"class": "FileItems", "path": str(tmp_path / "all.jsonl")}, trust=files)
     for loaded in (parquet, jsonl):
         assert loaded["label"].tolist()[:5] == ["Yes", "No", "NA", "Yes", "Yes"] and loaded["label"].isna().iloc[5]
-    both = materialize({"class": "FileItems", "path": [str(tmp_path / "part1.csv"), str(tmp_path / "part2.csv")]})
+    both = materialize({"class": "FileItems", "path": [str(tmp_path / "part1.csv"), str(tmp_path / "part2.csv")]},
+                       trust=files)
     assert len(both) == 6
 
 
 def test_file_errors_are_loader_errors(tmp_path):
+    files = TrustPolicy.of(data_roots=[tmp_path])
     with pytest.raises(LoaderError, match="No file matches"):
-        materialize({"class": "FileItems", "path": str(tmp_path / "missing.csv")})
+        materialize({"class": "FileItems", "path": str(tmp_path / "missing.csv")}, trust=files)
     (tmp_path / "bad.parquet").write_bytes(b"PAR1 this is not parquet")
     with pytest.raises(LoaderError, match="Can't read .*bad.parquet as parquet"):
-        materialize({"class": "FileItems", "path": str(tmp_path / "bad.parquet")})
+        materialize({"class": "FileItems", "path": str(tmp_path / "bad.parquet")}, trust=files)
     (tmp_path / "data.txt").write_text("a,b\n1,2\n")
     with pytest.raises(LoaderError, match="format"):
-        materialize({"class": "FileItems", "path": str(tmp_path / "data.txt")})
+        materialize({"class": "FileItems", "path": str(tmp_path / "data.txt")}, trust=files)
     with pytest.raises(LoaderError, match="needs `path:`"):
-        materialize({"class": "FileItems"})
+        materialize({"class": "FileItems"}, trust=files)
 
 
 def test_s3_files_through_moto(s3):
@@ -184,7 +191,7 @@ def test_balance_and_processor_errors():
 
 @pytest.fixture
 def csv_dataset(tmp_path):
-    svc = connect(str(tmp_path / "store.db"))
+    svc = connect(str(tmp_path / "store.db"), data_roots=[tmp_path])
     source = tmp_path / "calls.csv"
     pd.DataFrame(ROWS).to_csv(source, index=False)
     card = svc.create_scorecard("QA", key="qa")

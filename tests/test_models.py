@@ -83,3 +83,54 @@ def test_cascade_rules(svc, card):
 
 def test_format_datetime_always_has_offset():
     assert format_datetime(datetime(2025, 5, 1, tzinfo=UTC)) == "2025-05-01T00:00:00.000000Z"
+
+
+WHEN = {"createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-01-01T00:00:00Z"}
+
+
+def test_a_version_carries_its_digest_and_a_mismatch_is_tampering():
+    from plexus_datasets.errors import CorruptRecordError
+    from plexus_datasets.formats import config_digest
+    from plexus_datasets.models import NOTE_KEY, read_record
+
+    wire = {"id": "v1", "datasetId": "d1", "versionNumber": 1, **WHEN,
+            "configuration": DatasetVersion.wire_configuration(CONFIG, None)}
+    assert wire["configuration"][NOTE_KEY] == {"digest": config_digest(CONFIG)}  # always, note or not
+    version = read_record(DatasetVersion, wire)
+    assert version.configuration == CONFIG and version.note is None and version.to_wire() == {
+        **wire, "createdAt": "2025-01-01T00:00:00.000000Z", "updatedAt": "2025-01-01T00:00:00.000000Z"}
+    legacy = read_record(DatasetVersion, {**wire, "configuration": {**CONFIG, NOTE_KEY: {"note": "old"}}})
+    assert legacy.configuration == CONFIG and legacy.note == "old"  # written before digests: read as is
+    edited = {**wire, "configuration": {**wire["configuration"], "days": 365}}
+    with pytest.raises(CorruptRecordError, match="id 'v1'.*edited in place"):
+        read_record(DatasetVersion, edited)
+    with pytest.raises(CorruptRecordError, match=f"{NOTE_KEY} must be an object"):
+        read_record(DatasetVersion, {**wire, "configuration": {**CONFIG, NOTE_KEY: "x"}})
+
+
+def test_read_record_names_model_id_and_field_never_a_pydantic_traceback():
+    from plexus_datasets.errors import CorruptRecordError
+    from plexus_datasets.models import read_record
+
+    cases = [
+        (DatasetVersion, {"id": "v", "datasetId": "d", "versionNumber": 0, "configuration": {}}, "versionNumber"),
+        (DatasetVersion, {"id": "v", "datasetId": "d", "versionNumber": "3", "configuration": {}}, "versionNumber"),
+        (DatasetVersion, {"id": "v", "datasetId": "d", "versionNumber": 1, "configuration": [1]}, "configuration"),
+        (DatasetVersion, {"id": "v", "datasetId": "../d", "versionNumber": 1, "configuration": {}}, "datasetId"),
+        (Dataset, {"id": "d", "name": "a\u202eb", "scorecardId": "s"}, "name: the text contains the character U\\+202E"),
+        (Dataset, {"id": "d", "name": "n" * 300, "scorecardId": "s"}, "name: the text is 300 characters"),
+        (Dataset, {"id": "d", "name": "n", "scorecardId": "s", "currentVersionId": "a:b"}, "currentVersionId"),
+        (DatasetProfile, "not a record", "DatasetProfile record \\(id None\\)"),
+    ]
+    for cls, wire, expected in cases:
+        record = {**wire, **WHEN} if isinstance(wire, dict) else wire
+        with pytest.raises(CorruptRecordError, match=expected) as info:
+            read_record(cls, record)
+        assert "\n" not in str(info.value) and "pydantic" not in str(info.value)
+
+
+def test_names_are_nfc_normalized_when_read():
+    from plexus_datasets.models import read_record
+
+    ds = read_record(Dataset, {"id": "d", "name": "Cafe\u0301", "scorecardId": "s", **WHEN})
+    assert ds.name == "Caf\u00e9"

@@ -20,9 +20,9 @@ HEAVY = {"pandas", "plotly", "ipywidgets", "gql", "boto3", "duckdb", "sqlalchemy
 def test_public_api_is_pinned():
     assert sorted(plexus_datasets.__all__) == sorted([
         "AmbiguousReferenceError", "AuthError", "BackendError", "BackendUnavailableError", "ConfigurationError",
-        "ConflictError", "Dataset", "DatasetProfile", "DatasetService", "DatasetVersion", "LoaderError",
-        "NotFoundError", "PlexusDatasetsError", "SchemaVersionError", "Score", "Scorecard", "ScorecardSection",
-        "ValidationError", "__version__", "connect",
+        "ConflictError", "CorruptRecordError", "DataAccessError", "Dataset", "DatasetProfile", "DatasetService",
+        "DatasetVersion", "LoaderError", "NotFoundError", "PlexusDatasetsError", "SchemaVersionError", "Score",
+        "Scorecard", "ScorecardSection", "UntrustedCodeError", "ValidationError", "__version__", "connect",
     ])
     for name in plexus_datasets.__all__:
         assert getattr(plexus_datasets, name) is not None

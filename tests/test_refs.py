@@ -59,3 +59,31 @@ def test_with_version_writes_the_grammar():
 def test_a_ref_built_by_hand_knows_whether_it_names_a_version():
     assert Ref("calls", VersionSpec("number", 2)).has_version is True
     assert Ref("calls").has_version is False
+
+
+@pytest.mark.parametrize("bad", ["calls:\uff11", "calls:v\u0663", "calls:\u0967\u0968"])
+def test_version_digits_are_ascii_only(bad):
+    with pytest.raises(ValidationError, match="non-ASCII digits"):
+        parse_ref(bad)
+
+
+def test_version_numbers_are_bounded_before_they_are_parsed():
+    assert parse_ref("calls:v1000000").version == VersionSpec("number", 1_000_000)
+    assert parse_ref("calls:v0000007").version == VersionSpec("number", 7)
+    for bad in ("calls:v1000001", "calls:" + "9" * 5000, "calls:v" + "1" * 5000):
+        with pytest.raises(ValidationError, match="start at 1 and go up to 1,000,000"):
+            parse_ref(bad)
+    for bad in (0, -5, 2**31 - 1, 10**5000):
+        with pytest.raises(ValidationError, match="go up to 1,000,000"):
+            parse_version(bad)
+
+
+def test_ids_follow_one_strict_pattern():
+    import uuid
+
+    from plexus_datasets.refs import is_id
+
+    for good in (str(uuid.uuid4()), str(uuid.uuid5(uuid.NAMESPACE_DNS, "x")), "d1", "A_b-9", "x" * 128):
+        assert is_id(good), good
+    for bad in ("", "x" * 129, "a:b", "../x", "a/b", "a b", "caf\u00e9", "a\n", "a.b", None, 7):
+        assert not is_id(bad), bad

@@ -1,12 +1,14 @@
 """The stand-in server's AppSync behaviour, checked with raw HTTP."""
 
 import json
+import random
 import subprocess
 import sys
 
 import pytest
 import requests
 
+from plexus_datasets.backends.base import Backend
 from plexus_datasets.backends.sql import SQLBackend
 from plexus_datasets.server import create_app
 from tests.conftest import API_KEY
@@ -174,15 +176,37 @@ def test_graphql_errors_are_http_200(server):
     assert response.status_code == 200 and response.json()["errors"][0]["errorType"] == "ValidationError"
 
 
-def test_cors_preflight_for_browser_clients(server):
-    response = requests.options(server.url, headers={"Origin": "http://localhost:3000"}, timeout=5)
-    assert response.status_code == 204
-    assert "x-api-key" in response.headers["access-control-allow-headers"]
+def test_cors_preflight_only_for_configured_origins(tmp_path):
+    store = SQLBackend(str(tmp_path / "cors.db"))
+    with ThreadedServer(create_app(store, API_KEY, cors_origins=["http://localhost:3000/"])) as server:
+        allowed = requests.options(server.url, headers={"Origin": "http://localhost:3000"}, timeout=5)
+        assert allowed.status_code == 204 and allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
+        assert "x-api-key" in allowed.headers["access-control-allow-headers"]
+        other = requests.options(server.url, headers={"Origin": "http://localhost:3001"}, timeout=5)
+        assert other.status_code == 403 and "access-control-allow-origin" not in other.headers
+    store.close()
+
+
+def test_cors_origins_must_be_origins(tmp_path):
+    store = SQLBackend(str(tmp_path / "cors.db"))
+    for bad in ("*", "localhost:3000", "http://localhost:3000/app", "ftp://x"):
+        with pytest.raises(ValueError, match="not an origin"):
+            create_app(store, API_KEY, cors_origins=[bad])
+    result = subprocess.run([sys.executable, "-m", "plexus_datasets.cli", "serve", "--insecure-no-auth", "--db",
+                             str(tmp_path / "x.db"), "--cors-origin", "*"], check=False, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and "not an origin" in result.stderr
+    store.close()
+
+
+def test_health(server):
+    response = requests.get(server.url.replace("/graphql", "/health"), timeout=5)
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
 def test_serve_refuses_to_start_without_a_key(tmp_path):
     result = subprocess.run([sys.executable, "-m", "plexus_datasets.cli", "serve", "--db", str(tmp_path / "x.db")],
-                            capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+                            check=False, capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == 2 and "--insecure-no-auth" in result.stderr
 
 
@@ -205,3 +229,52 @@ def test_connect_uses_the_served_store_from_the_environment(tmp_path, monkeypatc
     # what the server stored is readable directly from its SQLite file
     direct = connect(str(tmp_path / "team.db"))
     assert [d.name for d in direct.list_datasets()] == ["shared"] and direct.resolve("shared").note == "hello"
+
+
+class _PerKey(SQLBackend):
+    """The same store through the Backend defaults: get/page once per key, sizes by ``item_size``."""
+
+    get_many = Backend.get_many
+    page_many = Backend.page_many
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_batched_reads_agree_with_one_read_per_key(kind, tmp_path, request):
+    url = str(tmp_path / "batch.db") if kind == "sqlite" else request.getfixturevalue("postgres").fresh_schema_url()
+    store, per_key = SQLBackend(url), _PerKey(url)
+    rng = random.Random(7)
+    with store.transaction():
+        for d in range(6):
+            for v in range(rng.randint(0, 9)):
+                store.create("DatasetVersion", {
+                    "id": f"d{d}-v{v}", "datasetId": f"d{d}", "versionNumber": v + 1, "createdAt": "2025-01-01T00:00:00Z",
+                    "updatedAt": "2025-01-01T00:00:00Z", "configuration": {"text": "x" * rng.choice((900, 1900, 2900))}})
+    values = [f"d{d}" for d in range(7)]  # d6 has no versions
+    for limit in (1, 2, 4, 100):
+        # Both count a record at about its configuration + 150 bytes; cut points stay clear of the difference.
+        for max_bytes in (None, 1, 2_500, 6_500):
+            for field, keys in (("datasetId", values), ("datasetId", ["d2"]), (None, [])):
+                token = None
+                for _ in range(4):
+                    batched = store.page_many("DatasetVersion", field, keys, limit=limit, next_token=token,
+                                              max_bytes=max_bytes)
+                    one_by_one = per_key.page_many("DatasetVersion", field, keys, limit=limit, next_token=token,
+                                                   max_bytes=max_bytes)
+                    assert {k: ([i["id"] for i in p.items], p.next_token) for k, p in batched.items()} == {
+                        k: ([i["id"] for i in p.items], p.next_token) for k, p in one_by_one.items()}
+                    token = next((p.next_token for p in batched.values() if p.next_token), None)
+                    if token is None:
+                        break
+    ids = ["d1-v0", "nope", "d3-v1", "d1-v0"]
+    assert store.get_many("DatasetVersion", ids) == per_key.get_many("DatasetVersion", ids)
+    store.close()
+    per_key.close()
+
+
+def test_standard_introspection_fits_the_limits(server):
+    from graphql import get_introspection_query
+
+    status, body = post(server, get_introspection_query(descriptions=True))
+    assert status == 200 and "errors" not in body
+    assert "listDatasets" in {f["name"] for t in body["data"]["__schema"]["types"] if t["name"] == "Query"
+                              for f in t["fields"]}

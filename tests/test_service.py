@@ -390,3 +390,14 @@ def test_methods_that_moved_out_of_the_service_say_where_they_went(svc):
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
         svc.nonsense  # noqa: B018
     assert not hasattr(svc, "parse_configuration")
+
+
+def test_write_rules_for_ids_numbers_and_keys(svc, card):
+    with pytest.raises(ValidationError, match="between"):
+        svc.create_section(card, "Big", order=2**31)
+    section = svc.create_section(card, "Main")
+    with pytest.raises(ValidationError, match="U\\+202E"):
+        svc.create_score(section, "Greeting", key="greet\u202eing")
+    with pytest.raises(ValidationError, match="not a valid score id"):
+        svc.create_score(section, "Greeting", id="a:b")
+    assert svc.create_score(section, "Greeting", key="  ", id="score_1").id == "score_1"

@@ -250,3 +250,29 @@ def test_plain_reprs_outside_jupyter(svc):
     assert repr(ProfileHistory("greeting-calls", svc)) == "ProfileHistory(6 profiles, answer column 'Greeting')"
     frame = svc.list_versions("greeting-calls").to_dataframe()
     assert frame["version_number"].tolist() == [1, 2, 3]
+
+
+def test_profile_history_of_a_version_without_profiles_shows_the_empty_state(svc):
+    version = svc.create_version("greeting-calls", {"class": "InlineItems", "items": [{"text": "hi", "Greeting": "Yes"}]})
+    history = ProfileHistory(f"greeting-calls:{version.label}", svc)
+    assert history.profiles == [] and history.version_filter.value == version.id
+    assert f"greeting-calls {version.label} has no profiles yet" in history.status.value
+    assert list(history.rows_figure.data[0].y) == []
+
+
+def test_template_syntax_in_labels_is_shown_not_substituted(svc):
+    label = "%{y}"  # an answer class and a column name that look like Plotly template variables
+    items = [{"text": "a", label: "%{customdata}"}, {"text": "b", label: "No"}]
+    ds = svc.create_dataset("demo-cc-qa", "templated", configuration={"class": "InlineItems", "items": items,
+                                                                       "label_column": label})
+    svc.profile(f"{ds.id}:1")
+    history = ProfileHistory(ds.id, svc)
+    for figure in (history.answers_figure, history.nulls_figure):
+        for trace in figure.data:
+            template = trace.hovertemplate
+            # only our own two variables are left for Plotly to substitute
+            assert template.count("%{") == 2 and "%{y:.1f}" in template and "%{customdata}" in template, template
+    names = {t.name for t in history.answers_figure.data}
+    assert "&#37;{customdata}" in names
+    view = ProfileView(ds.id, svc)
+    assert "&#37;{y}" in str(view.figure.layout.title.text)

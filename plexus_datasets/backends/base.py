@@ -10,22 +10,36 @@ enforce exactly the rules AppSync enforces, nothing more:
   ``ConflictError`` when a ``condition`` (an AppSync condition input, see
   ``filters``) is false;
 - ``list`` returns every record (optionally those of one index value, and
-  those matching a filter); ``page`` returns one page in a stable order.
+  those matching a filter); ``page`` returns one page in a stable order;
+- ``get_many`` and ``page_many`` answer many ``get``/``page`` calls at once (the
+  stand-in server resolves a level of nested fields with one of each); their
+  defaults call ``get``/``page`` per key, and backends override them to use one
+  round trip.
 
 Everything else (version numbering, compare-and-set of the current version,
 references) is the service's job, built on these verbs, so every backend
 behaves the same. Verbs are synchronous and thread-safe.
+
+Records come back as they are stored, unvalidated: a shared store holds what any
+writer put there (ids like ``../../x``, version 0, a configuration that is a
+list). The service validates every record it reads (``models.read_record``, in
+``service/_records.py``) and refuses or skips bad ones as CorruptRecordError; a
+backend only has to translate its own failures and, for data it can't even
+decode, may raise CorruptRecordError itself.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Backend", "Page", "Record", "Summary", "assemble_summaries"]
+from ..refs import is_id
+
+__all__ = ["Backend", "Page", "Record", "Summary", "assemble_summaries", "item_size"]
 
 Record = dict[str, Any]
 Filter = Mapping[str, Any]
@@ -91,6 +105,44 @@ class Backend(ABC):
         """One page of at most ``limit`` records in a stable order, and the token of
         the next page (None at the end). Raises ValidationError for a bad token."""
 
+    def get_many(self, model: str, ids: Sequence[str]) -> dict[str, Record]:
+        """The records with these ids, by id (missing ones are absent)."""
+        found = {id: self.get(model, id) for id in dict.fromkeys(ids)}
+        return {id: record for id, record in found.items() if record is not None}
+
+    def page_many(
+        self,
+        model: str,
+        field: str | None,
+        values: Sequence[str],
+        *,
+        limit: int = 100,
+        next_token: str | None = None,
+        max_bytes: int | None = None,
+    ) -> dict[str | None, Page]:
+        """``page(model, index=(field, value), limit=..., next_token=...)`` for each value,
+        by value (``field=None``: the one page of the whole model, under the key None).
+
+        With ``max_bytes`` a page also ends before the item that would take its items
+        past that many bytes (``item_size``; never before the first item), with the
+        token of the next page, as DynamoDB ends a page at 1 MB.
+        """
+        keys: list[str | None] = [None] if field is None else list(dict.fromkeys(values))
+        return {key: self._capped_page(model, None if field is None else (field, key), limit, next_token, max_bytes)
+                for key in keys}
+
+    def _capped_page(
+        self, model: str, index: tuple[str, str] | None, limit: int, next_token: str | None, max_bytes: int | None
+    ) -> Page:
+        page = self.page(model, index=index, limit=limit, next_token=next_token)
+        total = 0
+        for count, item in enumerate(page.items):
+            total += item_size(item)
+            if count and max_bytes is not None and total > max_bytes:
+                # the same first `count` items again, now with the token that follows them
+                return self.page(model, index=index, limit=count, next_token=next_token)
+        return page
+
     def summaries(self, index: tuple[str, str] | None = None) -> list[Summary]:
         """Datasets (all, or those of one ``index`` value) with what a listing shows.
 
@@ -132,7 +184,8 @@ def assemble_summaries(
     """
     numbers: dict[str, list[int]] = {}
     for version in versions:
-        numbers.setdefault(version["datasetId"], []).append(version["versionNumber"])
+        if is_id(version.get("id")):  # a corrupt version is skipped everywhere, so it isn't counted here
+            numbers.setdefault(version["datasetId"], []).append(version["versionNumber"])
     latest: dict[str, Record] = {}
     for profile in profiles:
         best = latest.get(profile["datasetId"])
@@ -147,3 +200,19 @@ def assemble_summaries(
         }
         for ds in datasets
     ]
+
+
+def item_size(record: Mapping[str, Any]) -> int:
+    """About the bytes DynamoDB counts for an item: each attribute's name and value in
+    UTF-8, AWSJSON values as their JSON text, numbers at one byte per two digits."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in record.items() if value is not None)
+
+
+def _value_size(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, bool):
+        return 1
+    if isinstance(value, int | float):
+        return len(str(value)) // 2 + 2
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))

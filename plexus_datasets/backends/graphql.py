@@ -16,8 +16,14 @@
 - errorTypes map onto the error tree: ConditionalCheckFailed -> ConflictError
   (or NotFoundError when the record is missing), UnauthorizedException ->
   AuthError, argument errors -> ValidationError.
+- Answers are not trusted: a malformed answer or record (undecodable AWSJSON,
+  a page without ``items``...) is CorruptRecordError, and a server that returns
+  a ``nextToken`` it already returned is BackendError, never an endless loop.
+  Records are returned as stored; ``models.read_record`` validates them above.
 
 The API key is sent in ``x-api-key`` and never appears in messages or reprs.
+Redirects are never followed (the key would travel with them): a 3xx answer is
+BackendError naming where it pointed.
 """
 
 from __future__ import annotations
@@ -25,12 +31,13 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from gql import Client, gql
 from gql.transport.exceptions import (
@@ -45,6 +52,7 @@ from ..errors import (
     BackendError,
     BackendUnavailableError,
     ConflictError,
+    CorruptRecordError,
     NotFoundError,
     ValidationError,
 )
@@ -92,6 +100,10 @@ class RetryPolicy:
 
 
 BATCH_GETS = 100
+#: Datasets per summaries request, and versions/profiles per dataset inside it: small enough for
+#: AppSync's per-request resolver budgets. A request over budget is retried with half the datasets.
+SUMMARY_PAGE = 100
+RESOLVER_LIMIT = "ResolverExecutionLimitReached"
 
 
 class _Transient(Exception):
@@ -101,6 +113,22 @@ class _Transient(Exception):
         self.reason = reason
         self.ambiguous = ambiguous
         super().__init__(reason)
+
+
+class _Redirected(Exception):
+    """Raised from a response hook: the server answered with a redirect."""
+
+    def __init__(self, status: int, location: str) -> None:
+        self.status = status
+        self.location = location
+        super().__init__(f"HTTP {status}")
+
+
+def _refuse_redirect(response: Any, *args: Any, **kwargs: Any) -> None:
+    if 300 <= response.status_code < 400:
+        location = response.headers.get("Location", "")
+        response.close()
+        raise _Redirected(response.status_code, location)
 
 
 class _QueryError(Exception):
@@ -137,7 +165,9 @@ class GraphQLBackend(Backend):
         self.retry = retry or RetryPolicy()
         self.page_size = page_size
         headers = {"x-api-key": api_key} if api_key else {}
-        self._transport = RequestsHTTPTransport(url=url, headers=headers, timeout=timeout, retries=0)
+        # allow_redirects and hooks go to requests: a redirect would carry x-api-key elsewhere.
+        self._transport = RequestsHTTPTransport(url=url, headers=headers, timeout=timeout, retries=0,
+                                                allow_redirects=False, hooks={"response": [_refuse_redirect]})
         self._client = Client(schema=schema_text(), transport=self._transport)
         self._documents: dict[str, Any] = {}
         self._lock = threading.Lock()  # requests sessions are not safe to share across threads
@@ -197,6 +227,8 @@ class GraphQLBackend(Backend):
             try:
                 result = self._transport.execute(document)
             except TransportConnectionFailed as exc:
+                if isinstance(exc.__cause__, _Redirected):
+                    raise BackendError(self._redirect_message(exc.__cause__)) from exc
                 raise _Transient(f"connection failed: {_short(exc)}", ambiguous=True) from exc
             except TransportServerError as exc:
                 if exc.code == 401 or exc.code == 403:
@@ -206,11 +238,19 @@ class GraphQLBackend(Backend):
                 raise BackendError(f"The GraphQL API at {self.description} answered HTTP {exc.code}.") from exc
             except TransportProtocolError as exc:
                 raise _Transient(f"invalid response: {_short(exc)}", ambiguous=True) from exc
+            except (TypeError, AttributeError, ValueError) as exc:  # JSON that is not a GraphQL answer
+                raise BackendError(f"The GraphQL API at {self.description} answered something that is not a "
+                                   f"GraphQL response ({type(exc).__name__}).") from exc
             headers = self._transport.response_headers or {}
         error_type = headers.get("x-amzn-ErrorType")
         if error_type and error_type.split(":")[0] == UNAUTHORIZED:
             raise AuthError(_auth_message(self.description))
         errors = result.errors or []
+        if not isinstance(errors, list):
+            errors = [errors]
+        errors = [e if isinstance(e, dict) else {"message": str(e)[:200]} for e in errors]
+        if not isinstance(result.data or {}, dict):
+            raise CorruptRecordError(f"The GraphQL API at {self.description} answered data that is not an object.")
         for error in errors:
             kind = error.get("errorType")
             if kind == UNAUTHORIZED:
@@ -221,6 +261,16 @@ class GraphQLBackend(Backend):
             first = errors[0]
             raise _QueryError(first.get("errorType"), first.get("message") or "unknown error")
         return result.data or {}
+
+    def _redirect_message(self, redirect: _Redirected) -> str:
+        try:
+            target = masked_url(urljoin(self.url, redirect.location)) if redirect.location else "nowhere"
+        except ValueError:
+            target = "an invalid address"
+        target = "".join(c if c.isprintable() else "?" for c in target)[:200]
+        return (f"The GraphQL API at {self.description} answered HTTP {redirect.status}, redirecting to {target}. "
+                "Redirects are not followed (the API key must not travel with them): set PLEXUS_API_URL (or "
+                "api_url=) to the address that answers.")
 
     # --- encoding ----------------------------------------------------------------------
 
@@ -241,18 +291,51 @@ class GraphQLBackend(Backend):
             if accepted is not None and key not in accepted:
                 continue
             if key in AWSJSON_FIELDS[model] and value is not None:
-                value = json.dumps(value, ensure_ascii=False, allow_nan=False)
+                try:
+                    value = json.dumps(value, ensure_ascii=False, allow_nan=False)
+                except (TypeError, ValueError) as exc:  # NaN/inf, sets, objects: AWSJSON can't hold them
+                    raise ValidationError(f"{model}.{key} is not JSON: {exc}.") from exc
             out[key] = value
         return out
 
     def _decode(self, model: str, record: Mapping[str, Any] | None) -> Record | None:
+        """A wire record with its AWSJSON decoded; CorruptRecordError when it is not an
+        object or a JSON field can't be decoded (malformed, too deep, a huge number)."""
         if record is None:
             return None
+        if not isinstance(record, Mapping):
+            raise CorruptRecordError(f"The GraphQL API at {self.description} answered a {model} that is not an "
+                                     f"object ({type(record).__name__}).")
         out = dict(record)
         for key in AWSJSON_FIELDS[model]:
             if isinstance(out.get(key), str):
-                out[key] = json.loads(out[key])
+                try:
+                    out[key] = json.loads(out[key])
+                except (ValueError, RecursionError) as exc:
+                    raise CorruptRecordError(
+                        f"The store holds a corrupt {model} record (id {_short(repr(out.get('id')), 60)}): {key} is "
+                        f"not valid JSON ({_short(exc)}). It was not used."
+                    ) from exc
         return out
+
+    def _connection(self, data: Mapping[str, Any], model: str) -> tuple[list[Any], str | None]:
+        """The ``items`` and ``nextToken`` of a list answer, or CorruptRecordError."""
+        connection = next(iter(data.values()), None)
+        items = connection.get("items") if isinstance(connection, dict) else None
+        token = connection.get("nextToken") if isinstance(connection, dict) else None
+        if not isinstance(items, list) or not (token is None or isinstance(token, str)):
+            raise CorruptRecordError(f"The GraphQL API at {self.description} answered a malformed page of {model} "
+                                     "records (no items list, or a nextToken that is not a string).")
+        return items, token
+
+    def _next(self, token: str | None, seen: set[str], model: str) -> str | None:
+        """``token``, unless the server already returned it: then BackendError, not a loop."""
+        if token is not None and token in seen:
+            raise BackendError(f"The GraphQL API at {self.description} returned the same nextToken twice while "
+                               f"listing {model}; stopped instead of looping forever. The server is misbehaving.")
+        if token is not None:
+            seen.add(token)
+        return token
 
     def _fields(self, model: str) -> str:
         return " ".join(scalar_fields(model))
@@ -290,7 +373,7 @@ class GraphQLBackend(Backend):
             data = self.execute(text, {"id": id})
         except _QueryError as exc:
             raise _translate(exc, self.description) from exc
-        return self._decode(model, data[f"get{model}"])
+        return self._decode(model, data.get(f"get{model}"))
 
     def update(self, model: str, id: str, changes: Mapping[str, Any], condition: Filter | None = None) -> Record:
         spec = MODEL_SPECS.get(model)
@@ -348,19 +431,20 @@ class GraphQLBackend(Backend):
             data = self.execute(self._list_text(model, index[0] if index else None), variables)
         except _QueryError as exc:
             raise _translate(exc, self.description) from exc
-        connection = next(iter(data.values()))
-        return Page([self._decode(model, r) for r in connection["items"] if r is not None],  # type: ignore[misc]
-                    connection.get("nextToken"))
+        items, token = self._connection(data, model)
+        return Page([self._decode(model, r) for r in items if r is not None], token)  # type: ignore[misc]
 
     def summaries(self, index: tuple[str, str] | None = None) -> list[Summary]:
         """Datasets with current version, version numbers and newest profile, in
-        ceil(N / page_size) nested-selection requests plus ceil(N / 100) batched
+        ceil(N / SUMMARY_PAGE) nested-selection requests plus ceil(N / 100) batched
         profile gets: never one request per dataset (except for a dataset with more
-        than ``page_size`` versions or profiles, whose rest is paged on its own)."""
+        than ``SUMMARY_PAGE`` versions or profiles, whose rest is paged on its own). A page
+        the server finds over its resolver budget is asked again with half the datasets."""
         key = f"${index[0]}: String!, " if index else ""
         arg = f"{index[0]}: ${index[0]}, " if index else ""
         name = index_query("Dataset", index[0]) if index else list_query("Dataset")
-        inner = self.page_size
+        inner = SUMMARY_PAGE
+        page = min(SUMMARY_PAGE, self.page_size)
         text = (
             f"query DatasetSummaries({key}$limit: Int, $nextToken: String) {{ {name}({arg}limit: $limit, "
             f"nextToken: $nextToken) {{ items {{ {self._fields('Dataset')} "
@@ -370,25 +454,33 @@ class GraphQLBackend(Backend):
         )
         datasets, versions, stamps, current = [], [], [], {}
         token: str | None = None
+        seen: set[str] = set()
         while True:
-            variables = {"limit": self.page_size, "nextToken": token, **({index[0]: index[1]} if index else {})}
+            variables = {"limit": page, "nextToken": token, **({index[0]: index[1]} if index else {})}
             try:
-                connection = self.execute(text, variables)[name]
+                items, next_token = self._connection(self.execute(text, variables), "Dataset")
             except _QueryError as exc:
-                raise _translate(exc, self.description) from exc
-            for item in connection["items"]:
-                if item is None:
+                if exc.error_type == RESOLVER_LIMIT and page > 1:
+                    page //= 2  # the same token again, with fewer datasets
                     continue
-                nested_versions, nested_profiles = item.pop("versions"), item.pop("profiles")
-                if item.get("currentVersion"):
-                    version = self._decode("DatasetVersion", item["currentVersion"])
-                    current[version["id"]] = version
-                item.pop("currentVersion", None)
-                datasets.append(self._decode("Dataset", item))
-                versions += self._rest(nested_versions, "DatasetVersion", item["id"])
-                stamps += self._rest(nested_profiles, "DatasetProfile", item["id"])
-            token = connection.get("nextToken")
-            if not token:
+                raise _translate(exc, self.description) from exc
+            token = next_token
+            try:
+                for item in items:
+                    if item is None:
+                        continue
+                    nested_versions, nested_profiles = item.pop("versions"), item.pop("profiles")
+                    if item.get("currentVersion"):
+                        version = self._decode("DatasetVersion", item["currentVersion"])
+                        current[version["id"]] = version
+                    item.pop("currentVersion", None)
+                    datasets.append(self._decode("Dataset", item))
+                    versions += self._rest(nested_versions, "DatasetVersion", item["id"])
+                    stamps += self._rest(nested_profiles, "DatasetProfile", item["id"])
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise CorruptRecordError(f"The GraphQL API at {self.description} answered a malformed dataset "
+                                         f"summary ({type(exc).__name__}: {_short(exc)}).") from exc
+            if not self._next(token, seen, "Dataset"):
                 break
         summaries = assemble_summaries(datasets, versions, stamps, current)
         full = self._get_many("DatasetProfile", [s["latestProfile"]["id"] for s in summaries if s["latestProfile"]])
@@ -417,17 +509,19 @@ class GraphQLBackend(Backend):
             except _QueryError as exc:
                 raise _translate(exc, self.description) from exc
             for record in data.values():
-                if record is not None:
-                    found[record["id"]] = self._decode(model, record)  # type: ignore[assignment]
+                decoded = self._decode(model, record)
+                if decoded is not None and isinstance(decoded.get("id"), str):
+                    found[decoded["id"]] = decoded
         return found
 
     def list(self, model: str, *, index: tuple[str, str] | None = None, filter: Filter | None = None) -> list[Record]:
         records: list[Record] = []
         token: str | None = None
+        seen: set[str] = set()
         while True:
             page = self.page(model, index=index, limit=self.page_size, next_token=token, filter=filter)
             records.extend(page.items)
-            token = page.next_token
+            token = self._next(page.next_token, seen, model)
             if not token:
                 return records
 
@@ -461,6 +555,15 @@ def _auth_message(url: str) -> str:
     )
 
 
-def _short(exc: Exception) -> str:
+def _short(exc: Exception | str, limit: int = 300) -> str:
+    """One line of an error's text for a message: URL credentials and query strings masked
+    (a transport error repeats the URL it failed on), cut at a word boundary."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+    text = _URL_USERINFO.sub("//***@", _URL_QUERY.sub("?***", text))
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+_URL_QUERY = re.compile(r"\?[^\s'\"()<>]+")
+_URL_USERINFO = re.compile(r"//[^/\s@'\"]+@")

@@ -19,7 +19,7 @@ import binascii
 import contextlib
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +194,10 @@ class SQLBackend(Backend):
             if key not in table.c:
                 raise ValidationError(f"{spec.name} has no field {key!r}.")
             if spec.fields.get(key) in _JSON_KINDS and value is not None:
-                value = json.dumps(value, ensure_ascii=False, allow_nan=False)
+                try:
+                    value = json.dumps(value, ensure_ascii=False, allow_nan=False)
+                except (TypeError, ValueError) as exc:  # NaN/inf, sets, objects: AWSJSON can't hold them
+                    raise ValidationError(f"{spec.name}.{key} is not JSON: {exc}.") from exc
             row[key] = value
         return row
 
@@ -320,6 +323,52 @@ class SQLBackend(Backend):
             found.update((r.id, self._to_record(spec, r)) for r in rows)
         return found
 
+    def get_many(self, model: str, ids: Sequence[str]) -> dict[str, Record]:
+        with self._connection(write=False) as conn:
+            return self._by_ids(conn, model, list(dict.fromkeys(ids)))
+
+    def page_many(
+        self,
+        model: str,
+        field: str | None,
+        values: Sequence[str],
+        *,
+        limit: int = 100,
+        next_token: str | None = None,
+        max_bytes: int | None = None,
+    ) -> dict[str | None, Page]:
+        """One query per 500 values: a window numbers each value's rows by id, the
+        database sums their sizes (characters of each column, about its UTF-8 bytes),
+        and only rows that start within ``max_bytes`` are read whole."""
+        spec, table = self._spec(model)
+        if limit < 1:
+            raise ValidationError(f"limit must be at least 1, got {limit}.")
+        if field is not None and field not in spec.indexes:
+            raise ValidationError(f"{spec.name} has no index on {field!r}; indexes: {', '.join(spec.indexes)}.")
+        after = None if next_token is None else _decode_token(next_token)
+        keys: list[str | None] = [None] if field is None else list(dict.fromkeys(values))
+        pages: dict[str | None, Page] = {}
+        with self._connection(write=False) as conn:
+            for start in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
+                chunk = keys[start:start + 500]
+                query = _sized_page_query(spec, table, field, chunk, after, limit, max_bytes)
+                rows: dict[str | None, list[Any]] = {key: [] for key in chunk}
+                for row in conn.execute(query):
+                    rows[None if field is None else row._mapping[table.c[field]]].append(row)
+                pages.update((key, self._cut_page(spec, found, limit, max_bytes)) for key, found in rows.items())
+        return pages
+
+    def _cut_page(self, spec: ModelSpec, rows: list[Any], limit: int, max_bytes: int | None) -> Page:
+        items: list[Record] = []
+        for row in rows:  # in id order, each with the summed size of the rows before it
+            fits = not items or max_bytes is None or (row.before or 0) + row.size <= max_bytes
+            if len(items) == limit or not fits:
+                return Page(items, _encode_token(items[-1]["id"]))
+            record = self._to_record(spec, row)
+            del record["size"], record["before"]
+            items.append(record)
+        return Page(items, None)
+
     def page(
         self, model: str, *, index: tuple[str, str] | None = None, limit: int = 100, next_token: str | None = None
     ) -> Page:
@@ -334,6 +383,51 @@ class SQLBackend(Backend):
         items = [self._to_record(spec, row) for row in rows[:limit]]
         token = _encode_token(items[-1]["id"]) if len(rows) > limit else None
         return Page(items, token)
+
+
+def _sized_page_query(
+    spec: ModelSpec,
+    table: sa.Table,
+    field: str | None,
+    keys: list[str | None],
+    after: str | None,
+    limit: int,
+    max_bytes: int | None,
+) -> sa.Select:
+    """Rows of the pages of ``keys`` (the first ``limit + 1`` of each, in id order),
+    each with ``size`` and ``before`` (the sizes of the earlier rows of its page);
+    with ``max_bytes``, only rows that start within it and the row after them."""
+    part = None if field is None else table.c[field]
+    ids = sa.select(table.c.id, *([] if part is None else [part.label("part")]))
+    if part is not None:
+        ids = ids.where(part.in_(keys))
+    if after is not None:
+        ids = ids.where(table.c.id > after)
+    if part is None or len(keys) == 1:  # one page: the index and LIMIT do the work
+        ids = ids.order_by(table.c.id).limit(limit + 1).subquery()
+    else:  # many pages: number each key's rows, keep the first limit + 1
+        numbered = ids.add_columns(sa.func.row_number().over(partition_by=part, order_by=table.c.id).label("rn"))
+        numbered = numbered.subquery()
+        ids = sa.select(numbered.c.id, numbered.c.part).where(numbered.c.rn <= limit + 1).subquery()
+    size = sum(
+        (len(name) + (8 if kind == "int" else sa.func.coalesce(sa.func.length(table.c[name]), 0))
+         for name, kind in spec.fields.items()),
+        sa.literal(0),
+    )
+    partition = None if part is None else ids.c.part
+
+    def summed(upto: int) -> sa.ColumnElement:  # sizes of this page's rows up to `upto` rows back
+        return sa.func.sum(size).over(partition_by=partition, order_by=ids.c.id, rows=(None, -upto))
+
+    sized = (
+        sa.select(ids.c.id, size.label("size"), summed(1).label("before"), summed(2).label("before_previous"))
+        .join_from(ids, table, table.c.id == ids.c.id)
+        .subquery()
+    )
+    query = sa.select(table, sized.c.size, sized.c.before).join_from(sized, table, table.c.id == sized.c.id)
+    if max_bytes is not None:  # rows whose previous row started within the page: enough to know what follows
+        query = query.where(sa.func.coalesce(sized.c.before_previous, 0) <= max_bytes)
+    return query.order_by(table.c.id)
 
 
 def describe_database(db: str) -> str:

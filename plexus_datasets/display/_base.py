@@ -43,8 +43,12 @@ def esc(value: Any) -> str:
 
 
 def plot_text(value: Any) -> str:
-    """User text for Plotly labels and hovers: escaped, since Plotly renders a little HTML."""
-    return html.escape(str(value), quote=False)
+    """User text for Plotly labels and hovers: escaped, since Plotly renders a little HTML.
+
+    ``%`` becomes ``&#37;`` (which Plotly shows as ``%``), so a label such as
+    ``%{y}`` put into a ``hovertemplate`` is shown as written, never substituted.
+    """
+    return html.escape(str(value), quote=False).replace("%", "&#37;")
 
 
 def cell_text(value: Any) -> str:

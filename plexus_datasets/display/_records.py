@@ -33,6 +33,7 @@ __all__ = [
     "records_text",
     "scorecards_table",
     "scores_table",
+    "skipped_text",
     "summaries_table",
     "version_table_html",
     "versions_table",
@@ -126,14 +127,23 @@ def _more_html(total: int, limit: int, hint: str) -> str:
     return f"<div class='pds-muted'>{total - limit:,} more {hint}</div>" if total > limit else ""
 
 
+def skipped_text(records: Any) -> str:
+    """"N corrupt record(s) skipped ..." for a RecordList that skipped some, else ""."""
+    skipped = getattr(records, "skipped", 0)
+    return f"{skipped} corrupt record(s) skipped; see the warnings." if skipped else ""
+
+
 def records_html(records: Sequence[Any], limit: int = 200) -> str:
     """A list of records as one escaped HTML table (at most ``limit`` rows shown)."""
+    skipped = skipped_text(records)
+    note = f"<div class='pds-error'>{esc(skipped)}</div>" if skipped else ""
     if not records:
-        return f"{STYLE}<div class='pds-muted'>(no records)</div>"
+        return f"{STYLE}<div class='pds-muted'>(no records)</div>{note}"
     rows = [record_fields(r) for r in records[:limit]]
     columns = list(dict.fromkeys(k for row in rows for k in row))
     body = [[esc(row.get(c)) for c in columns] for row in rows]
-    return f"{STYLE}{html_table([esc(c) for c in columns], body)}{_more_html(len(records), limit, 'not shown')}"
+    return (f"{STYLE}{html_table([esc(c) for c in columns], body)}{_more_html(len(records), limit, 'not shown')}"
+            f"{note}")
 
 
 def records_text(records: Sequence[Any], limit: int = 20) -> str:
@@ -141,6 +151,8 @@ def records_text(records: Sequence[Any], limit: int = 20) -> str:
     lines = [repr(r) for r in records[:limit]]
     if len(records) > limit:
         lines.append(f"... {len(records) - limit} more")
+    if skipped_text(records):
+        lines.append(f"... {skipped_text(records)}")
     return "[" + ",\n ".join(lines) + "]"
 
 

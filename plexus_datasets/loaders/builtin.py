@@ -7,6 +7,11 @@
 is csv, parquet or jsonl (default: from the extension). CSV is read with only
 empty cells as nulls, so a literal "NA" answer stays "NA". S3 uses boto3 with
 the standard AWS environment and config (``AWS_ENDPOINT_URL`` included).
+
+What ``FileItems`` may read is the loading user's ``TrustPolicy``: a relative
+path starts at the first data root; every path (``~``, ``..``, symlinks and
+each glob match resolved first) must land inside a data root, and an S3 URI
+must name an allowed bucket, else DataAccessError before anything is read.
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LoaderError
+from ..errors import DataAccessError, LoaderError
+from .trust import TrustPolicy
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FileItems", "InlineItems"]
+__all__ = ["BUILTIN_LOADERS", "FileItems", "InlineItems"]
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -30,7 +36,7 @@ FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "js
 class InlineItems:
     """Rows listed in the configuration (``items:``)."""
 
-    def __init__(self, items: Any = None, **_: Any) -> None:
+    def __init__(self, items: Any = None, *, trust: TrustPolicy | None = None, **_: Any) -> None:
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise LoaderError("InlineItems needs `items:`, a list of mappings (one per row).")
         self.items = items
@@ -42,24 +48,34 @@ class InlineItems:
 
 
 class FileItems:
-    """Rows from CSV, Parquet or JSON Lines files, local or on S3."""
+    """Rows from CSV, Parquet or JSON Lines files, local or on S3, read under ``trust``
+    (default: ``TrustPolicy()``, the current directory and any bucket)."""
 
-    def __init__(self, path: Any = None, format: str | None = None, **_: Any) -> None:
+    def __init__(self, path: Any = None, format: str | None = None, *, trust: TrustPolicy | None = None,
+                 **_: Any) -> None:
         if not path:
             raise LoaderError("FileItems needs `path:` (a file, a glob, or s3://bucket/key).")
-        self.paths = [path] if isinstance(path, str) else list(path)
+        self.paths = [path] if isinstance(path, str) else path
+        if not isinstance(self.paths, list) or not all(isinstance(p, str) and p for p in self.paths):
+            raise LoaderError("FileItems: `path:` must be a path (text) or a list of paths.")
         if format is not None and format not in ("csv", "parquet", "jsonl"):
-            raise LoaderError(f"FileItems: format must be csv, parquet or jsonl, not {format!r}.")
+            raise LoaderError(f"FileItems: format must be csv, parquet or jsonl, not {str(format)[:40]!r}.")
         self.format = format
+        self.trust = trust if trust is not None else TrustPolicy()
 
     def load_dataframe(self, *, data: Any = None, fresh: bool = False) -> pd.DataFrame:
         import pandas as pd
 
-        frames = []
+        for pattern in self.paths:  # every bucket is checked before anything is listed or read
+            if pattern.startswith("s3://"):
+                self.trust.check_bucket(split_s3(pattern)[0], uri=pattern)
+        sources = []
         for pattern in self.paths:
-            sources = _s3_objects(pattern) if str(pattern).startswith("s3://") else _local_files(str(pattern))
-            for name, opener in sources:
-                frames.append(self._read(name, opener))
+            if pattern.startswith("s3://"):
+                sources += _s3_objects(pattern, self.trust)
+            else:
+                sources += _local_files(pattern, self.trust)
+        frames = [self._read(name, opener) for name, opener in sources]
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def _read(self, name: str, opener: Any) -> pd.DataFrame:
@@ -83,13 +99,36 @@ class FileItems:
             raise LoaderError(f"Can't read {name} as {fmt}: {str(exc).splitlines()[0] if str(exc) else exc!r}") from exc
 
 
-def _local_files(pattern: str) -> list[tuple[str, Any]]:
-    expanded = str(Path(pattern).expanduser())
-    matches = sorted(glob.glob(expanded)) if glob.has_magic(expanded) else [expanded]
-    files = [m for m in matches if Path(m).is_file()]
+def _local_files(pattern: str, trust: TrustPolicy) -> list[tuple[str, Any]]:
+    """The files ``pattern`` names, each resolved and checked inside the data roots.
+
+    For a glob, the folder before the first wildcard is checked before it is
+    listed, then every match (so a symlink inside a root can't lead out of it).
+    """
+    path = trust.local_path(pattern)
+    if glob.has_magic(str(path)):
+        base = _until_magic(path.parts)
+        if ".." in path.parts[len(base):]:
+            raise DataAccessError(f"FileItems: {pattern!r} has `..` after a wildcard; write the folder out instead.")
+        trust.check_path(Path(*base), shown=pattern)
+        matches = [Path(m) for m in sorted(glob.glob(str(path)))]
+    else:
+        matches = [path]
+    checked = [(m, trust.check_path(m, shown=pattern if m == path else str(m))) for m in matches]
+    files = [(str(name), real) for name, real in checked if real.is_file()]
     if not files:
-        raise LoaderError(f"No file matches {pattern!r} (looked in {Path(expanded).parent.absolute()}).")
-    return [(f, lambda f=f: open(f, "rb")) for f in files]
+        raise LoaderError(f"No file matches {pattern!r} (looked in {path.parent}).")
+    # Open the resolved path, not the name: what was checked is what is read.
+    return [(name, lambda real=real: open(real, "rb")) for name, real in files]
+
+
+def _until_magic(parts: tuple[str, ...]) -> list[str]:
+    kept = []
+    for part in parts:
+        if glob.has_magic(part):
+            break
+        kept.append(part)
+    return kept
 
 
 def _s3_client() -> Any:
@@ -107,10 +146,11 @@ def split_s3(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def _s3_objects(uri: str) -> list[tuple[str, Any]]:
+def _s3_objects(uri: str, trust: TrustPolicy) -> list[tuple[str, Any]]:
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, key = split_s3(uri)
+    trust.check_bucket(bucket, uri=uri)
     client = _s3_client()
     try:
         if glob.has_magic(key):
@@ -135,3 +175,6 @@ def _s3_objects(uri: str) -> list[tuple[str, Any]]:
         return [(f"s3://{bucket}/{k}", lambda k=k: opener(k)) for k in sorted(keys)]
     except (BotoCoreError, ClientError) as exc:
         raise LoaderError(f"Can't list {uri}: {exc}. Check AWS credentials, region and AWS_ENDPOINT_URL.") from exc
+
+
+BUILTIN_LOADERS: dict[str, type] = {"InlineItems": InlineItems, "FileItems": FileItems}

@@ -1,16 +1,22 @@
 """The materialization cache: one verified Parquet file per (version id, config digest).
 
-Layout in the cache directory::
+Layout in the cache directory, where ``<entry>`` is the sha256 of the version id
+and the configuration digest (ids come from a shared store, so they never
+become file names)::
 
-    <version id>-<digest[:16]>.parquet   the data
-    <version id>-<digest[:16]>.json      {"sha256": ..., "rows": ..., "columns": [...]}
+    <entry>.parquet   the data
+    <entry>.json      {"entry": <entry>, "sha256": ..., "rows": ..., "columns": [...]}
 
 Writes go to a temporary file in the same directory and are renamed into
 place (atomic on POSIX), data first, then the manifest. A read checks the
-manifest's sha256 against the file: a missing manifest, a partial or corrupt
-file, or a mismatch counts as a miss (the files are removed and the data
-rebuilt), so a damaged cache is never returned. With ``s3_uri`` every entry
-is mirrored to ``s3://bucket/prefix/`` and a local miss is filled from there.
+manifest (bound to its entry) and the file's sha256, row count and columns: a
+missing manifest, a partial or corrupt file, a mismatch, or a symlink counts as
+a miss (the files are removed and the data rebuilt), so a damaged cache is
+never returned. Every write and delete is checked, on resolved paths, to stay
+inside the cache directory; an entry replaced by a non-empty directory is left
+alone and reported as a LoaderError. With ``s3_uri`` every entry is mirrored to
+``s3://bucket/prefix/`` and a local miss is filled from there, once the mirror's
+object passes the same checks (a tampered object is ignored and rebuilt).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import io
 import json
 import logging
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,11 +50,28 @@ class MaterializationCache:
         return f"MaterializationCache({str(self.directory)!r}, s3_uri={self.s3_uri!r})"
 
     def key(self, version_id: str, digest: str) -> str:
-        return f"{version_id}-{digest[:16]}"
+        """The entry name: a hash of both, never the raw (untrusted) id."""
+        return hashlib.sha256(f"{version_id}\n{digest}".encode("utf-8", "surrogatepass")).hexdigest()
 
     def paths(self, version_id: str, digest: str) -> tuple[Path, Path]:
-        stem = self.directory / self.key(version_id, digest)
-        return stem.with_suffix(".parquet"), stem.with_suffix(".json")
+        """The entry's data and manifest files, inside the resolved cache directory."""
+        root = self._root()
+        key = self.key(version_id, digest)
+        return root / f"{key}.parquet", root / f"{key}.json"
+
+    def _root(self) -> Path:
+        try:
+            return self.directory.expanduser().resolve()
+        except (OSError, RuntimeError) as exc:
+            raise LoaderError(f"The cache folder {self.directory} can't be resolved: {exc}. "
+                              "Set PLEXUS_DATASETS_CACHE_DIR to a writable folder.") from exc
+
+    def _inside(self, path: Path) -> Path:
+        """``path`` if it names an entry directly in the resolved cache directory (the
+        entry itself is not followed: a symlink there is replaced or removed, never its target)."""
+        if path.parent.resolve() != self._root() or path.name in ("", ".", ".."):
+            raise LoaderError(f"Refusing to touch {path}: it is outside the cache folder {self.directory}.")
+        return path
 
     # --- read --------------------------------------------------------------------------
 
@@ -60,48 +84,66 @@ class MaterializationCache:
         return frame
 
     def _read_local(self, data: Path, manifest: Path) -> pd.DataFrame | None:
-        if not data.exists() and not manifest.exists():
+        if not os.path.lexists(data) and not os.path.lexists(manifest):
             return None
         try:
-            expected = json.loads(manifest.read_text())
-            payload = data.read_bytes()
-            if hashlib.sha256(payload).hexdigest() != expected["sha256"]:
-                raise ValueError("checksum mismatch")
-            frame = _parquet_frame(payload)
-            if len(frame) != expected["rows"]:
-                raise ValueError("row count mismatch")
-            return frame
+            meta = _manifest(_read_regular(manifest), data.stem)
+            return _verified(_read_regular(data), meta)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("Discarding damaged cache entry %s (%s); it will be rebuilt.", data.name, exc)
             for path in (data, manifest):
-                path.unlink(missing_ok=True)
+                self._discard(path)
             return None
+
+    def _discard(self, path: Path) -> None:
+        """Remove a damaged entry file (or a symlink in its place); leave a directory alone."""
+        self._inside(path)
+        try:
+            if stat.S_ISDIR(path.lstat().st_mode):
+                return
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("Can't remove the damaged cache entry %s: %s", path, exc)
 
     # --- write -------------------------------------------------------------------------
 
     def put(self, version_id: str, digest: str, frame: pd.DataFrame) -> Path:
-        """Store ``frame`` atomically (and mirror it to S3); return the data file's path."""
+        """Store ``frame`` atomically (and mirror it to S3); return the data file's path.
+
+        Raises LoaderError (nothing written) when the folder isn't writable or an
+        entry's place is taken by a directory that isn't empty.
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         data, manifest = self.paths(version_id, digest)
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
             buffer = io.BytesIO()
             pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
-            payload = buffer.getvalue()
-            meta = {"sha256": hashlib.sha256(payload).hexdigest(), "rows": len(frame),
-                    "columns": [str(c) for c in frame.columns]}
-            _atomic_write(data, payload)
-            _atomic_write(manifest, json.dumps(meta).encode())
+        except (pa.ArrowException, ValueError, TypeError) as exc:
+            raise LoaderError(f"The loaded data can't be cached as Parquet: {str(exc).splitlines()[0][:300]}") from exc
+        payload = buffer.getvalue()
+        meta = {"entry": data.stem, "sha256": hashlib.sha256(payload).hexdigest(), "rows": len(frame),
+                "columns": [str(c) for c in frame.columns]}
+        self._write_entry(data, manifest, payload, meta)
+        if self.s3_uri:
+            self._write_s3(data.stem, payload, meta)
+        return data
+
+    def _write_entry(self, data: Path, manifest: Path, payload: bytes, meta: dict) -> None:
+        try:
+            self._root().mkdir(parents=True, exist_ok=True)
+            for path in (data, manifest):
+                _make_room(self._inside(path))
+            _atomic_write(self._inside(data), payload)
+            _atomic_write(self._inside(manifest), json.dumps(meta).encode())
         except OSError as exc:
             raise LoaderError(
                 f"Can't write the cache in {self.directory}: {exc.strerror or exc}. "
                 "Set PLEXUS_DATASETS_CACHE_DIR to a writable folder."
             ) from exc
-        if self.s3_uri:
-            self._write_s3(self.key(version_id, digest), payload, meta)
-        return data
 
     # --- S3 mirror ---------------------------------------------------------------------
 
@@ -119,33 +161,91 @@ class MaterializationCache:
 
         client, bucket, prefix = self._s3()
         try:
-            client.put_object(Bucket=bucket, Key=self._s3_key(prefix, key + ".parquet"), Body=payload)
-            client.put_object(Bucket=bucket, Key=self._s3_key(prefix, key + ".json"), Body=json.dumps(meta).encode())
+            client.put_object(Bucket=bucket, Key=self._s3_key(prefix, key + ".parquet"), Body=payload,
+                              ChecksumAlgorithm="SHA256")
+            client.put_object(Bucket=bucket, Key=self._s3_key(prefix, key + ".json"), Body=json.dumps(meta).encode(),
+                              ChecksumAlgorithm="SHA256")
         except (BotoCoreError, ClientError) as exc:
             raise LoaderError(f"Can't mirror the cache to {self.s3_uri}: {exc}. Check AWS credentials.") from exc
 
     def _read_s3(self, version_id: str, digest: str) -> pd.DataFrame | None:
+        """The mirror's entry, only once it passes every local check; otherwise None (rebuilt)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         client, bucket, prefix = self._s3()
-        key = self.key(version_id, digest)
+        data, manifest = self.paths(version_id, digest)
+        key = data.stem
+
+        def fetch(name: str) -> bytes:
+            # ChecksumMode: botocore verifies S3's own checksum of what arrives.
+            return client.get_object(Bucket=bucket, Key=self._s3_key(prefix, name), ChecksumMode="ENABLED")["Body"].read()
+
         try:
-            meta = json.loads(client.get_object(Bucket=bucket, Key=self._s3_key(prefix, key + ".json"))["Body"].read())
-            payload = client.get_object(Bucket=bucket, Key=self._s3_key(prefix, key + ".parquet"))["Body"].read()
-        except (BotoCoreError, ClientError, ValueError) as exc:
+            meta = _manifest(fetch(key + ".json"), key)
+            payload = fetch(key + ".parquet")
+            frame = _verified(payload, meta)
+        except (BotoCoreError, ClientError) as exc:
             log.debug("No usable S3 cache entry for %s: %s", key, exc)
             return None
-        if hashlib.sha256(payload).hexdigest() != meta.get("sha256"):
-            log.warning("Ignoring damaged S3 cache entry %s.", key)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("Ignoring damaged S3 cache entry %s (%s); it will be rebuilt.", key, exc)
             return None
-        data, manifest = self.paths(version_id, digest)
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            _atomic_write(data, payload)
-            _atomic_write(manifest, json.dumps(meta).encode())
-        except OSError:
-            pass  # a read-only local cache still gets the data
-        return _parquet_frame(payload)
+            self._write_entry(data, manifest, payload, meta)
+        except LoaderError as exc:
+            log.warning("Can't keep the S3 cache entry locally: %s", exc)  # a read-only cache still gets the data
+        return frame
+
+
+def _manifest(raw: bytes, entry: str) -> dict[str, Any]:
+    """A manifest's fields, checked for shape and bound to ``entry``; ValueError otherwise."""
+    try:
+        meta = json.loads(raw)
+    except RecursionError as exc:
+        raise ValueError("the manifest is nested too deeply") from exc
+    if not isinstance(meta, dict):
+        raise TypeError("the manifest is not an object")
+    if meta.get("entry") != entry:
+        raise ValueError("the manifest belongs to another entry")
+    sha, rows, columns = meta.get("sha256"), meta.get("rows"), meta.get("columns")
+    if not isinstance(sha, str) or isinstance(rows, bool) or not isinstance(rows, int) or not isinstance(columns, list):
+        raise TypeError("the manifest lacks sha256, rows or columns")
+    return meta
+
+
+def _verified(payload: bytes, meta: dict[str, Any]) -> pd.DataFrame:
+    """The frame in ``payload`` if it matches the manifest's sha256, rows and columns."""
+    if hashlib.sha256(payload).hexdigest() != meta["sha256"]:
+        raise ValueError("checksum mismatch")
+    frame = _parquet_frame(payload)
+    if len(frame) != meta["rows"] or [str(c) for c in frame.columns] != meta["columns"]:
+        raise ValueError("row or column mismatch")
+    return frame
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file, never following a symlink (OSError otherwise)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        return handle.read()
+
+
+def _make_room(path: Path) -> None:
+    """Clear an entry's place: an empty directory there is removed; a full one is an error."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        try:
+            path.rmdir()
+        except OSError as exc:
+            raise LoaderError(
+                f"The cache entry {path} is a directory, not a file, so the cache can't be written there. "
+                "Remove that directory (or set PLEXUS_DATASETS_CACHE_DIR to another folder) and load again."
+            ) from exc
 
 
 def _parquet_frame(payload: bytes) -> pd.DataFrame:

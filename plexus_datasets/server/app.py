@@ -1,205 +1,198 @@
-"""An Amplify/AppSync-compatible GraphQL server over a Backend (ariadne + ASGI).
+"""The stand-in's HTTP surface: AppSync's, for trusted callers only.
 
-It serves ``backends/schema.graphql`` with the behaviour of Amplify's generated
-AppSync resolvers, so the GraphQL backend, Amplify's JavaScript data client and
-plain HTTP clients can use it as they would use AppSync:
+``POST /graphql`` runs a GraphQL request and answers HTTP 200 with ``data`` and
+AppSync-shaped ``errors``; ``GET /health`` answers ``{"status":"ok"}``. Before any
+GraphQL work, every request must:
 
-- create: ``id``/``createdAt``/``updatedAt`` are generated when absent; an
-  existing id fails with ``DynamoDB:ConditionalCheckFailedException`` and the
-  field comes back null;
-- update/delete: need an existing id, honour ``condition``; an explicit null in
-  an update removes the attribute; ``updatedAt`` is set to now;
-- get on a missing id returns null;
-- lists: ``limit`` defaults to 100, ``filter`` is applied after ``limit`` (short
-  or empty pages still carry a ``nextToken``), tokens are opaque, a bad token is
-  ``DynamoDB:UserIllegalArgumentException``, ``sortDirection`` on an index
-  without a sort key is ``InvalidArgumentsError``;
-- AWSJSON goes in and out as JSON strings;
-- a missing or wrong ``x-api-key`` is HTTP 401 ``UnauthorizedException`` (body and
-  ``x-amzn-ErrorType`` header); every other error is HTTP 200 with ``errors``.
+- name this server in its ``Host`` header (the bound host, a loopback name, or one
+  given with ``allowed_hosts``; an IP address too when bound to every interface),
+  so a web page can't reach it through DNS rebinding: HTTP 421 otherwise;
+- come from no browser origin, or from one given with ``cors_origins`` (the only
+  origins that get CORS headers): HTTP 403 otherwise;
+- carry the API key in ``x-api-key`` when one is set: HTTP 401
+  ``UnauthorizedException`` (body and ``x-amzn-ErrorType`` header) otherwise;
+- send ``application/json`` (HTTP 415 otherwise) of at most ``Limits.max_body_bytes``
+  (HTTP 413 otherwise).
+
+GraphQL requests run on a few worker threads, each in an event loop of its own, so
+the server's loop (and ``/health``) never waits for the store; the query checks of
+``limits`` run before graphql-core validates the document.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import hmac
+import ipaddress
 import json
 import logging
-import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
-from ariadne import MutationType, ObjectType, QueryType, ScalarType, make_executable_schema
-from ariadne.asgi import GraphQL
-from graphql import GraphQLError
+from ariadne import graphql as run_graphql
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
 
 from ..backends.base import Backend
-from ..backends.contract import RELATIONS, index_query, list_query, schema_text
-from ..backends.filters import matches
-from ..backends.specs import MODEL_SPECS
-from ..errors import ConflictError, NotFoundError, ValidationError
-from ..formats import format_datetime, utcnow
+from .appsync import RESPONSE_LIMIT, VALIDATION, AppSyncError
+from .batching import RequestContext
+from .limits import Limits, check_document
+from .schema import build_schema
 
-__all__ = ["AppSyncError", "create_app"]
+__all__ = ["AppSyncHTTP", "GraphQLRunner", "create_app", "normalize_origin"]
 
 log = logging.getLogger("plexus_datasets.server")
 
 Scope = dict[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
+Send = Callable[[dict], Awaitable[None]]
+Receive = Callable[[], Awaitable[dict]]
 
-CONDITIONAL_FAILED = "DynamoDB:ConditionalCheckFailedException"
-ILLEGAL_ARGUMENT = "DynamoDB:UserIllegalArgumentException"
-NO_SORT_KEY = "sortDirection is not supported for List operations without a Sort key defined."
-
-
-class AppSyncError(Exception):
-    """An error with AppSync's ``errorType``."""
-
-    def __init__(self, error_type: str, message: str) -> None:
-        self.error_type = error_type
-        super().__init__(message)
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+_CORS_ALLOW_HEADERS = b"content-type, x-api-key, authorization, x-amz-date, x-amz-user-agent"
+#: With ``manage_gc``: how often to look for a quiet moment for a full collection, and
+#: the longest a full collection waits for one.
+GC_CHECK_SECONDS, GC_MAX_WAIT_SECONDS = 5.0, 60.0
 
 
-def _conditional_failed() -> AppSyncError:
-    return AppSyncError(CONDITIONAL_FAILED, "The conditional request failed (Service: DynamoDb, Status Code: 400)")
+# --- GraphQL ---------------------------------------------------------------------------
 
 
-# --- scalars ---------------------------------------------------------------------------
+class GraphQLRunner:
+    """Runs one JSON request body to a JSON response, synchronously (on a worker thread)."""
 
-aws_json = ScalarType("AWSJSON")
-
-
-@aws_json.serializer
-def _serialize_json(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-@aws_json.value_parser
-def _parse_json(value: Any) -> Any:
-    if not isinstance(value, str):
-        raise ValueError("AWSJSON values must be JSON strings")
-    try:
-        return json.loads(value)
-    except ValueError as exc:
-        raise ValueError(f"Unable to parse AWSJSON: {exc}") from None
-
-
-aws_datetime = ScalarType("AWSDateTime")
-
-
-@aws_datetime.serializer
-def _serialize_datetime(value: Any) -> str:
-    return value
-
-
-@aws_datetime.value_parser
-def _parse_datetime(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError("AWSDateTime values must be strings")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"Invalid AWSDateTime {value!r}: use ISO 8601 with a UTC offset") from None
-    if parsed.tzinfo is None:
-        raise ValueError(f"Invalid AWSDateTime {value!r}: an offset (Z or +hh:mm) is required")
-    return format_datetime(parsed)
-
-
-# --- resolvers -------------------------------------------------------------------------
-
-
-class Resolvers:
-    """Query, mutation and relationship resolvers over one backend."""
-
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, schema: GraphQLSchema, backend: Backend, limits: Limits) -> None:
+        self.schema = schema
         self.backend = backend
+        self.limits = limits
+        self._local = threading.local()
+        self._loops: list[asyncio.AbstractEventLoop] = []
 
-    def get(self, model: str, id: str | None) -> dict | None:
-        return self.backend.get(model, id) if id else None
+    def close(self) -> None:
+        """Close the worker threads' event loops (once no request runs)."""
+        for loop in self._loops:
+            loop.close()
+        self._loops.clear()
 
-    def list(
-        self,
-        model: str,
-        index: tuple[str, str] | None,
-        args: Mapping[str, Any],
-        implicit: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        if args.get("sortDirection") is not None:
-            raise AppSyncError("InvalidArgumentsError", NO_SORT_KEY)
-        limit = args.get("limit")
-        limit = 100 if limit is None else limit
-        if limit < 1:
-            raise AppSyncError("DynamoDB:DynamoDbException", "Limit must be greater than or equal to 1")
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        """This worker thread's own event loop, where its requests' resolvers batch."""
+        loop = getattr(self._local, "loop", None)
+        if loop is None:
+            loop = self._local.loop = asyncio.new_event_loop()
+            self._loops.append(loop)
+        return loop
+
+    def run(self, body: bytes) -> tuple[int, bytes]:
         try:
-            page = self.backend.page(model, index=index, limit=limit, next_token=args.get("nextToken"))
-        except ValidationError as exc:
-            raise AppSyncError(ILLEGAL_ARGUMENT, f"Invalid nextToken: {exc}") from exc
-        condition = {"and": [f for f in (args.get("filter"), implicit) if f]}
-        return {"items": [r for r in page.items if matches(r, condition)], "nextToken": page.next_token}
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return 400, _error_body("BadRequestException", "The request body is not valid JSON.")
+        if not isinstance(data, dict):
+            return 400, _error_body("BadRequestException", "The request body must be one JSON object.")
+        context = RequestContext(self.backend, self.limits)
+        _, result = self._loop().run_until_complete(run_graphql(
+            self.schema, data, context_value=context, query_parser=self._parse, error_formatter=format_error,
+            introspection=True, debug=False, logger=_graphql_log.name,
+        ))
+        errors = result.get("errors")
+        if errors and len(errors) > self.limits.max_errors:
+            result["errors"] = errors[:self.limits.max_errors]
+        text = _json_text(result, self.limits.max_response_bytes)
+        if text is None:
+            message = (f"The response is larger than {self.limits.max_response_bytes // 2**20} MiB: "
+                       "ask for fewer records or fields, or page.")
+            text = _json_text({"data": None, "errors": [_error(RESPONSE_LIMIT, message)]}, 2**20)
+        return 200, _utf8(text)  # type: ignore[arg-type]
 
-    def create(self, model: str, data: Mapping[str, Any], condition: Mapping[str, Any] | None) -> dict:
-        now = format_datetime(utcnow())
-        record = {k: v for k, v in data.items() if v is not None}
-        record.setdefault("id", str(uuid.uuid4()))
-        record.setdefault("createdAt", now)
-        record.setdefault("updatedAt", record["createdAt"])
-        if condition and not matches({}, condition):
-            raise _conditional_failed()
+    def _parse(self, _context: Any, data: dict) -> DocumentNode:
+        query = data["query"]
+        if len(query) > self.limits.max_query_chars:
+            raise AppSyncError(VALIDATION, f"The query is longer than {self.limits.max_query_chars} characters.")
         try:
-            return self.backend.create(model, record)
-        except ConflictError as exc:
-            raise _conditional_failed() from exc
-
-    def update(self, model: str, data: Mapping[str, Any], condition: Mapping[str, Any] | None) -> dict:
-        changes = {k: v for k, v in data.items() if k != "id"}
-        changes.setdefault("updatedAt", format_datetime(utcnow()))
-        try:
-            return self.backend.update(model, data["id"], changes, condition)
-        except (ConflictError, NotFoundError) as exc:
-            raise _conditional_failed() from exc
-        except ValidationError as exc:
-            raise AppSyncError("DynamoDB:DynamoDbException", str(exc)) from exc
-
-    def delete(self, model: str, data: Mapping[str, Any], condition: Mapping[str, Any] | None) -> dict:
-        try:
-            return self.backend.delete(model, data["id"], condition)
-        except (ConflictError, NotFoundError) as exc:
-            raise _conditional_failed() from exc
+            document = parse(query, max_tokens=self.limits.max_tokens)
+        except RecursionError:
+            raise AppSyncError(VALIDATION, f"Query depth limit of {self.limits.max_depth} exceeded.") from None
+        check_document(document, self.limits)
+        return document
 
 
-def build_schema(backend: Backend):  # type: ignore[no-untyped-def]
-    """The executable ariadne schema of the contract, resolved over ``backend``."""
-    r = Resolvers(backend)
-    query, mutation = QueryType(), MutationType()
-    objects = []
-    for model, spec in MODEL_SPECS.items():
-        query.set_field(f"get{model}", lambda _o, _i, id, m=model: r.get(m, id))
-        query.set_field(list_query(model), lambda _o, _i, m=model, **a: r.list(m, None, a))
-        for field in spec.indexes:
-            query.set_field(
-                index_query(model, field),
-                lambda _o, _i, m=model, f=field, **a: r.list(m, (f, a.pop(f)), a),
-            )
-        mutation.set_field(f"create{model}", lambda _o, _i, input, condition=None, m=model: r.create(m, input, condition))
-        mutation.set_field(f"update{model}", lambda _o, _i, input, condition=None, m=model: r.update(m, input, condition))
-        mutation.set_field(f"delete{model}", lambda _o, _i, input, condition=None, m=model: r.delete(m, input, condition))
-        obj = ObjectType(model)
-        for name, rel in RELATIONS[model].items():
-            obj.set_field(name, _relation_resolver(r, rel))
-        objects.append(obj)
-    return make_executable_schema(schema_text(), query, mutation, aws_json, aws_datetime, *objects)
+def _json_text(value: Any, cap: int) -> str | None:
+    """``value`` as compact JSON, or None once it passes ``cap`` characters.
+
+    Encoded piece by piece (a record at a time) rather than in one C call, so the
+    thread that answers ``/health`` gets the interpreter between pieces; a record
+    repeated many times is encoded (and counted) each time.
+    """
+    pieces: list[str] = []
+    size = 0
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Raw):
+            piece = item.text
+        elif isinstance(item, dict) and any(isinstance(v, dict | list) for v in item.values()):
+            piece = "{"
+            members: list[Any] = []
+            for n, (key, member) in enumerate(item.items()):
+                members += [_Raw(("," if n else "") + _encode(key) + ":"), member]
+            stack += [_Raw("}"), *reversed(members)]
+        elif isinstance(item, list) and _flat(next((m for m in item if m is not None), None)):
+            # a list's items share one shape: flat records go 200 to a C call
+            piece = "[" + ",".join(_encode(item[n:n + 200])[1:-1] for n in range(0, len(item), 200)) + "]"
+        elif isinstance(item, list):
+            piece = "["
+            members = []
+            for n, member in enumerate(item):
+                members += [_Raw(","), member] if n else [member]
+            stack += [_Raw("]"), *reversed(members)]
+        else:
+            piece = _encode(item)
+        size += len(piece)
+        if size > cap:
+            return None
+        pieces.append(piece)
+    return "".join(pieces)
 
 
-def _relation_resolver(r: Resolvers, rel: Any) -> Callable[..., Any]:
-    if rel.kind == "belongsTo":
-        return lambda parent, _info: r.get(rel.target, parent.get(rel.key))
-    if rel.key in MODEL_SPECS[rel.target].indexes:
-        return lambda parent, _info, **args: r.list(rel.target, (rel.key, parent["id"]), args)
-    # No index on the back-pointer (Dataset.currentVersionId): a filtered scan.
-    return lambda parent, _info, **args: r.list(rel.target, None, args, {rel.key: {"eq": parent["id"]}})
+def _flat(value: Any) -> bool:
+    if isinstance(value, dict):
+        return not any(isinstance(v, dict | list) for v in value.values())
+    return not isinstance(value, list)
 
 
-def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
+class _Raw:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate stored before the server refused them
+        return json.dumps(json.loads(text), separators=(",", ":")).encode("ascii")
+
+
+def _error(error_type: str, message: str) -> dict[str, Any]:
+    return {"path": None, "data": None, "errorType": error_type, "errorInfo": None, "locations": [],
+            "message": message}
+
+
+def _error_body(error_type: str, message: str) -> bytes:
+    return json.dumps({"errors": [{"errorType": error_type, "message": message}]}).encode()
+
+
+def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
+    """An error in AppSync's shape."""
     original = error.original_error
     formatted: dict[str, Any] = {
         "path": error.path,
@@ -212,85 +205,14 @@ def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
     if isinstance(original, AppSyncError):
         formatted["errorType"] = original.error_type
     elif original is None:
-        formatted["errorType"] = "ValidationError" if error.locations else "BadRequestException"
+        formatted["errorType"] = VALIDATION if error.locations else "BadRequestException"
     elif isinstance(original, ValueError | GraphQLError):
-        formatted["errorType"] = "ValidationError"
+        formatted["errorType"] = VALIDATION
     else:
         log.error("Unhandled error in resolver %s: %r", error.path, original)
         formatted["errorType"] = "InternalFailure"
         formatted["message"] = "An internal failure occurred."
     return formatted
-
-
-# --- HTTP ----------------------------------------------------------------------------------
-
-_CORS = [
-    (b"access-control-allow-origin", b"*"),
-    (b"access-control-allow-headers", b"content-type, x-api-key, authorization, x-amz-date, x-amz-user-agent"),
-    (b"access-control-allow-methods", b"POST, OPTIONS"),
-    (b"access-control-expose-headers", b"x-amzn-errortype, x-amzn-requestid"),
-]
-
-
-class AppSyncHTTP:
-    """ASGI wrapper giving the GraphQL app AppSync's HTTP surface.
-
-    ``POST /graphql`` with ``x-api-key`` (401 ``UnauthorizedException`` otherwise),
-    CORS for browser clients, ``GET /health`` for readiness checks, HTTP 200 for
-    every GraphQL-level error.
-    """
-
-    def __init__(self, graphql_app: ASGIApp, api_key: str | None) -> None:
-        self.graphql_app = graphql_app
-        self._api_key = api_key.encode() if api_key else None
-
-    def __repr__(self) -> str:
-        return f"AppSyncHTTP(auth={'api-key' if self._api_key else 'none'})"
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        method, path = scope["method"], scope["path"].rstrip("/")
-        if path == "/health" and method == "GET":
-            return await _respond(send, 200, b'{"status":"ok"}')
-        if path != "/graphql":
-            return await _respond(send, 404, b'{"message":"Not found: POST /graphql"}')
-        if method == "OPTIONS":
-            return await _respond(send, 204, b"")
-        if method != "POST":
-            return await _respond(send, 405, b'{"message":"Use POST /graphql"}')
-        if self._api_key is not None:
-            given = dict(scope["headers"]).get(b"x-api-key", b"")
-            if not hmac.compare_digest(given, self._api_key):
-                body = json.dumps({"errors": [{"errorType": "UnauthorizedException",
-                                               "message": "You are not authorized to make this call."}]})
-                return await _respond(send, 401, body.encode(), [(b"x-amzn-errortype", b"UnauthorizedException")])
-
-        async def send_200(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                if message["status"] == 400:  # AppSync answers GraphQL errors with 200
-                    message = {**message, "status": 200}
-                message = {**message, "headers": [*message.get("headers", []), *_CORS]}
-            await send(message)
-
-        await self.graphql_app(scope, receive, send_200)
-
-
-async def _respond(send: Any, status: int, body: bytes, headers: list[tuple[bytes, bytes]] = ()) -> None:  # type: ignore[assignment]
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json"), *headers, *_CORS],
-    })
-    await send({"type": "http.response.body", "body": body})
 
 
 class _ExpectedErrors(logging.Filter):
@@ -308,8 +230,225 @@ _graphql_log = logging.getLogger("plexus_datasets.server.graphql")
 _graphql_log.addFilter(_ExpectedErrors())
 
 
-def create_app(backend: Backend, api_key: str | None) -> AppSyncHTTP:
-    """The ASGI app serving ``backend``; ``api_key=None`` disables authentication."""
-    graphql = GraphQL(build_schema(backend), error_formatter=_format_error, introspection=True, debug=False,
-                      logger=_graphql_log)
-    return AppSyncHTTP(graphql, api_key)
+# --- HTTP ----------------------------------------------------------------------------------
+
+
+class AppSyncHTTP:
+    """The ASGI app: the checks in this module's docstring, then the GraphQL runner
+    on a worker thread."""
+
+    def __init__(
+        self,
+        runner: GraphQLRunner,
+        api_key: str | None,
+        *,
+        allowed_hosts: Iterable[str],
+        any_ip_host: bool = False,
+        cors_origins: Iterable[str] = (),
+        workers: int = 4,
+        manage_gc: bool = False,
+    ) -> None:
+        self.runner = runner
+        self.limits = runner.limits
+        self._api_key = api_key.encode() if api_key else None
+        self._hosts = frozenset(h.lower().strip("[]") for h in allowed_hosts)
+        self._any_ip_host = any_ip_host
+        self._origins = frozenset(normalize_origin(o) for o in cors_origins)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plexus-graphql")
+        self._manage_gc = manage_gc
+        self._in_flight = self._served = 0
+        self._gc_task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"AppSyncHTTP(auth={'api-key' if self._api_key else 'none'}, cors={sorted(self._origins)})"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            return await self._lifespan(receive, send)
+        if scope["type"] != "http":
+            return
+        headers = _headers(scope)
+        cors = self._cors_headers(headers.get("origin"))
+        early = self._early_answer(scope["method"], scope["path"].rstrip("/"), headers, cors)
+        if early is not None:
+            return await _respond(send, *early)
+        body = await _read_body(receive, headers, self.limits.max_body_bytes)
+        if body is None:
+            message = f"The request body is larger than {self.limits.max_body_bytes // 2**20} MiB."
+            return await _respond(send, 413, _error_body("PayloadTooLargeException", message), cors)
+        self._in_flight += 1
+        try:
+            status, payload = await asyncio.get_running_loop().run_in_executor(self._pool, self.runner.run, body)
+        finally:
+            self._in_flight -= 1
+            self._served += 1
+        await _respond(send, status, payload, cors)
+
+    def _early_answer(self, method: str, path: str, headers: dict[str, str], cors: list[tuple[bytes, bytes]]
+                      ) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
+        """The answer to a request that never reaches GraphQL (``/health``, preflights,
+        every refusal but 413), or None for a GraphQL request to run."""
+        if not self._host_allowed(headers.get("host", "")):
+            message = "This server does not answer for that Host. Use its address, or start it with --allowed-host NAME."
+            return 421, json.dumps({"message": message}).encode(), []
+        if path == "/health" and method == "GET":
+            return 200, b'{"status":"ok"}', cors
+        if path != "/graphql":
+            return 404, b'{"message":"Not found: POST /graphql"}', cors
+        origin = headers.get("origin")
+        if origin is not None and not cors:
+            message = f"Origin {origin} is not allowed: start the server with --cors-origin {origin} to allow it."
+            return 403, _error_body("ForbiddenException", message), []
+        if method == "OPTIONS":
+            return 204, b"", cors + _PREFLIGHT if cors else []
+        if method != "POST":
+            return 405, b'{"message":"Use POST /graphql"}', cors
+        if self._api_key is not None:
+            given = headers.get("x-api-key", "").encode("latin-1")
+            if not hmac.compare_digest(given, self._api_key):
+                body = _error_body("UnauthorizedException", "You are not authorized to make this call.")
+                return 401, body, [(b"x-amzn-errortype", b"UnauthorizedException"), *cors]
+        if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            message = "Send the GraphQL request as JSON (Content-Type: application/json)."
+            return 415, _error_body("UnsupportedMediaTypeException", message), cors
+        return None
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if self._manage_gc:
+                    self._gc_task = asyncio.create_task(self._collect_between_requests())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._gc_task is not None:
+                    self._gc_task.cancel()
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self.runner.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _collect_between_requests(self) -> None:
+        """Full garbage collections only when no GraphQL request runs (or after waiting
+        ``GC_MAX_WAIT_SECONDS`` for that): a full pass over the objects of a heavy
+        request holds the interpreter for 50-90 ms, long enough to stall ``/health``.
+        Young collections still run as usual; what outlives them is reclaimed here."""
+        gc.collect()
+        gc.freeze()  # what the server is made of (modules, schema) is never garbage
+        gc.set_threshold(*gc.get_threshold()[:2], 1_000_000_000)
+        served, last = self._served, time.monotonic()
+        while True:
+            await asyncio.sleep(GC_CHECK_SECONDS)
+            overdue = time.monotonic() - last > GC_MAX_WAIT_SECONDS
+            if self._served != served and (self._in_flight == 0 or overdue):
+                gc.collect()
+                served, last = self._served, time.monotonic()
+
+    def _host_allowed(self, host: str) -> bool:
+        name = _host_name(host)
+        if name in self._hosts:
+            return True
+        if self._any_ip_host:
+            try:
+                ipaddress.ip_address(name)
+            except ValueError:
+                return False
+            return True
+        return False
+
+    def _cors_headers(self, origin: str | None) -> list[tuple[bytes, bytes]]:
+        if origin is None or origin.lower() not in self._origins:
+            return []
+        return [
+            (b"access-control-allow-origin", origin.encode("latin-1")),
+            (b"vary", b"Origin"),
+            (b"access-control-expose-headers", b"x-amzn-errortype, x-amzn-requestid"),
+        ]
+
+
+_PREFLIGHT = [
+    (b"access-control-allow-headers", _CORS_ALLOW_HEADERS),
+    (b"access-control-allow-methods", b"POST, OPTIONS"),
+    (b"access-control-max-age", b"600"),
+]
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header, without its port (IPv6 literals without brackets)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def normalize_origin(origin: str) -> str:
+    """``scheme://host[:port]`` in lower case, as browsers send it in ``Origin``.
+
+    Raises ValueError for anything else (a path, a wildcard, no scheme).
+    """
+    parts = urlsplit(origin.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
+            or parts.query or parts.fragment or parts.username or "*" in origin:
+        raise ValueError(f"{origin!r} is not an origin: give scheme://host[:port], e.g. http://localhost:3000.")
+    port = f":{parts.port}" if parts.port else ""
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}{port}".lower()
+
+
+async def _read_body(receive: Receive, headers: dict[str, str], cap: int) -> bytes | None:
+    """The request body, or None once it passes ``cap`` bytes (the rest is never read)."""
+    try:
+        if int(headers.get("content-length", "0")) > cap:
+            return None
+    except ValueError:
+        return None
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > cap:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] = ()) -> None:  # type: ignore[assignment]
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"),
+                    *([] if status == 204 else [(b"content-length", str(len(body)).encode())]), *headers],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(
+    backend: Backend,
+    api_key: str | None,
+    *,
+    host: str = "127.0.0.1",
+    allowed_hosts: Iterable[str] = (),
+    cors_origins: Iterable[str] = (),
+    limits: Limits | None = None,
+    manage_gc: bool = False,
+) -> AppSyncHTTP:
+    """The ASGI app serving ``backend``; ``api_key=None`` disables authentication.
+
+    ``host`` is the address the server binds: requests must name it, a loopback
+    name, or one of ``allowed_hosts`` in their Host header (any IP address too when
+    ``host`` is every interface). Only ``cors_origins`` get CORS headers.
+    ``manage_gc`` (for a server process of its own) runs full garbage collections
+    between requests only.
+    """
+    limits = limits or Limits()
+    runner = GraphQLRunner(build_schema(), backend, limits)
+    wildcard = host.strip("[]") in WILDCARD_HOSTS
+    hosts = set(LOOPBACK_NAMES) | set(allowed_hosts) | (set() if wildcard else {host})
+    return AppSyncHTTP(runner, api_key, allowed_hosts=hosts, any_ip_host=wildcard, cors_origins=cors_origins,
+                       manage_gc=manage_gc)

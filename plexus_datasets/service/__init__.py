@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..compose import default_progress, materialization_cache, open_store
+from ..compose import default_progress, materialization_cache, open_store, trust_policy
 from ..configs import validate_configuration
 from ..errors import NotFoundError
 from ..formats import utcnow
@@ -54,11 +54,14 @@ from ._resolution import DatasetLike, Resolver, VersionLike
 from ._versions import Versions
 
 if TYPE_CHECKING:
+    import os
+
     import pandas as pd
 
     from ..backends.base import Backend
     from ..diff import ConfigDiff, ProfileComparison
     from ..loaders.cache import MaterializationCache
+    from ..loaders.trust import TrustPolicy
     from ..progress import Progress
 
 __all__ = ["DatasetService", "connect", "version_id"]
@@ -75,15 +78,25 @@ _MOVED = {
 }
 
 
-def connect(db: str | None = None, *, api_url: str | None = None, api_key: str | None = None) -> DatasetService:
+def connect(db: str | None = None, *, api_url: str | None = None, api_key: str | None = None,
+            trusted_modules: Iterable[str] | None = None, data_roots: Iterable[str | os.PathLike[str]] | None = None,
+            s3_buckets: Iterable[str] | None = None) -> DatasetService:
     """A DatasetService over the store the arguments and environment name.
 
     - ``api_url`` (else ``PLEXUS_API_URL``, unless ``db`` is given) selects the
       Amplify/AppSync GraphQL backend, with ``api_key`` (else ``PLEXUS_API_KEY``);
     - otherwise the embedded store: ``db`` (a SQLite file path or SQLAlchemy URL),
       else ``PLEXUS_DATASETS_DB``, else ``datasets.db`` in the per-user data directory.
+
+    Stored configurations are someone else's: what they may make this machine do
+    is ``compose.trust_policy(trusted_modules, data_roots, s3_buckets)``, which
+    extends ``PLEXUS_DATASETS_TRUSTED_MODULES`` (module prefixes whose classes a
+    configuration may name), ``PLEXUS_DATASETS_DATA_ROOTS`` (folders it may read;
+    default the current directory) and ``PLEXUS_DATASETS_S3_BUCKETS`` (buckets it
+    may read; default any).
     """
-    return DatasetService(open_store(db, api_url=api_url, api_key=api_key))
+    trust = trust_policy(trusted_modules, data_roots, s3_buckets)
+    return DatasetService(open_store(db, api_url=api_url, api_key=api_key), trust=trust)
 
 
 class DatasetService:
@@ -92,13 +105,16 @@ class DatasetService:
     ``backend`` defaults to what ``connect()`` picks (``compose.open_store``);
     ``clock`` returns the current UTC time (tests and demos may fix it);
     ``progress`` reports long loads and profiles (default: a tqdm bar after 1 s;
-    ``progress.no_progress`` for none).
+    ``progress.no_progress`` for none); ``trust`` is what stored configurations
+    may make this machine do (default ``compose.trust_policy()``, as ``connect()``).
     """
 
     def __init__(self, backend: Backend | None = None, *, clock: Callable[[], datetime] = utcnow,
-                 cache: MaterializationCache | None = None, progress: Progress | None = None) -> None:
+                 cache: MaterializationCache | None = None, progress: Progress | None = None,
+                 trust: TrustPolicy | None = None) -> None:
         self.backend = backend if backend is not None else open_store()
         self.clock = clock
+        self.trust = trust if trust is not None else trust_policy()
         self._cache = cache
         self._records = records = Records(self.backend, lambda: self.clock())
         self._catalog = Catalog(records)
@@ -106,7 +122,7 @@ class DatasetService:
         self._versions = Versions(records, self._resolver)
         self._datasets = Datasets(records, self._catalog, self._resolver, self._versions)
         self._profiles = Profiles(records)
-        self._data = Data(records, self._resolver, lambda: self.cache, progress or default_progress())
+        self._data = Data(records, self._resolver, lambda: self.cache, progress or default_progress(), self.trust)
 
     @property
     def cache(self) -> MaterializationCache:
@@ -260,8 +276,7 @@ class DatasetService:
         return self._resolver.version(ref)
 
     def current_version(self, dataset: DatasetLike) -> DatasetVersion | None:
-        ds = self.get_dataset(dataset)
-        return self._records.get(DatasetVersion, ds.current_version_id)
+        return self._resolver.current(self.get_dataset(dataset), required=False)
 
     def latest_version(self, dataset: DatasetLike) -> DatasetVersion | None:
         return self._resolver.latest(self.get_dataset(dataset).id)
@@ -321,7 +336,9 @@ class DatasetService:
         The first load materializes it with its loader and processors and caches it
         as Parquet (keyed by version id and configuration digest); later loads read
         the cache. ``fresh=True`` rebuilds it. Raises LoaderError when the data
-        can't be loaded.
+        can't be loaded: UntrustedCodeError when it names a class in a module this
+        machine does not trust (nothing imported), DataAccessError when it points
+        outside the data roots or allowed S3 buckets (nothing read).
         """
         return self._data.load(self.get_version(ref), fresh)
 
@@ -331,6 +348,7 @@ class DatasetService:
 
         ``answer_columns`` default to the version's label column when the data has
         it. With ``record=False`` the profile payload (a dict) is returned unsaved.
+        Loading follows ``load`` (and its trust rules); nothing is recorded when it fails.
         """
         version = self.get_version(ref)
         return self.profile_frame(version, self.load(version, fresh=fresh), record=record,
@@ -349,10 +367,13 @@ class DatasetService:
                                      payload["answerDistribution"], created_at)
 
     def check_configuration(self, source: str | Mapping[str, Any]) -> dict[str, Any]:
-        """Parse a configuration and resolve its loader class without loading anything.
+        """Parse a configuration and resolve its loader and processor classes without
+        loading anything.
 
-        Raises ConfigurationError/ValidationError for bad text, LoaderError when the
-        ``class:`` can't be found in this environment.
+        Raises ConfigurationError/ValidationError for bad text, LoaderError when a
+        ``class:`` can't be found in this environment or a processor parameter has
+        the wrong type, UntrustedCodeError (never importing it) when it names a
+        module this machine does not trust.
         """
         return self._data.check_configuration(source)
 

@@ -11,7 +11,7 @@ from ..configs import validate_configuration
 from ..errors import AmbiguousReferenceError, ConflictError, NotFoundError
 from ..models import RecordList, Score, Scorecard, ScorecardSection
 from . import _validate as check
-from ._records import Records
+from ._records import Records, is_uuid
 
 R = TypeVar("R", Scorecard, Score)
 
@@ -32,17 +32,30 @@ class Catalog:
               scope: Callable[[], list[R]] | None = None, candidate: Callable[[R], str] = lambda r: r.name) -> R:
         """By id, then ``key``, then ``externalId`` (a unique hit), then exact name;
         ``scope`` (read only when the id misses) limits key, externalId and name hits to
-        its records. ``describe`` tells ambiguous hits apart; ``candidate`` names near misses."""
+        its records. ``describe`` tells ambiguous hits apart; ``candidate`` names near misses.
+
+        Text that is one record's id and another's key, externalId or name is ambiguous
+        (ids are chosen by whoever writes to a shared store), unless it is UUID-shaped.
+        """
         check.require_text(ref, what)
         found = self.records.get(cls, ref)
-        if found:
+        if found and is_uuid(ref):
             return found
-        pool = scope() if scope is not None else None
+        pool = scope() if scope is not None and not found else None
         allowed = None if pool is None else {r.id for r in pool}
 
         def within(hits: list[R]) -> list[R]:
             return hits if allowed is None else [h for h in hits if h.id in allowed]
 
+        if found:
+            others = {h.id: h for field in ("key", "externalId") for h in self.records.list(cls, index=(field, ref))}
+            others.update({h.id: h for h in self.records.named(cls, ref)})
+            others.pop(found.id, None)
+            if others:
+                raise AmbiguousReferenceError(f"{ref!r} is the id of one {what} and the key, externalId or name of "
+                                              "another; use the other's id.",
+                                              [describe(found), *(describe(h) for h in others.values())])
+            return found
         for field in ("key", "externalId"):
             hits = within(self.records.list(cls, index=(field, ref)))
             if len(hits) == 1:
@@ -65,7 +78,7 @@ class Catalog:
         if self.records.list(Scorecard, index=("key", key)):
             raise ConflictError(f"A scorecard with key {key!r} already exists; choose another key.")
         return self.records.new(Scorecard, {
-            "id": id, "name": name, "key": key, "description": description,
+            "id": check.record_id(id, "scorecard id"), "name": name, "key": key, "description": description,
             "externalId": check.optional_text(external_id, "externalId"),
             "accountId": check.name(account_id, "accountId"),
         })
@@ -105,7 +118,8 @@ class Catalog:
             order = len(self.records.list(Score, index=("sectionId", section.id)))
         metadata = fields["metadata"]
         return self.records.new(Score, {
-            "id": fields["id"], "name": name, "key": check.optional_text(fields["key"], "key"),
+            "id": check.record_id(fields["id"], "score id"), "name": name,
+            "key": check.optional_name(fields["key"], "Score key"),
             "type": check.name(fields["type"], "Score type"), "order": check.integer(order, "order"),
             "externalId": check.optional_text(fields["external_id"], "externalId"), "sectionId": section.id,
             "description": fields["description"],

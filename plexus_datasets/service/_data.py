@@ -1,7 +1,8 @@
 """Data: materializing versions (cached), profiling them, checking configurations.
 
 Long steps report through the ``Progress`` the service was given; nothing here
-draws a bar itself.
+draws a bar itself. Every configuration is loaded and checked under the
+service's ``TrustPolicy`` (stored configurations are someone else's).
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..loaders.cache import MaterializationCache
+    from ..loaders.trust import TrustPolicy
 
 
 class Data:
     def __init__(self, records: Records, resolver: Resolver, cache: Callable[[], MaterializationCache],
-                 progress: Progress) -> None:
+                 progress: Progress, trust: TrustPolicy) -> None:
         self.records = records
         self.resolver = resolver
         self.cache = cache
         self.progress = progress
+        self.trust = trust
 
     def label_column(self, version: DatasetVersion | None, dataset: Any) -> str | None:
         """The configuration's ``label_column`` (of ``version``, else of the dataset's
@@ -35,7 +38,7 @@ class Data:
         if version is not None and version.configuration.get("label_column"):
             return str(version.configuration["label_column"])
         ds = self.resolver.dataset(version.dataset_id if version else dataset)
-        current = self.records.get(DatasetVersion, ds.current_version_id) if version is None else None
+        current = self.resolver.current(ds, required=False) if version is None else None
         if current is not None and current.configuration.get("label_column"):
             return str(current.configuration["label_column"])
         score = self.records.get(Score, ds.score_id)
@@ -53,7 +56,7 @@ class Data:
                 if cached is not None:
                     return cached
             label = self.label_column(version, None)
-            frame = materialize(version.configuration, label_column=label, fresh=fresh)
+            frame = materialize(version.configuration, label_column=label, fresh=fresh, trust=self.trust)
             advance()
             cache.put(version.id, version.digest, frame)
             advance()
@@ -72,16 +75,14 @@ class Data:
             advance()
         return payload
 
-    @staticmethod
-    def check_configuration(source: str | Mapping[str, Any]) -> dict[str, Any]:
+    def check_configuration(self, source: str | Mapping[str, Any]) -> dict[str, Any]:
         from ..loaders import check_loader
 
         config = parse_configuration(source)
-        check_loader(config)
+        check_loader(config, self.trust)
         return config
 
-    @staticmethod
-    def load_configuration(configuration: Mapping[str, Any], label_column: str | None) -> pd.DataFrame:
+    def load_configuration(self, configuration: Mapping[str, Any], label_column: str | None) -> pd.DataFrame:
         from ..loaders import materialize
 
-        return materialize(validate_configuration(configuration), label_column=label_column)
+        return materialize(validate_configuration(configuration), label_column=label_column, trust=self.trust)

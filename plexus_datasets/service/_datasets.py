@@ -69,19 +69,12 @@ class Datasets:
         return None
 
     def list(self, index: tuple[str, str] | None, name: str | None) -> RecordList[Dataset]:
-        return RecordList(_by_name(self.records.list(Dataset, index=index), name))
+        found = self.records.list(Dataset, index=index)
+        return RecordList(_by_name(found, name), skipped=found.skipped)
 
     def summaries(self, index: tuple[str, str] | None, name: str | None) -> RecordList[DatasetSummary]:
-        summaries = [
-            DatasetSummary(
-                dataset=Dataset.model_validate(s["dataset"]),
-                current_version=DatasetVersion.model_validate(s["currentVersion"]) if s["currentVersion"] else None,
-                version_numbers=tuple(s["versionNumbers"]),
-                latest_profile=DatasetProfile.model_validate(s["latestProfile"]) if s["latestProfile"] else None,
-            )
-            for s in self.records.backend.summaries(index)
-        ]
-        return RecordList(_by_name(summaries, name, lambda s: s.dataset))
+        summaries = self.records.summaries(index)
+        return RecordList(_by_name(summaries, name, lambda s: s.dataset), skipped=summaries.skipped)
 
     def update(self, ds: Dataset, changes: Mapping[str, Any]) -> Dataset:
         name = changes.get("name")
@@ -90,7 +83,8 @@ class Datasets:
         return self.records.update(Dataset, ds.id, changes) if changes else ds
 
     def delete(self, ds: Dataset, cascade: bool) -> Dataset:
-        versions = self.resolver.versions(ds.id)
+        # Raw ids: records refused as corrupt are deleted with their dataset too.
+        versions = self.records.ids(DatasetVersion, ("datasetId", ds.id))
         if versions and not cascade:
             raise ConflictError(f"Dataset {ds.name!r} has {len(versions)} version(s); pass cascade=True "
                                 "(CLI: --cascade) to delete it with its versions and profiles.")
@@ -99,9 +93,9 @@ class Datasets:
             # leaves a dataset pointing at a deleted version.
             if ds.current_version_id:
                 self.records.update(Dataset, ds.id, {"currentVersionId": None})
-            for profile in self.records.list(DatasetProfile, index=("datasetId", ds.id)):
-                self.records.delete(DatasetProfile, profile.id)
-            for version in reversed(versions):
-                self.records.delete(DatasetVersion, version.id)
+            for profile_id in self.records.ids(DatasetProfile, ("datasetId", ds.id)):
+                self.records.delete(DatasetProfile, profile_id)
+            for version_id in versions:
+                self.records.delete(DatasetVersion, version_id)
             self.records.delete(Dataset, ds.id)
         return ds.model_copy(update={"current_version_id": None})

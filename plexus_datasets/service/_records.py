@@ -1,18 +1,58 @@
-"""Record plumbing: model classes in, Backend verbs out, timestamps from one clock."""
+"""Record plumbing: model classes in, Backend verbs out, timestamps from one clock.
+
+This is where records enter the service, and nothing read from a store is
+trusted: every record is validated (``models.read_record``). ``get`` of a
+corrupt record raises CorruptRecordError; a listing skips it, logs one warning
+per record (logger ``plexus_datasets.records``; the CLI shows it on stderr) and
+counts it in ``RecordList.skipped``. An id outside ``models.ID_PATTERN`` is
+never asked of the store: no valid record can have it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import re
+import unicodedata
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
 from ..backends.base import Backend
+from ..errors import CorruptRecordError, PlexusDatasetsError
 from ..formats import format_datetime
-from ..models import Record
+from ..models import Dataset, DatasetProfile, DatasetSummary, DatasetVersion, Record, RecordList, read_record
+from ..refs import MAX_VERSION_NUMBER, is_id
 
 R = TypeVar("R", bound=Record)
 Filter = Mapping[str, Any]
+
+log = logging.getLogger("plexus_datasets.records")
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def is_uuid(text: str) -> bool:
+    """Whether ``text`` is a UUID: what this package and AppSync generate as ids. A
+    reference in this shape is taken as an id; any other text that is both one
+    record's id and another's name or key is ambiguous (``_resolution``, ``_catalog``)."""
+    return _UUID.fullmatch(text) is not None
+
+
+@contextlib.contextmanager
+def _reading(model: str) -> Iterator[None]:
+    """Undecodable data from the store (malformed JSON, a 5,000-digit number, nesting
+    past the stack) becomes CorruptRecordError; the store's own errors pass through."""
+    try:
+        yield
+    except PlexusDatasetsError:
+        raise
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        raise CorruptRecordError(
+            f"The store returned {model} data that can't be decoded ({type(exc).__name__}: {str(exc)[:200]}); "
+            "whoever manages the registry should fix or delete that record."
+        ) from exc
 
 
 class Records:
@@ -21,6 +61,7 @@ class Records:
     def __init__(self, backend: Backend, clock: Callable[[], datetime]) -> None:
         self.backend = backend
         self.clock = clock
+        self._warned: set[str] = set()
 
     def now(self) -> str:
         return format_datetime(self.clock())
@@ -30,31 +71,116 @@ class Records:
         now = format_datetime(created_at or self.clock())
         record = {"id": fields.get("id") or str(uuid.uuid4()), "createdAt": now, "updatedAt": now}
         record.update({k: v for k, v in fields.items() if k != "id" and v is not None})
-        return cls.model_validate(self.backend.create(cls.__model_name__, record))
+        with _reading(cls.__model_name__):
+            return read_record(cls, self.backend.create(cls.__model_name__, record))
 
     def get(self, cls: type[R], id: Any) -> R | None:
-        if not isinstance(id, str) or not id:
+        """The record with that id; None when there is none (or ``id`` is not an id at
+        all); CorruptRecordError when the stored record breaks the rules."""
+        if not is_id(id):
             return None
-        record = self.backend.get(cls.__model_name__, id)
-        return None if record is None else cls.model_validate(record)
+        with _reading(cls.__model_name__):
+            record = self.backend.get(cls.__model_name__, id)
+        if record is None:
+            return None
+        found = read_record(cls, record)
+        if found.id != id:
+            raise CorruptRecordError(f"The store answered a request for {cls.__model_name__} {id!r} with the record "
+                                     f"{found.id!r}; it was not used.")
+        return found
 
-    def list(self, cls: type[R], index: tuple[str, str] | None = None, filter: Filter | None = None) -> list[R]:
-        return [cls.model_validate(r) for r in self.backend.list(cls.__model_name__, index=index, filter=filter)]
+    def list(self, cls: type[R], index: tuple[str, str] | None = None, filter: Filter | None = None
+             ) -> RecordList[R]:
+        """Every valid record (of one index value, matching ``filter``); corrupt ones are
+        skipped with a warning and counted in ``skipped``."""
+        with _reading(cls.__model_name__):
+            wires = self.backend.list(cls.__model_name__, index=index, filter=filter)
+        return self.valid(cls, wires)
 
-    def named(self, cls: type[R], name: str, index: tuple[str, str] | None = None) -> list[R]:
+    def ids(self, cls: type[R], index: tuple[str, str]) -> list[str]:
+        """The ids of every stored record of one index value, corrupt ones included
+        (only to delete them: a cascade leaves nothing behind)."""
+        with _reading(cls.__model_name__):
+            wires = self.backend.list(cls.__model_name__, index=index)
+        return [w["id"] for w in wires if isinstance(w, Mapping) and isinstance(w.get("id"), str)]
+
+    def valid(self, cls: type[R], wires: Any) -> RecordList[R]:
+        """The records in ``wires`` that validate; the others skipped with a warning."""
+        good: list[R] = []
+        skipped = 0
+        for wire in wires:
+            try:
+                good.append(read_record(cls, wire))
+            except CorruptRecordError as exc:
+                skipped += 1
+                self.warn(exc)
+        return RecordList(good, skipped=skipped)
+
+    def warn(self, exc: CorruptRecordError) -> None:
+        """Log a skipped record once per service (listings repeat)."""
+        message = f"Skipped: {exc}"
+        if message not in self._warned:
+            self._warned.add(message)
+            log.warning(message)
+
+    def named(self, cls: type[R], name: str, index: tuple[str, str] | None = None) -> RecordList[R]:
         """Records whose ``name`` is exactly ``name``, asked of the store directly
-        (an indexed column in SQL, a server-side filter on GraphQL)."""
-        return self.list(cls, index=index, filter={"name": {"eq": name}})
+        (an indexed column in SQL, a server-side filter on GraphQL); names are stored
+        NFC-normalized, so ``name`` is too."""
+        return self.list(cls, index=index, filter={"name": {"eq": unicodedata.normalize("NFC", name)}})
 
     def update(self, cls: type[R], id: str, changes: Mapping[str, Any], condition: Filter | None = None) -> R:
         """Apply ``changes`` and stamp ``updatedAt``; ConflictError when ``condition`` fails."""
         stamped = {**changes, "updatedAt": self.now()}
-        return cls.model_validate(self.backend.update(cls.__model_name__, id, stamped, condition=condition))
+        with _reading(cls.__model_name__):
+            return read_record(cls, self.backend.update(cls.__model_name__, id, stamped, condition=condition))
 
     def delete(self, cls: type[R], id: str) -> dict[str, Any]:
         """Remove a record; returns what the store answered (after a retried delete on
         GraphQL that may be only ``{"id": ...}``)."""
         return self.backend.delete(cls.__model_name__, id)
+
+    def summaries(self, index: tuple[str, str] | None) -> RecordList[DatasetSummary]:
+        """``Backend.summaries`` validated: a corrupt dataset is skipped; a corrupt (or
+        foreign) current version or newest profile, and version numbers out of bounds,
+        are left out of its summary; each with a warning, all counted in ``skipped``."""
+        with _reading("Dataset"):
+            raw = self.backend.summaries(index)
+        out: list[DatasetSummary] = []
+        skipped = 0
+        for item in raw:
+            try:
+                dataset = read_record(Dataset, item.get("dataset") if isinstance(item, Mapping) else item)
+            except CorruptRecordError as exc:
+                skipped += 1
+                self.warn(exc)
+                continue
+            current = self._part(DatasetVersion, item.get("currentVersion"), dataset)
+            profile = self._part(DatasetProfile, item.get("latestProfile"), dataset)
+            numbers = item.get("versionNumbers") or []
+            valid = tuple(n for n in numbers if type(n) is int and 1 <= n <= MAX_VERSION_NUMBER)
+            if len(valid) != len(numbers):
+                self.warn(CorruptRecordError(f"Dataset {dataset.name!r} has {len(numbers) - len(valid)} version(s) "
+                                             f"whose number is not 1 to {MAX_VERSION_NUMBER:,}."))
+            skipped += (current is False) + (profile is False) + len(numbers) - len(valid)
+            out.append(DatasetSummary(dataset=dataset, current_version=current or None, version_numbers=valid,
+                                      latest_profile=profile or None))
+        return RecordList(out, skipped=skipped)
+
+    def _part(self, cls: type[R], wire: Any, dataset: Dataset) -> R | None | bool:
+        """A summary's nested record: None when absent, False when refused (with a warning)."""
+        if wire is None:
+            return None
+        try:
+            found = read_record(cls, wire)
+        except CorruptRecordError as exc:
+            self.warn(exc)
+            return False
+        if found.dataset_id != dataset.id:  # type: ignore[attr-defined]
+            self.warn(CorruptRecordError(f"Dataset {dataset.name!r} points at a {cls.__model_name__} of another "
+                                         f"dataset ({found.id!r}); it was not used."))
+            return False
+        return found
 
 
 #: Namespace of the deterministic version ids (uuid5 of "datasetId:number").

@@ -4,17 +4,23 @@ Names are asked of the store directly (``Records.named``: an indexed lookup in
 SQL, a server-side filter on GraphQL), never by listing every dataset; a
 version number is one ``get`` of its deterministic id, with a listing only as a
 fallback for versions stored under other ids.
+
+Ids are chosen by whoever writes to a shared store, so an id can't hijack a
+reference: a reference is never tried whole as an id (ids can't hold ``:``),
+and when text is one record's id and another dataset's name (or a version's id
+and a dataset's name or id), AmbiguousReferenceError lists both. UUID-shaped
+text is taken as the id it is (``_records.is_uuid``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..errors import AmbiguousReferenceError, NotFoundError, ValidationError
-from ..models import Dataset, DatasetVersion, Scorecard
+from ..errors import AmbiguousReferenceError, CorruptRecordError, NotFoundError, ValidationError
+from ..models import Dataset, DatasetVersion, RecordList, Scorecard
 from ..refs import Ref, VersionSpec, parse_ref, parse_version
 from ._catalog import Catalog, close_matches
-from ._records import Records, version_id
+from ._records import Records, is_uuid, version_id
 
 DatasetLike = Dataset | str
 VersionLike = DatasetVersion | str | int
@@ -38,26 +44,40 @@ class Resolver:
 
     def find_dataset(self, ref: Ref, scorecard: Scorecard | str | None) -> Dataset:
         text = ref.dataset
-        card = self.catalog.scorecard(scorecard) if scorecard is not None else None
-        found = self.records.get(Dataset, text)
-        if found and (card is None or found.scorecard_id == card.id):
-            return found
-        index = ("scorecardId", card.id) if card else None
-        hits = self.records.named(Dataset, text, index=index)
-        if not hits and card is None and ref.scoped():
-            hits = self._scoped(*ref.scoped())  # type: ignore[misc]
+        hits = self._dataset_hits(ref, scorecard)
         if len(hits) > 1:
+            by_id = hits[0].id == text
             raise AmbiguousReferenceError(
+                f"{text!r} is the id of one dataset and the name of another; say which with SCORECARD/NAME or "
+                "the other's id." if by_id else
                 f"{len(hits)} datasets are named {text!r}; say which with SCORECARD/NAME or the id.",
-                sorted(f"{self._card_key(d.scorecard_id)}/{d.name} (id {d.id})" for d in hits),
+                sorted(self._describe(d) for d in hits),
             )
         if hits:
             return hits[0]
-        pool = self.records.list(Dataset, index=index)  # only to suggest near misses
+        card = self.catalog.scorecard(scorecard) if scorecard is not None else None
+        pool = self.records.list(Dataset, index=("scorecardId", card.id) if card else None)  # near misses
         raise NotFoundError(
             f"No dataset named or with id {text!r}" + (" in that scorecard." if card else "."),
             close_matches(text, [d.name for d in pool]),
         )
+
+    def _dataset_hits(self, ref: Ref, scorecard: Scorecard | str | None) -> list[Dataset]:
+        """Datasets ``ref.dataset`` names: by id (first), by name, or as SCORECARD/NAME."""
+        text = ref.dataset
+        card = self.catalog.scorecard(scorecard) if scorecard is not None else None
+        by_id = self.records.get(Dataset, text)
+        if by_id and card is not None and by_id.scorecard_id != card.id:
+            by_id = None
+        if by_id and is_uuid(text):
+            return [by_id]
+        named = self.records.named(Dataset, text, index=("scorecardId", card.id) if card else None)
+        if not named and not by_id and card is None and ref.scoped():
+            named = self._scoped(*ref.scoped())  # type: ignore[misc]
+        return ([by_id] if by_id else []) + [d for d in named if not by_id or d.id != by_id.id]
+
+    def _describe(self, dataset: Dataset) -> str:
+        return f"{self._card_key(dataset.scorecard_id)}/{dataset.name} (id {dataset.id})"
 
     def _scoped(self, card_ref: str, name: str) -> list[Dataset]:
         try:
@@ -67,15 +87,19 @@ class Resolver:
         return self.records.named(Dataset, name, index=("scorecardId", card.id))
 
     def _card_key(self, scorecard_id: str) -> str:
-        card = self.records.get(Scorecard, scorecard_id)
+        try:
+            card = self.records.get(Scorecard, scorecard_id)
+        except CorruptRecordError:
+            card = None
         return card.key if card else scorecard_id
 
     # --- versions --------------------------------------------------------------------
 
-    def versions(self, dataset_id: str) -> list[DatasetVersion]:
-        """Every version of a dataset, by number."""
+    def versions(self, dataset_id: str) -> RecordList[DatasetVersion]:
+        """Every version of a dataset, by number (``skipped`` counts corrupt ones)."""
         found = self.records.list(DatasetVersion, index=("datasetId", dataset_id))
-        return sorted(found, key=lambda v: v.version_number)
+        mine = [v for v in found if v.dataset_id == dataset_id]
+        return RecordList(sorted(mine, key=lambda v: (v.version_number, v.id)), skipped=found.skipped)
 
     def latest(self, dataset_id: str) -> DatasetVersion | None:
         versions = self.versions(dataset_id)
@@ -89,10 +113,7 @@ class Resolver:
 
     def pick_version(self, ds: Dataset, spec: VersionSpec) -> DatasetVersion:
         if spec.kind == "current":
-            current = self.records.get(DatasetVersion, ds.current_version_id)
-            if current:
-                return current
-            raise NotFoundError(f"Dataset {ds.name!r} has no current version yet; create one with create_version().")
+            return self.current(ds)
         if spec.kind == "latest":
             latest = self.latest(ds.id)
             if latest:
@@ -107,6 +128,27 @@ class Resolver:
             return hit
         labels = [v.label for v in self.versions(ds.id)]
         raise NotFoundError(f"Dataset {ds.name!r} has no version {spec}.", labels or ["(no versions yet)"])
+
+    def current(self, ds: Dataset, required: bool = True) -> DatasetVersion | None:
+        """``ds``'s current version; NotFoundError when it has none or the pointer dangles
+        (None instead unless ``required``), CorruptRecordError when it points at another
+        dataset's version."""
+        if not ds.current_version_id:
+            if required:
+                raise NotFoundError(f"Dataset {ds.name!r} has no current version yet; create one with "
+                                    "create_version().")
+            return None
+        current = self.records.get(DatasetVersion, ds.current_version_id)
+        if current is None:
+            if required:
+                raise NotFoundError(f"Dataset {ds.name!r} points at a current version that does not exist "
+                                    f"({ds.current_version_id}); choose one with set_current_version().")
+            return None
+        if current.dataset_id != ds.id:
+            raise CorruptRecordError(f"Dataset {ds.name!r} points at a version of another dataset "
+                                     f"({current.id}) as its current one; it was not used. Choose one of its own "
+                                     "with set_current_version().")
+        return current
 
     def version_of(self, ds: Dataset, version: VersionLike) -> DatasetVersion:
         """One of ``ds``'s versions: a DatasetVersion, its id, number, ``vN``, current or latest."""
@@ -130,7 +172,15 @@ class Resolver:
         if not parsed.has_version:  # a bare version id is a reference too
             found = self.records.get(DatasetVersion, parsed.dataset)
             if found:
-                return found
+                datasets = [] if is_uuid(parsed.dataset) else self._dataset_hits(parsed, scorecard)
+                if not datasets:
+                    return found
+                raise AmbiguousReferenceError(
+                    f"{parsed.dataset!r} is the id of a version (v{found.version_number} of dataset id "
+                    f"{found.dataset_id}) and also names a dataset; use DATASET:VERSION.",
+                    [f"version {found.id} (v{found.version_number} of dataset id {found.dataset_id})",
+                     *sorted(self._describe(d) for d in datasets)],
+                )
         return self.pick_version(self.find_dataset(parsed, scorecard), parsed.version)
 
     def version(self, ref: VersionLike) -> DatasetVersion:

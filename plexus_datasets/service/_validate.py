@@ -7,10 +7,12 @@ from typing import Any
 
 from ..configs import validate_configuration
 from ..errors import ValidationError
+from ..models import check_id, clean_name
 from ..profiling import MAX_PROFILE_BYTES, payload_size
 
-MAX_NAME_LENGTH = 255
 MAX_NOTE_LENGTH = 4000
+#: GraphQL's Int is a signed 32-bit integer.
+MAX_INT = 2**31 - 1
 
 
 def require_text(value: Any, what: str) -> str:
@@ -21,17 +23,24 @@ def require_text(value: Any, what: str) -> str:
 
 
 def name(value: Any, what: str) -> str:
-    """A trimmed, non-empty, single-line name of at most MAX_NAME_LENGTH characters."""
+    """A trimmed, NFC-normalized, non-empty name of at most ``models.MAX_NAME_LENGTH`` characters,
+    without control or bidirectional-formatting characters (``models.clean_name``)."""
     if not isinstance(value, str):
         raise ValidationError(f"{what} must be a string, not {type(value).__name__}.")
-    cleaned = value.strip()
+    cleaned = clean_name(value.strip(), what)
     if not cleaned:
         raise ValidationError(f"{what} must not be empty.")
-    if len(cleaned) > MAX_NAME_LENGTH:
-        raise ValidationError(f"{what} is {len(cleaned)} characters; the limit is {MAX_NAME_LENGTH}.")
-    if any(ord(c) < 32 for c in cleaned):
-        raise ValidationError(f"{what} must not contain control characters (newlines, tabs...).")
     return cleaned
+
+
+def optional_name(value: Any, what: str) -> str | None:
+    """``name`` for an optional field: None for None or blank text."""
+    return None if value is None or (isinstance(value, str) and not value.strip()) else name(value, what)
+
+
+def record_id(value: Any, what: str) -> str | None:
+    """An id given by the caller (None: one is generated): ``models.ID_PATTERN`` or ValidationError."""
+    return None if value is None else check_id(value, what)
 
 
 def optional_text(value: Any, what: str) -> str | None:
@@ -44,8 +53,11 @@ def optional_text(value: Any, what: str) -> str | None:
 
 
 def integer(value: Any, what: str) -> int:
+    """An integer GraphQL's Int can hold (signed 32-bit)."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"{what} must be an integer, not {value!r}.")
+        raise ValidationError(f"{what} must be an integer, not {type(value).__name__}.")
+    if not -MAX_INT - 1 <= value <= MAX_INT:
+        raise ValidationError(f"{what} must be between {-MAX_INT - 1:,} and {MAX_INT:,}.")
     return value
 
 

@@ -3,7 +3,9 @@
 A version's id is derived from (dataset id, number), so two writers can't both
 create number N: the loser's create conflicts and it tries N+1. A configuration
 identical to the latest one returns that version unless forced. The current
-pointer moves by compare-and-set.
+pointer moves by compare-and-set. Each version records its configuration's
+digest at creation (``DatasetVersion.wire_configuration``), so an in-place edit
+is caught when it is read.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..errors import ConflictError
+from ..errors import ConflictError, CorruptRecordError, ValidationError
 from ..formats import canonical_json
-from ..models import Dataset, DatasetVersion
+from ..models import MAX_VERSION_NUMBER, Dataset, DatasetVersion
 from ._records import Records, version_id
 from ._resolution import Resolver, VersionLike
 
@@ -32,6 +34,9 @@ class Versions:
             return latest
         number = latest.version_number + 1 if latest else 1
         while True:
+            if number > MAX_VERSION_NUMBER:
+                raise ValidationError(f"Dataset {ds.name!r} has reached v{MAX_VERSION_NUMBER:,}, the highest version "
+                                      "number; it can't get another version. Create a new dataset instead.")
             try:
                 version = self.records.new(DatasetVersion, {
                     "id": version_id(ds.id, number), "datasetId": ds.id, "versionNumber": number,
@@ -41,7 +46,10 @@ class Versions:
             except ConflictError:
                 # Another writer took this number. If it stored the same configuration
                 # (a concurrent duplicate submit), that version is the answer.
-                winner = self.records.get(DatasetVersion, version_id(ds.id, number))
+                try:
+                    winner = self.records.get(DatasetVersion, version_id(ds.id, number))
+                except CorruptRecordError:
+                    winner = None  # a corrupt record holds this number: never reused, stepped over
                 if winner and not force and canonical_json(winner.configuration) == text:
                     return winner
                 number += 1

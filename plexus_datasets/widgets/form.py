@@ -9,7 +9,7 @@ import traitlets
 
 from ..configs import parse_configuration
 from ..display import problems_html
-from ..errors import LoaderError, PlexusDatasetsError
+from ..errors import LoaderError, PlexusDatasetsError, UntrustedCodeError
 from ..models import Dataset
 from ..service import DatasetService
 from ._common import Status, run_safely, service_or_default
@@ -23,12 +23,15 @@ EXAMPLE = "class: FileItems\npath: data/calls.csv\n"
 class DatasetForm(w.VBox):
     """Scorecard and score pickers, name, description and the configuration as YAML.
 
-    **Check** validates without writing: an empty name, a YAML error (with its
-    line and column), or a loader class that can't be found here are shown
+    **Check** validates without writing or importing anything untrusted: an
+    empty name, a YAML error (with its line and column), a loader or processor
+    class that can't be found here, or one in a module this machine doesn't trust
+    (``PLEXUS_DATASETS_TRUSTED_MODULES``; reported, never imported) are shown
     inline. **Create** checks, then creates the dataset with version 1. A loader
-    that isn't installed here (``FeedbackItems`` without Plexus) blocks creation
-    unless "the loader is available where this dataset is used" is ticked. An
-    error never clears what was typed. ``created`` (Dataset) is a trait.
+    that isn't installed or trusted here (``FeedbackItems`` without Plexus) blocks
+    creation unless "the loader is available where this dataset is used" is
+    ticked; each machine that loads it still applies its own trust. An error
+    never clears what was typed. ``created`` (Dataset) is a trait.
     """
 
     created = traitlets.Instance(Dataset, allow_none=True)
@@ -80,6 +83,9 @@ class DatasetForm(w.VBox):
             problems.append("Name: give the dataset a name.")
         try:
             self.service.check_configuration(self.configuration.value)
+        except UntrustedCodeError as exc:
+            if not self.allow_missing_loader.value:
+                problems.append(f"Loader (not imported): {exc}")
         except LoaderError as exc:
             if not self.allow_missing_loader.value:
                 problems.append(f"Loader: {exc}")

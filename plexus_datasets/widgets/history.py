@@ -70,7 +70,12 @@ class ProfileHistory(w.VBox):
         versions = self.service.list_versions(dataset)
         self._labels = {v.id: v.label for v in versions}
         self._all = self.service.list_profiles(only if only else dataset)
-        used = [v for v in versions if any(p.dataset_version_id == v.id for p in self._all)]
+        # A version asked for by name stays choosable even without profiles (the empty state).
+        used = [v for v in versions if (only and v.id == only.id) or any(p.dataset_version_id == v.id
+                                                                           for p in self._all)]
+        if only and only.id not in self._labels:
+            self._labels[only.id] = only.label
+            used.append(only)
         self.version_filter.options = [("all versions", ALL)] + [(v.label, v.id) for v in used]
         self.version_filter.value = only.id if only else ALL
         self._facts = {p.id: ProfileFacts.of(p) for p in self._all}
@@ -79,7 +84,8 @@ class ProfileHistory(w.VBox):
         self.answer_dropdown.layout.display = None if len(columns) > 1 else "none"
         self.answer_column = columns[0] if columns else None
         if not self._all:
-            self.status.info(f"{dataset.name} has no profiles yet: record one with svc.profile(ref).")
+            what = f"{dataset.name} {only.label}" if only else dataset.name
+            self.status.info(f"{what} has no profiles yet: record one with svc.profile(ref).")
         self._draw()
 
     def _on_answer(self, change: dict) -> None:

@@ -29,14 +29,17 @@ export function loadCode(
   return (connected ? '' : CONNECT) + line + '\ndf.head()';
 }
 
-/** Code that shows the profile history of a dataset (or of one version). */
+/**
+ * Code that shows the profile history of a dataset (or of one version), named by
+ * its id: a name can be shared by datasets of several scorecards, an id can't.
+ */
 export function historyCode(
-  name: string,
+  datasetId: string,
   versionNumber: number | null,
   connected: boolean
 ): string {
   const target =
-    versionNumber === null ? name : versionRef(name, versionNumber);
+    versionNumber === null ? datasetId : versionRef(datasetId, versionNumber);
   return (
     (connected ? '' : CONNECT) +
     'from plexus_datasets.widgets import ProfileHistory\n' +

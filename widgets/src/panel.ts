@@ -346,13 +346,13 @@ export class DatasetsPanel extends Widget {
     this.actionStatus.className = 'pds-Panel-actionStatus';
   }
 
-  /** Insert and run a cell with ProfileHistory(...) for the chosen dataset. */
+  /** Insert and run a cell with ProfileHistory(...) for the chosen dataset (by id). */
   async openHistory(): Promise<void> {
     const panel = this.activeNotebook();
     if (!panel || !this.current) {
       return;
     }
-    const code = historyCode(this.current.dataset.name, null, hasConnect(this.notebookSources(panel)));
+    const code = historyCode(this.current.dataset.id, null, hasConnect(this.notebookSources(panel)));
     const notebook = panel.content;
     NotebookActions.insertBelow(notebook);
     notebook.activeCell?.model.sharedModel.setSource(code);

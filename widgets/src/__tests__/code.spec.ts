@@ -29,11 +29,13 @@ describe('code for notebooks', () => {
     expect(hasConnect(['# svc is made below', 'print(1)'])).toBe(false);
   });
 
-  it('opens the history of a dataset or a version', () => {
-    expect(historyCode('calls', null, true)).toBe(
-      'from plexus_datasets.widgets import ProfileHistory\nProfileHistory("calls", svc)'
+  it('opens the history of a dataset or a version by the dataset id', () => {
+    const id = '3f0c2a9e-5b1d-4c8e-9f7a-1d2e3c4b5a69';
+    expect(historyCode(id, null, true)).toBe(
+      `from plexus_datasets.widgets import ProfileHistory\nProfileHistory("${id}", svc)`
     );
-    expect(historyCode('calls', 4, true)).toContain('ProfileHistory("calls:v4", svc)');
+    expect(historyCode(id, 4, true)).toContain(`ProfileHistory("${id}:v4", svc)`);
+    expect(historyCode(id, null, false)).toContain('svc = pds.connect()');
   });
 
   it('summarises answers largest first', () => {

@@ -1,0 +1,175 @@
+"""One request's store reads: batched per level, remembered, and budgeted.
+
+GraphQL resolves the items of a list concurrently. Each relationship resolver asks a
+``Loader`` for its key and waits; once every resolver of that level has asked (the
+loader dispatches on the next turn of the request's event loop), the loader reads all
+their keys in one store call (``get_many`` / ``page_many``). A nested list therefore
+costs one query per level, not one per parent, and a key read once in a request is
+never read again (records on a page also answer later gets of their ids).
+
+``Budget`` counts what the request has cost (resolver calls, records returned, bytes
+read) and refuses past ``Limits`` with AppSync's ``ResolverExecutionLimitReached``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, Generic, TypeVar
+
+from ..backends.base import Backend, Page, Record, item_size
+from .appsync import RESOLVER_LIMIT, AppSyncError
+from .limits import Limits
+
+__all__ = ["Budget", "Loader", "RequestContext"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+#: (model, index field or None, index value or None, limit, nextToken)
+PageKey = tuple[str, str | None, str | None, int, str | None]
+#: (model, id)
+GetKey = tuple[str, str]
+
+
+class Loader(Generic[K, V]):
+    """Answers ``load(key)`` in batches: ``fetch(keys)`` returns a value (or an
+    exception) per key, and is called once per turn of the event loop."""
+
+    def __init__(self, fetch: Callable[[list[K]], Mapping[K, V | BaseException]]) -> None:
+        self._fetch = fetch
+        self._futures: dict[K, asyncio.Future[V]] = {}
+        self._queue: list[K] = []
+
+    def load(self, key: K) -> asyncio.Future[V]:
+        future = self._futures.get(key)
+        if future is None:
+            loop = asyncio.get_running_loop()
+            future = self._futures[key] = loop.create_future()
+            if not self._queue:
+                loop.call_soon(self._dispatch)  # after the resolvers already scheduled have asked too
+            self._queue.append(key)
+        return future
+
+    def prime(self, key: K, value: V) -> None:
+        """Remember ``value`` for ``key`` (unless it is already known or asked for)."""
+        if key not in self._futures:
+            future = self._futures[key] = asyncio.get_running_loop().create_future()
+            future.set_result(value)
+
+    def forget(self) -> None:
+        """Drop remembered answers (after a write); keys still waiting keep their turn."""
+        self._futures = {key: self._futures[key] for key in self._queue}
+
+    def _dispatch(self) -> None:
+        keys, self._queue = self._queue, []
+        try:
+            found = self._fetch(keys)
+        except Exception as exc:  # noqa: BLE001 - every waiting resolver gets the error
+            found = dict.fromkeys(keys, exc)
+        for key in keys:
+            future = self._futures[key]
+            if future.done():
+                continue
+            value = found[key]
+            if isinstance(value, BaseException):
+                future.set_exception(value)
+            else:
+                future.set_result(value)
+
+
+class Budget:
+    """What one request has cost so far, refused past its limits."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.calls = self.items = self.read_bytes = 0
+
+    def call(self) -> None:
+        self.calls += 1
+        if self.calls > self.limits.max_resolver_calls:
+            raise AppSyncError(RESOLVER_LIMIT, f"Resolver invocation limit of {self.limits.max_resolver_calls} "
+                                               "reached: ask for fewer nested records, or page.")
+
+    def returned(self, count: int) -> None:
+        self.items += count
+        if self.items > self.limits.max_items:
+            raise AppSyncError(RESOLVER_LIMIT, f"The request returns more than {self.limits.max_items} records: "
+                                               "ask for fewer nested records, or page.")
+
+    def read(self, records: list[Record]) -> None:
+        self.read_bytes += sum(item_size(record) for record in records)
+        self.check_read()
+
+    def check_read(self) -> None:
+        if self.read_bytes > self.limits.max_read_bytes:
+            raise AppSyncError(RESOLVER_LIMIT, f"The request reads more than {self.limits.max_read_bytes // 2**20} "
+                                               "MiB from the store: ask for fewer nested records, or page.")
+
+    def batch_size(self, per_key: int) -> int:
+        """How many keys one store call may read, when each may cost ``per_key`` bytes:
+        what the rest of the read budget allows, between 1 and 100."""
+        room = self.limits.max_read_bytes - self.read_bytes
+        return max(1, min(100, room // max(per_key, 1)))
+
+
+class RequestContext:
+    """The context of one GraphQL request: the backend, its loaders, its budget."""
+
+    def __init__(self, backend: Backend, limits: Limits) -> None:
+        self.backend = backend
+        self.limits = limits
+        self.budget = Budget(limits)
+        self.gets: Loader[GetKey, Record | None] = Loader(self._fetch_records)
+        self.pages: Loader[PageKey, Page] = Loader(self._fetch_pages)
+
+    def forget(self) -> None:
+        """After a write, later reads in the request see it."""
+        self.gets.forget()
+        self.pages.forget()
+
+    def _fetch_records(self, keys: list[GetKey]) -> dict[GetKey, Any]:
+        by_model: dict[str, list[str]] = {}
+        for model, id in keys:
+            by_model.setdefault(model, []).append(id)
+        found: dict[GetKey, Any] = {}
+        for model, ids in by_model.items():
+            try:
+                start = 0
+                while start < len(ids):
+                    self.budget.check_read()
+                    chunk = ids[start:start + self.budget.batch_size(self.limits.max_item_bytes)]
+                    records = self.backend.get_many(model, chunk)
+                    self.budget.read(list(records.values()))
+                    found.update(((model, id), records.get(id)) for id in chunk)
+                    start += len(chunk)
+            except Exception as exc:  # noqa: BLE001 - handed to the resolvers that asked
+                found.update(((model, id), exc) for id in ids if (model, id) not in found)
+        return found
+
+    def _fetch_pages(self, keys: list[PageKey]) -> dict[PageKey, Any]:
+        groups: dict[tuple[str, str | None, int, str | None], list[str | None]] = {}
+        for model, field, value, limit, token in keys:
+            groups.setdefault((model, field, limit, token), []).append(value)
+        found: dict[PageKey, Any] = {}
+        # A page may read its 1 MB plus the item that follows (to know there is more).
+        per_page = self.limits.max_page_bytes + self.limits.max_item_bytes
+        for (model, field, limit, token), values in groups.items():
+            try:
+                start = 0
+                while start < len(values):
+                    self.budget.check_read()
+                    chunk = values[start:start + self.budget.batch_size(per_page)]
+                    pages = self.backend.page_many(model, field, chunk, limit=limit, next_token=token,  # type: ignore[arg-type]
+                                                   max_bytes=self.limits.max_page_bytes)
+                    for value in chunk:
+                        page = pages[value]
+                        self.budget.read(page.items)
+                        for record in page.items:
+                            self.gets.prime((model, record["id"]), record)
+                        found[(model, field, value, limit, token)] = page
+                    start += len(chunk)
+            except Exception as exc:  # noqa: BLE001 - handed to the resolvers that asked
+                found.update(((model, field, v, limit, token), exc) for v in values
+                             if (model, field, v, limit, token) not in found)
+        return found
