@@ -76,8 +76,8 @@ MAX_NAME_LENGTH = 255
 MAX_CONFIG_BYTES = 256 * 1024
 
 # Characters that reorder or hide what people see: the bidirectional marks, embeddings,
-# overrides and isolates. Names refuse them, and control characters (category Cc) and
-# line/paragraph separators.
+# overrides and isolates. Names refuse them, control characters (Cc), invisible format
+# characters (Cf: zero-width joiners and spaces, byte-order marks) and line/paragraph separators.
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
@@ -95,10 +95,21 @@ def clean_name(value: str, what: str = "name") -> str:
     text = unicodedata.normalize("NFC", value)
     if len(text) > MAX_NAME_LENGTH:
         raise ValidationError(f"{what} is {len(text):,} characters; the limit is {MAX_NAME_LENGTH}.")
-    bad = next((c for c in text if c in _BIDI or unicodedata.category(c) in ("Cc", "Zl", "Zp")), None)
+    bad = next((c for c in text if c in _BIDI or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
     if bad is not None:
         raise ValidationError(f"{what} contains the character U+{ord(bad):04X}; names can't hold control characters "
-                              "(newlines, tabs...) or bidirectional-formatting ones, which reorder what people see.")
+                              "(newlines, tabs...), invisible ones (zero-width joiners, spaces) or bidirectional-"
+                              "formatting ones, which hide or reorder what people see.")
+    return text
+
+
+def stored_name(value: str) -> str:
+    """A name read from a store: it must already be what ``clean_name`` makes of it (every
+    writer of this package stores NFC), so two names that look alike can't both be stored."""
+    text = clean_name(value, "the text")
+    if text != value:
+        raise ValidationError("the text is not in Unicode NFC form (it looks like another name but isn't); "
+                              "it was not written by plexus-datasets.")
     return text
 
 
@@ -109,7 +120,7 @@ def _shown(value: Any, limit: int = 60) -> str:
 
 
 RecordId = Annotated[str, AfterValidator(lambda value: check_id(value))]
-Name = Annotated[str, AfterValidator(lambda value: clean_name(value, "the text"))]
+Name = Annotated[str, AfterValidator(stored_name)]
 
 
 class Record(BaseModel):

@@ -77,3 +77,10 @@ def test_the_serve_banner_and_urls_hide_passwords():
         "postgresql+psycopg://alice:***@127.0.0.1/db")
     assert masked_url("http://[::1]:8765/graphql") == "http://[::1]:8765/graphql"
     assert masked_url("https://tok3n@api.example/graphql") == "https://***@api.example/graphql"
+
+
+def test_database_urls_hide_query_passwords():
+    from plexus_datasets.backends.sql import describe_database
+
+    shown = describe_database("postgresql+psycopg://u@127.0.0.1/db?password=PW_SECRET&sslmode=require")
+    assert "PW_SECRET" not in shown and shown == "postgresql+psycopg://u@127.0.0.1/db?***"

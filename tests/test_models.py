@@ -129,8 +129,11 @@ def test_read_record_names_model_id_and_field_never_a_pydantic_traceback():
         assert "\n" not in str(info.value) and "pydantic" not in str(info.value)
 
 
-def test_names_are_nfc_normalized_when_read():
+def test_names_not_in_nfc_are_refused_when_read():
+    """Every writer of this package stores NFC; a decomposed look-alike of a name is corrupt."""
+    from plexus_datasets.errors import CorruptRecordError
     from plexus_datasets.models import read_record
 
-    ds = read_record(Dataset, {"id": "d", "name": "Cafe\u0301", "scorecardId": "s", **WHEN})
-    assert ds.name == "Caf\u00e9"
+    assert read_record(Dataset, {"id": "d", "name": "Caf\u00e9", "scorecardId": "s", **WHEN}).name == "Caf\u00e9"
+    with pytest.raises(CorruptRecordError, match="NFC"):
+        read_record(Dataset, {"id": "d", "name": "Cafe\u0301", "scorecardId": "s", **WHEN})

@@ -431,8 +431,11 @@ def _sized_page_query(
 
 
 def describe_database(db: str) -> str:
-    """The SQLAlchemy URL of ``db`` with its password hidden, for people and logs."""
-    return sa.engine.make_url(sqlalchemy_url(db)).render_as_string(hide_password=True)
+    """The SQLAlchemy URL of ``db`` with its password and query string hidden (libpq reads
+    ``?password=`` and ``sslpassword=`` there), for people and logs."""
+    url = sa.engine.make_url(sqlalchemy_url(db))
+    text = url.set(query={}).render_as_string(hide_password=True)
+    return f"{text}?***" if url.query else text
 
 
 def sqlalchemy_url(db: str) -> str:

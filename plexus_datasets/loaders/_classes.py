@@ -20,9 +20,11 @@ checked before it is ever instantiated.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
 
 from ..errors import LoaderError
@@ -135,11 +137,20 @@ def _namespace_of(module_name: str) -> str | None:
 
 
 def _installed(namespace: str) -> bool:
-    """Whether Plexus's top-level package is importable here (found without running it)."""
+    """Whether Plexus's top-level package is *installed* here (found without running it):
+    an installed distribution must provide it, and the package found must not live in the
+    working directory (a folder named ``plexus/`` beside a notebook is not Plexus). An
+    editable checkout counts only when trusted explicitly (``PLEXUS_DATASETS_TRUSTED_MODULES``)."""
+    top = namespace.split(".")[0]
     try:
-        return importlib.util.find_spec(namespace.split(".")[0]) is not None
+        spec = importlib.util.find_spec(top)
     except (ImportError, ValueError):
         return False
+    if spec is None or top not in importlib.metadata.packages_distributions():
+        return False
+    places = list(spec.submodule_search_locations or []) or ([spec.origin] if spec.origin else [])
+    here = Path.cwd().resolve()
+    return bool(places) and not any(Path(p).resolve().is_relative_to(here) for p in places)
 
 
 def _import(module_name: str, name: str, spec: _Kind) -> ModuleType | None:

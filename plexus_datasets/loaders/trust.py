@@ -10,7 +10,8 @@ three questions, and everything in ``loaders`` asks it before acting:
   prefixes: ``"acme"`` trusts ``acme`` and ``acme.loaders``, not ``acmex``).
   Trusting a module also runs its parent packages' ``__init__``.
 - **Which files may it read?** Only those inside ``data_roots`` once ``~``,
-  ``..`` and symlinks are resolved; relative paths start at the first root.
+  ``..`` and symlinks are resolved, and none behind a hidden name (``.aws``,
+  ``.env``) below a root; relative paths start at the first root.
 - **Which S3 buckets?** Those in ``s3_buckets``; ``None`` allows any bucket.
 
 Build one with ``compose.trust_policy()`` (the environment plus arguments);
@@ -107,7 +108,15 @@ class TrustPolicy:
         """``path`` with symlinks and ``..`` resolved, if it lies inside a data root;
         otherwise DataAccessError naming the roots and how to extend them."""
         resolved = _resolved(path)
-        if any(resolved == root or resolved.is_relative_to(root) for root in self.data_roots):
+        root = next((r for r in self.data_roots if resolved == r or resolved.is_relative_to(r)), None)
+        if root is not None:
+            hidden = next((part for part in resolved.relative_to(root).parts if part.startswith(".")), None)
+            if hidden is not None:
+                raise DataAccessError(
+                    f"{shown!r} reaches the hidden {hidden!r} below the data root {root}, so it was not read: "
+                    "credentials and settings live in hidden files and folders (.aws, .env, .ssh...). Move the "
+                    "data to a visible folder, or make that folder itself a data root."
+                )
             return resolved
         roots = os.pathsep.join(str(r) for r in self.data_roots)
         raise DataAccessError(

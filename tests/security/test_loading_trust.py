@@ -293,9 +293,14 @@ def test_stdlib_classes_are_no_loaders_even_when_trusted(tmp_path, audit):
 
 @pytest.fixture
 def fake_plexus(tmp_path, monkeypatch):
-    """A package named ``plexus`` on sys.path, as an installed Plexus would be."""
+    """A package named ``plexus`` on sys.path with its distribution metadata, as an installed
+    Plexus would be (``pip install plexus`` writes the dist-info)."""
     root = tmp_path / "site"
     (root / "plexus" / "data").mkdir(parents=True)
+    info = root / "plexus-1.50.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: plexus\nVersion: 1.50.1\n", encoding="utf-8")
+    (info / "top_level.txt").write_text("plexus\n", encoding="utf-8")
     (root / "plexus" / "__init__.py").write_text("")
     (root / "plexus" / "data" / "__init__.py").write_text("")
     (root / "plexus" / "data" / "FeedbackItems.py").write_text(textwrap.dedent("""
@@ -646,3 +651,45 @@ def test_a_tampered_s3_mirror_is_ignored_and_rebuilt(csv_dataset, s3, tmp_path):
     (tmp_path / "calls.csv").unlink()  # with the source gone, the repaired mirror serves the right data
     svc._cache = MaterializationCache(tmp_path / "local-last", mirror)
     assert svc.load("calls").equals(first)
+
+
+# --- review findings: hidden files under the default root, a fake Plexus beside the notebook -------
+
+
+def test_hidden_files_below_a_data_root_are_never_read(tmp_path, monkeypatch, audit):
+    """The default root is the working directory, often $HOME: .aws/credentials must stay unread."""
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "credentials").write_text("key,secret\nAKIA-TEST,s3cr3t-value\n", encoding="utf-8")
+    (home / "project").mkdir()
+    (home / "project" / ".env").write_text("password\nhunter2\n", encoding="utf-8")
+    (home / "data.csv").write_text("text,label\nhello,Yes\n", encoding="utf-8")
+    monkeypatch.chdir(home)
+    trust = TrustPolicy()  # the default: the working directory
+    Audit.events = []  # what the test itself wrote above is not what loading reads
+    for path in (".aws/credentials", "project/.env", str(home / ".aws" / "credentials"), ".*/credentials"):
+        with pytest.raises(DataAccessError) as info:
+            materialize({"class": "FileItems", "path": path, "format": "csv"}, trust=trust)
+        assert "s3cr3t" not in one_line(info) and ("hidden" in str(info.value) or "No file" in str(info.value))
+    assert not [p for p in audit.paths("open") if p.name in ("credentials", ".env")]
+    frame = materialize({"class": "FileItems", "path": "data.csv"}, trust=trust)
+    assert list(frame["label"]) == ["Yes"]
+    # A hidden folder chosen as a root on purpose is the user's call.
+    chosen = TrustPolicy(data_roots=[home / ".aws"])
+    assert len(materialize({"class": "FileItems", "path": "credentials", "format": "csv"}, trust=chosen)) == 1
+
+
+def test_a_plexus_folder_beside_the_notebook_is_not_plexus(tmp_path, monkeypatch):
+    fake = tmp_path / "work"
+    marker = tmp_path / "IMPORTED"
+    for package in ("plexus", "plexus/data", "plexus_extensions"):
+        (fake / package).mkdir(parents=True, exist_ok=True)
+        (fake / package / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n", encoding="utf-8")
+    monkeypatch.chdir(fake)
+    monkeypatch.syspath_prepend(str(fake))
+    for name in ("plexus.data.Anything", "plexus_extensions.Loader", "FeedbackItems"):
+        with pytest.raises(LoaderError):
+            check_loader({"class": name})
+    assert not marker.exists()
+    for module in [m for m in sys.modules if m.split(".")[0] in ("plexus", "plexus_extensions")]:
+        sys.modules.pop(module)
