@@ -15,16 +15,11 @@ Run: python benchmarks/graphql_roundtrips.py [--datasets 1000]
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import requests
+from _serve import served  # benchmarks/_serve.py (the script's folder is on sys.path)
 
 from plexus_datasets.backends.graphql import GraphQLBackend
 from plexus_datasets.backends.sql import SQLBackend
@@ -47,12 +42,6 @@ def seed(db: str, n: int) -> None:
     svc.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--datasets", type=int, default=1000)
@@ -62,17 +51,8 @@ def main() -> None:
         t0 = time.perf_counter()
         seed(db, n)
         print(f"seeded {n} datasets x 5 versions x 3 profiles in {time.perf_counter() - t0:.1f}s")
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "plexus_datasets.cli", "serve", "--db", db,
-                                 "--port", str(port), "--api-key", KEY], stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(200):
-                try:
-                    requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.05)
-            url = f"http://127.0.0.1:{port}/graphql"
+        with served(db, KEY) as base:
+            url = f"{base}/graphql"
 
             backend = GraphQLBackend(url, KEY)
             svc = DatasetService(backend)
@@ -89,9 +69,6 @@ def main() -> None:
                 rows.append((naive.current_version(ds), len(naive.list_versions(ds)), naive.latest_profile(ds)))
             naive_time, naive_trips = time.perf_counter() - t0, naive_backend.requests_sent
             assert len(rows) == n
-        finally:
-            os.kill(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
     print(f"{'method':<34}{'round trips':>12}{'seconds':>10}")
     print(f"{'dataset_summaries (nested)':<34}{smart_trips:>12}{smart_time:>10.2f}")
     print(f"{'naive loop (calls per dataset)':<34}{naive_trips:>12}{naive_time:>10.2f}")

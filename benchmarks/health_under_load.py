@@ -19,18 +19,14 @@ Run: python benchmarks/health_under_load.py [--datasets 45] [--rounds 5] [--prob
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import requests
+from _serve import served  # benchmarks/_serve.py (the script's folder is on sys.path)
 
 from plexus_datasets.backends.sql import SQLBackend
 
@@ -55,12 +51,6 @@ def seed(db: str, n: int) -> None:
             store.create("Dataset", {"id": f"ds-{d:03d}", "name": f"dataset-{d:03d}", "scorecardId": "sc-bench",
                                      "createdAt": NOW, "updatedAt": NOW})
     store.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -112,17 +102,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.db")
         seed(db, n)
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "plexus_datasets.cli", "serve", "--db", db, "--port", str(port),
-                                 "--api-key", KEY], stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(200):
-                try:
-                    requests.get(f"{base}/health", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.05)
+        with served(db, KEY) as base:
             session = requests.Session()
             probe(session, base, 20)  # warm up the connection and the server
             rows = []
@@ -142,9 +122,6 @@ def main() -> None:
                 print(f"round {round_no}: idle p50 {rows[-1][0] * 1000:.1f} ms p99 {rows[-1][1] * 1000:.1f} ms | "
                       f"loaded p50 {rows[-1][2] * 1000:.1f} ms p99 {rows[-1][3] * 1000:.1f} ms | heavy query "
                       f"{rows[-1][4]:.2f} s (x{rows[-1][5]})")
-        finally:
-            os.kill(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
     med = [statistics.median(row[i] for row in rows) for i in range(5)]
     print(f"\n{n} datasets, {n ** 3:,} records per heavy query, {args.rounds} rounds x {args.probes} probes")
     print(f"{'':<22}{'p50 ms':>10}{'p99 ms':>10}")
