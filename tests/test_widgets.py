@@ -1,7 +1,6 @@
 """Widgets driven headless through their traits, against a demo-seeded SQLite store."""
 
 import html
-import time
 
 import pytest
 
@@ -80,14 +79,12 @@ def test_selector_with_10000_datasets_stays_responsive(tmp_path):
     calls = []
     original = svc.backend.list
     svc.backend.list = lambda *a, **k: calls.append(a) or original(*a, **k)  # count lookups, real store underneath
-    start = time.perf_counter()
     selector = DatasetSelector(svc)
     selector.filter_text.value = "dataset-0999"
-    elapsed = time.perf_counter() - start
     assert [label for label, _ in selector.dataset_dropdown.options][:2] == ["dataset-09990", "dataset-09991"]
     assert len(selector.dataset_dropdown.options) == 10
-    assert sum(1 for a in calls if a[0] == "Dataset") == 1  # one index lookup, not one call per dataset
-    assert elapsed < 10  # generous: the point is no per-dataset calls; benchmarks/ measures speed
+    # One index lookup, not one call per dataset (benchmarks/widgets_bench.py measures the speed).
+    assert sum(1 for a in calls if a[0] == "Dataset") == 1
 
 
 def test_browser_search_sort_choose(svc):
