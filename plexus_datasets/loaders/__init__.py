@@ -69,11 +69,10 @@ def materialize(config: Mapping[str, Any], *, label_column: str | None = None, f
     """
     import pandas as pd
 
-    from .processors import apply_processors, balance, check_processors, seed_param
+    from .processors import apply_processors, balance, seed_param
 
     trust = trust if trust is not None else TrustPolicy()
-    cls = resolve_class(loader_name(config), trust=trust)
-    check_processors(config.get("processors"), trust)
+    cls = check_loader(config, trust)
     builtin = cls in BUILTIN_LOADERS.values()
     seed = seed_param(config, "random_seed", "configuration") if builtin and config.get("balance") is True else None
     params = {k: v for k, v in config.items() if k not in RESERVED}

@@ -44,7 +44,8 @@ class Resolver:
 
     def find_dataset(self, ref: Ref, scorecard: Scorecard | str | None) -> Dataset:
         text = ref.dataset
-        hits = self._dataset_hits(ref, scorecard)
+        card = self.catalog.scorecard(scorecard) if scorecard is not None else None
+        hits = self._dataset_hits(ref, card)
         if len(hits) > 1:
             by_id = hits[0].id == text
             raise AmbiguousReferenceError(
@@ -55,17 +56,16 @@ class Resolver:
             )
         if hits:
             return hits[0]
-        card = self.catalog.scorecard(scorecard) if scorecard is not None else None
         pool = self.records.list(Dataset, index=("scorecardId", card.id) if card else None)  # near misses
         raise NotFoundError(
             f"No dataset named or with id {text!r}" + (" in that scorecard." if card else "."),
             close_matches(text, [d.name for d in pool]),
         )
 
-    def _dataset_hits(self, ref: Ref, scorecard: Scorecard | str | None) -> list[Dataset]:
-        """Datasets ``ref.dataset`` names: by id (first), by name, or as SCORECARD/NAME."""
+    def _dataset_hits(self, ref: Ref, card: Scorecard | None) -> list[Dataset]:
+        """Datasets ``ref.dataset`` names (within ``card`` when given): by id (first), by
+        name, or as SCORECARD/NAME."""
         text = ref.dataset
-        card = self.catalog.scorecard(scorecard) if scorecard is not None else None
         by_id = self.records.get(Dataset, text)
         if by_id and card is not None and by_id.scorecard_id != card.id:
             by_id = None
@@ -172,7 +172,8 @@ class Resolver:
         if not parsed.has_version:  # a bare version id is a reference too
             found = self.records.get(DatasetVersion, parsed.dataset)
             if found:
-                datasets = [] if is_uuid(parsed.dataset) else self._dataset_hits(parsed, scorecard)
+                card = self.catalog.scorecard(scorecard) if scorecard is not None else None
+                datasets = [] if is_uuid(parsed.dataset) else self._dataset_hits(parsed, card)
                 if not datasets:
                     return found
                 raise AmbiguousReferenceError(
