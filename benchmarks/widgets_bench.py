@@ -29,7 +29,7 @@ def seed_history(svc) -> str:  # type: ignore[no-untyped-def]
     ds = svc.create_dataset(card, "history")
     start = datetime(2025, 1, 1, tzinfo=UTC)
     for v in range(10):
-        version = svc.create_version(ds, {"class": "InlineItems", "v": v})
+        version = svc.create_version(ds, {"class": "InlineItems", "items": [{"v": v}]})
         for k in range(10):
             n = 100 + 10 * v + k
             frame = pd.DataFrame({"text": [f"call {i}" for i in range(n)],

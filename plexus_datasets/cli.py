@@ -2,8 +2,10 @@
 
 This module is the one place where errors become exit codes: 0 for success,
 1 for a PlexusDatasetsError (one line on stderr, no traceback unless
-``--debug``), 2 for usage errors (click's own). Commands use the
-DatasetService and nothing below it.
+``--debug``), 2 for usage errors (click's own). Warnings (stale cached data,
+rows with missing fields, filters that match nothing) are printed to stderr as
+``Warning: ...`` lines, each once. Commands use the DatasetService and nothing
+below it.
 
 For Plexus's own CLI, ``dataset_options`` adds ``--dataset-id``/``--dataset``/
 ``--dataset-version`` to a click command and ``resolve_dataset_option`` turns
@@ -13,7 +15,9 @@ them into a DatasetVersion, with the same meaning as here.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +27,7 @@ import click
 from . import display
 from .configs import parse_configuration
 from .display import TextTable
-from .errors import PlexusDatasetsError, ValidationError
+from .errors import PlexusDatasetsError, PlexusDatasetsWarning, ValidationError
 from .facts import ProfileFacts
 from .importer import import_score_config, import_scorecard, read_score_config
 from .refs import parse_ref, with_version
@@ -44,13 +48,28 @@ class _Group(click.Group):
     """Turns our errors into one line and exit code 1, in one place."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except PlexusDatasetsError as exc:
-            if ctx.find_root().params.get("debug"):
-                raise
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(1)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PlexusDatasetsWarning)
+            try:
+                return super().invoke(ctx)
+            except PlexusDatasetsError as exc:
+                if ctx.find_root().params.get("debug"):
+                    raise
+                click.echo(f"Error: {exc}", err=True)
+                ctx.exit(1)
+            finally:
+                _echo_warnings(caught)
+
+
+def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Our warnings as ``Warning: ...`` lines on stderr (each once); others as Python shows them."""
+    seen: set[str] = set()
+    for found in caught:
+        if not issubclass(found.category, PlexusDatasetsWarning):
+            warnings.showwarning(found.message, found.category, found.filename, found.lineno)
+        elif str(found.message) not in seen:
+            seen.add(str(found.message))
+            click.echo(f"Warning: {found.message}", err=True)
 
 
 def service(ctx: click.Context) -> DatasetService:
@@ -109,6 +128,9 @@ csv_option = click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
 ref_argument = click.argument("ref")
 config_option = click.option("--config", "config_source", required=True,
                              help="YAML/JSON file with the data: section, or - for stdin.")
+no_check_option = click.option("--no-check", is_flag=True,
+                               help="Don't require the loader and files to exist here (a configuration meant for "
+                                    "another machine); its shape and parameters are still checked.")
 
 
 def scorecard_option(role: str, *, required: bool = False) -> Callable:
@@ -271,13 +293,15 @@ def datasets_show(ctx: click.Context, ref: str, as_json: bool) -> None:
 @click.option("--description", help="What the dataset is for.")
 @config_option
 @click.option("--note", help="Note for version 1.")
+@no_check_option
 @json_option
 @click.pass_context
 def datasets_create(ctx: click.Context, scorecard: str, score: str | None, name: str, description: str | None,
-                    config_source: str, note: str | None, as_json: bool) -> None:
-    """Create a dataset whose version 1 is the given configuration."""
+                    config_source: str, note: str | None, no_check: bool, as_json: bool) -> None:
+    """Create a dataset whose version 1 is the given configuration (checked first: it must
+    load here unless --no-check)."""
     dataset = service(ctx).create_dataset(scorecard, name, score=score, description=description,
-                                          configuration=read_config(config_source), note=note)
+                                          configuration=read_config(config_source), note=note, check=not no_check)
     if as_json:
         emit_json(dataset.to_wire())
     else:
@@ -319,24 +343,31 @@ def versions_list(svc: DatasetService, ref: str) -> TextTable:
 @ref_argument
 @config_option
 @click.option("--note", help="What changed and why.")
-@click.option("--force", is_flag=True, help="Create a version even if the configuration is unchanged.")
+@click.option("--force", is_flag=True, help="Create a version even if an existing one has this configuration.")
+@click.option("--current", "make_current", is_flag=True, help="Make the new version the current one.")
+@no_check_option
 @json_option
 @click.pass_context
 def versions_create(ctx: click.Context, ref: str, config_source: str, note: str | None, force: bool,
-                    as_json: bool) -> None:
-    """Create the next version of a dataset from a configuration."""
+                    make_current: bool, no_check: bool, as_json: bool) -> None:
+    """Create the next version of a dataset from a configuration (checked first: it must
+    load here unless --no-check). A configuration identical to an existing version's
+    names that version instead."""
     svc = service(ctx)
     dataset = svc.get_dataset(ref)
-    before = svc.latest_version(dataset)
-    version = svc.create_version(dataset, read_config(config_source), note=note, force=force)
-    unchanged = before is not None and before.id == version.id
+    existing = {v.id for v in svc.list_versions(dataset)}
+    version = svc.create_version(dataset, read_config(config_source), note=note, force=force,
+                                 make_current=make_current, check=not no_check)
+    unchanged = version.id in existing
     named = with_version(dataset.name, version.label)
+    current = svc.get_dataset(dataset).current_version_id == version.id
     if as_json:
-        emit_json({**version.model_dump(mode="json"), "unchanged": unchanged})
+        emit_json({**version.model_dump(mode="json"), "unchanged": unchanged, "current": current})
     elif unchanged:
-        click.echo(f"Unchanged: same configuration as {named} (use --force to add anyway)")
+        click.echo(f"Unchanged: {named} already has this configuration (use --force to add a copy anyway)"
+                   + ("; it is current" if current else ""))
     else:
-        click.echo(f"Created {named}")
+        click.echo(f"Created {named}" + (" (current)" if current else ""))
 
 
 @versions_group.command("set-current")
@@ -412,17 +443,24 @@ def profiles_compare(ctx: click.Context, ref_a: str, ref_b: str, as_json: bool) 
 
 @cli.command("load")
 @ref_argument
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output file: .parquet or .csv.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the data to this .parquet or .csv file "
+              "(without it: print a preview).")
+@click.option("--head", "head", default=5, show_default=True, type=click.IntRange(0, 1000),
+              help="Rows to show in the preview.")
 @click.option("--fresh", is_flag=True, help="Rebuild instead of reading the cache.")
 @click.pass_context
-def load_command(ctx: click.Context, ref: str, out: str, fresh: bool) -> None:
-    """Materialize REF and write it to a Parquet or CSV file."""
-    path = Path(out)
-    if path.suffix.lower() not in (".parquet", ".csv"):
+def load_command(ctx: click.Context, ref: str, out: str | None, head: int, fresh: bool) -> None:
+    """Materialize REF: preview it (shape, columns, first rows), or write it with --out."""
+    path = Path(out) if out else None
+    if path is not None and path.suffix.lower() not in (".parquet", ".csv"):
         raise click.UsageError("--out must end in .parquet or .csv")
     svc = service(ctx)
     version = svc.resolve(ref)
     frame = svc.load(version, fresh=fresh)
+    named = _version_ref(svc, version)
+    if path is None:
+        _preview(named, frame, head)
+        return
     try:
         if path.suffix.lower() == ".csv":
             frame.to_csv(path, index=False)
@@ -430,8 +468,19 @@ def load_command(ctx: click.Context, ref: str, out: str, fresh: bool) -> None:
             frame.to_parquet(path, index=False)
     except OSError as exc:
         raise ValidationError(f"Can't write {path}: {exc.strerror or exc}.") from exc
-    named = _version_ref(svc, version)
     click.echo(f"Wrote {len(frame):,} rows of {named} to {path}")
+
+
+def _preview(named: str, frame: pd.DataFrame, head: int) -> None:
+    """Shape, columns with their types, and the first rows, fitted to the terminal."""
+    import shutil
+
+    width = max(60, shutil.get_terminal_size((100, 24)).columns)
+    click.echo(f"{named}: {len(frame):,} rows x {len(frame.columns)} columns")
+    click.echo("columns: " + ", ".join(f"{c} ({frame[c].dtype})" for c in frame.columns))
+    if head and len(frame):
+        click.echo(frame.head(head).to_string(max_colwidth=40, line_width=width, show_dimensions=False))
+    click.echo(f"Write it out with: plexus-datasets load {shlex.quote(named)} --out FILE.parquet (or .csv)")
 
 
 @cli.group("import")
@@ -439,18 +488,35 @@ def import_group() -> None:
     """Import Plexus score and scorecard YAML."""
 
 
-@table_command(import_group, "score-config",
-               click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False)),
-               scorecard_option("Scorecard for the scores; default: the file's folder, or data.scorecard"))
-def import_score_config_command(svc: DatasetService, paths: tuple[str, ...], scorecard: str | None) -> TextTable:
+def _emit_imports(results: list[Any], as_json: bool) -> None:
+    """The import table, then each score's notes (what was assumed or left alone)."""
+    table = display.import_table(results)
+    if as_json:
+        emit_json([{**row, "notes": list(r.notes)} for row, r in zip(table.rows, results, strict=True)])
+        return
+    emit([table, *(f"Note ({r.score.name}): {note}" for r in results for note in r.notes)])
+
+
+@import_group.command("score-config")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@scorecard_option("Scorecard for the scores, created when missing; default: a scorecard YAML beside the file, "
+                  "a scorecard named after its folder, or data.scorecard")
+@json_option
+@click.pass_context
+def import_score_config_command(ctx: click.Context, paths: tuple[str, ...], scorecard: str | None,
+                                as_json: bool) -> None:
     """Import Plexus score YAML files: their data: sections become dataset versions."""
-    return display.import_table([import_score_config(svc, Path(p), scorecard=scorecard) for p in paths])
+    svc = service(ctx)
+    _emit_imports([import_score_config(svc, Path(p), scorecard=scorecard) for p in paths], as_json)
 
 
-@table_command(import_group, "scorecard", click.argument("path", type=click.Path(exists=True)))
-def import_scorecard_command(svc: DatasetService, path: str) -> TextTable:
+@import_group.command("scorecard")
+@click.argument("path", type=click.Path(exists=True))
+@json_option
+@click.pass_context
+def import_scorecard_command(ctx: click.Context, path: str, as_json: bool) -> None:
     """Import a Plexus scorecard YAML, or a folder of score YAMLs."""
-    return display.import_table(import_scorecard(svc, path))
+    _emit_imports(import_scorecard(service(ctx), path), as_json)
 
 
 # --- evaluate -----------------------------------------------------------------------------------
@@ -502,6 +568,19 @@ def _evaluation_data(svc: DatasetService, version: DatasetVersion | None, score_
     return svc.load_configuration(spec.data, label_column=label), label, f"{score_config} (data: section)"
 
 
+def _check_label(frame: pd.DataFrame, label: str | None, source: str) -> str:
+    from .service import likely_label_columns
+
+    likely = likely_label_columns(frame)
+    hint = f" Likely label columns: {', '.join(likely)}." if likely else ""
+    if not label:
+        raise ValidationError(f"{source} names no label column (no label_column in its configuration and no "
+                              f"score); pass --label-column.{hint}")
+    if label not in frame.columns:
+        raise ValidationError(f"No label column {label!r} in {source}; pass --label-column.{hint}")
+    return label
+
+
 @cli.group("evaluate")
 def evaluate_group() -> None:
     """Evaluate predictions against a dataset version."""
@@ -512,26 +591,33 @@ def evaluate_group() -> None:
 @click.option("--score-config", type=click.Path(exists=True, dir_okay=False),
               help="Legacy: use this score YAML's data: section directly (no dataset record needed).")
 @click.option("--predictions", type=click.Path(exists=True, dir_okay=False),
-              help="File with columns content_id and prediction (CSV, Parquet or JSON Lines).")
-@click.option("--scorer", help="module:callable returning one prediction per row of a DataFrame batch.")
+              help="File with a prediction column (CSV, Parquet or JSON Lines), matched on --id-column.")
+@click.option("--id-column", help="Column both the data and the predictions have, to match them on "
+              "(default: content_id; rows are matched by order when neither file has an id column).")
+@click.option("--scorer", help="module:callable returning one prediction per row of a DataFrame batch "
+              "(imported from the current directory first, as python -m does).")
 @click.option("--label-column", help="Column with the true answers (default: from the score).")
+@click.option("--normalize-labels", is_flag=True, help="Compare labels ignoring case and runs of spaces.")
 @click.option("--number-of-samples", type=click.IntRange(min=1), help="Evaluate a random sample of this many rows.")
-@click.option("--random-seed", type=int, default=None, help="Seed for the sample.")
+@click.option("--random-seed", type=click.IntRange(0, 2**32 - 1), default=None,
+              help="Seed for the sample (default: a new one, printed so the run can be repeated).")
 @click.option("--no-profile", is_flag=True, help="Don't record a profile of the evaluated data.")
 @json_option
 @click.pass_context
 def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str | None, dataset_version: str | None,
-                      score_config: str | None, predictions: str | None, scorer: str | None,
-                      label_column: str | None, number_of_samples: int | None, random_seed: int | None,
-                      no_profile: bool, as_json: bool) -> None:
+                      score_config: str | None, predictions: str | None, id_column: str | None, scorer: str | None,
+                      label_column: str | None, normalize_labels: bool, number_of_samples: int | None,
+                      random_seed: int | None, no_profile: bool, as_json: bool) -> None:
     """Accuracy, per-class precision and recall, and the confusion matrix.
 
     Data comes from --dataset-id/--dataset (with --dataset-version) or from a
     legacy --score-config; predictions from --predictions or --scorer. The
-    resolved DATASET:vN is printed so the run can be reproduced, and a profile of
-    the evaluated rows is recorded against that exact version.
+    resolved DATASET:vN and the sample's seed are printed so the run can be
+    reproduced. A profile of the evaluated rows is recorded against that exact
+    version: a full one when every row was evaluated, else one marked as an
+    evaluation sample (size, population, seed), which never stands for the version.
     """
-    from .evaluation import evaluate, load_scorer, predictions_from_file, predictions_from_scorer, sample_rows
+    from .evaluation import evaluate, load_scorer, new_seed, predictions_from_file, predictions_from_scorer, sample_rows
 
     if bool(predictions) == bool(scorer):
         raise click.UsageError("Give exactly one of --predictions or --scorer.")
@@ -539,28 +625,33 @@ def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str |
         raise click.UsageError("Give either --score-config or --dataset-id/--dataset, not both.")
     if not (score_config or dataset_id or dataset):
         raise click.UsageError("Give --dataset-id, --dataset or --score-config.")
+    if id_column and not predictions:
+        raise click.UsageError("--id-column matches a --predictions file; a --scorer predicts every row.")
     svc = service(ctx)
     version = None if score_config else resolve_dataset_option(dataset_id, dataset, dataset_version, service=svc)
-    frame, label, source = _evaluation_data(svc, version, score_config, label_column)
-    columns = ", ".join(map(str, frame.columns))
-    if not label:
-        raise ValidationError(f"{source} names no label column (no label_column in its configuration and no "
-                              f"score); pass --label-column (columns: {columns}).")
-    if label not in frame.columns:
-        raise ValidationError(f"No label column {label!r} in the data; pass --label-column (columns: {columns}).")
-    frame = sample_rows(frame, number_of_samples, random_seed)
-    guessed = (predictions_from_file(predictions, frame) if predictions
-               else predictions_from_scorer(load_scorer(scorer), frame))  # type: ignore[arg-type]
-    result = evaluate(frame[label], guessed)
+    full, label, source = _evaluation_data(svc, version, score_config, label_column)
+    label = _check_label(full, label, source)
+    seed = random_seed if random_seed is not None else new_seed()
+    frame = sample_rows(full, number_of_samples, seed)
+    sampled = len(frame) < len(full)
+    matched = predictions_from_file(predictions, frame, id_column) if predictions else None
+    guessed = matched.values if matched else predictions_from_scorer(load_scorer(scorer), frame)  # type: ignore[arg-type]
+    result = evaluate(frame[label], guessed, normalize=normalize_labels)
     profile = None
     if version is not None and not no_profile:
-        profile = svc.profile_frame(version, frame, answer_columns=[label])
-    profile_id = profile.id if profile else None
+        if sampled:
+            profile = svc.profile_frame(version, frame, answer_columns=[label], population=len(full), seed=seed,
+                                        purpose="evaluation")
+        else:
+            profile = svc.profile(version, answer_columns=[label])
+    report = {"dataset": source, "label_column": label, "rows": len(frame), "population": len(full),
+              "seed": seed if sampled else None, "profile_id": profile.id if profile else None,
+              "profile_kind": ("sample" if sampled else "full") if profile else None,
+              **(matched.to_dict() if matched else {"matched_by": "scorer"}), **result.to_dict()}
     if as_json:
-        emit_json({"dataset": source, "label_column": label, "rows": len(frame), "profile_id": profile_id,
-                   **result.to_dict()})
+        emit_json(report)
     else:
-        emit(display.evaluation_parts(source, label, len(frame), result, profile_id))
+        emit(display.evaluation_parts(report, result))
 
 
 # --- store and server ---------------------------------------------------------------------------

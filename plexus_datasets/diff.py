@@ -7,7 +7,11 @@ turns ``a`` into ``b``.
 ``compare_profiles(a, b)`` compares two stored profiles (no raw data needed):
 row counts, columns added and removed, null rates, answer shares in percentage
 points with Jensen-Shannon distance, PSI and a chi-square p-value, PSI on the
-fixed-edge histograms, and a drift band per column:
+fixed-edge histograms, and a drift band per column. Each side keeps what it
+describes (``subject_a``/``subject_b``, ``facts.SubjectFacts``): comparing a
+sample with a full profile is allowed, but the result says so (``sample_sides``,
+``notes``), since a sample's record count is the sample's, not the version's.
+Bands:
 
 - ``NO``: PSI < 0.1 and null rate moved < 2 pp;
 - ``POSSIBLE``: PSI < 0.25 and null rate moved < 10 pp;
@@ -23,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from . import display
 from .errors import ValidationError
-from .facts import AnswerFacts, ColumnFacts, ProfileFacts
+from .facts import AnswerFacts, ColumnFacts, ProfileFacts, SubjectFacts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -198,6 +202,22 @@ class ProfileComparison:
     columns_removed: list[str]
     columns: list[ColumnDrift] = field(default_factory=list)
     answers: list[AnswerShift] = field(default_factory=list)
+    subject_a: SubjectFacts = field(default_factory=SubjectFacts)
+    subject_b: SubjectFacts = field(default_factory=SubjectFacts)
+    label_a: str = "A"
+    label_b: str = "B"
+
+    @property
+    def sample_sides(self) -> tuple[str, ...]:
+        """The labels of the sides that are not profiles of a full version (samples, or
+        profiles whose subject can't be read); empty when both are full."""
+        return tuple(label for label, subject in ((self.label_a, self.subject_a), (self.label_b, self.subject_b))
+                     if not subject.is_full)
+
+    @property
+    def notes(self) -> list[str]:
+        """What to keep in mind reading this comparison (one sentence per sample side)."""
+        return display.comparison_notes(self)
 
     @property
     def row_change(self) -> int:
@@ -236,6 +256,8 @@ class ProfileComparison:
 
         return {"rows_a": self.rows_a, "rows_b": self.rows_b, "columns_added": self.columns_added,
                 "columns_removed": self.columns_removed, "band": self.band,
+                "subject_a": self.subject_a.to_dict(), "subject_b": self.subject_b.to_dict(),
+                "notes": self.notes,
                 "answers": [asdict(a) for a in self.answers], "columns": [asdict(c) for c in self.columns]}
 
     def __repr__(self) -> str:
@@ -291,9 +313,11 @@ def _column_drift(a: ColumnFacts, b: ColumnFacts, shift: AnswerShift | None) -> 
                        hist_psi, answer_psi, _band(worst, change_pp))
 
 
-def compare_profiles(a: Any, b: Any) -> ProfileComparison:
+def compare_profiles(a: Any, b: Any, *, labels: tuple[str, str] = ("A", "B")) -> ProfileComparison:
     """Compare two profiles (DatasetProfile records or ``profile()`` payloads) from their stored
-    numbers alone. Raises ValidationError when either is neither."""
+    numbers alone; ``labels`` name the sides in notes (e.g. ``("calls:v1", "calls:v2")``).
+    A side that is a sample is compared all the same, and the result says so. Raises
+    ValidationError when either is neither."""
     fa, fb = _facts(a), _facts(b)
     shifts = {name: _answer_shift(fa.answer(name), fb.answer(name)) for name in fa.answers if name in fb.answers}
     shared = [c for c in fb.columns if c in fa.columns]
@@ -303,4 +327,5 @@ def compare_profiles(a: Any, b: Any) -> ProfileComparison:
         columns_removed=[c for c in fa.columns if c not in fb.columns],
         columns=[_column_drift(fa.column(c), fb.column(c), shifts.get(c)) for c in shared],
         answers=list(shifts.values()),
+        subject_a=fa.subject, subject_b=fb.subject, label_a=str(labels[0]), label_b=str(labels[1]),
     )

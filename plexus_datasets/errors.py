@@ -19,6 +19,13 @@ YAML) are translated where they enter, always with ``raise ... from exc``.
         ├── SchemaVersionError        the store's schema is newer than this package
         └── CorruptRecordError        a stored record that breaks the rules (bad id, tampering...)
 
+Things that are not errors but must not pass in silence are warnings
+(``warnings.warn``), under one root too::
+
+    PlexusDatasetsWarning (UserWarning)
+    ├── DataQualityWarning            the data loaded, but part of it deserves a look
+    └── StaleDataWarning              cached data whose sources changed since it was built
+
 Messages say what was wrong and what to do about it, and never contain secrets.
 """
 
@@ -35,10 +42,13 @@ __all__ = [
     "ConflictError",
     "CorruptRecordError",
     "DataAccessError",
+    "DataQualityWarning",
     "LoaderError",
     "NotFoundError",
     "PlexusDatasetsError",
+    "PlexusDatasetsWarning",
     "SchemaVersionError",
+    "StaleDataWarning",
     "UntrustedCodeError",
     "ValidationError",
 ]
@@ -127,3 +137,17 @@ class CorruptRecordError(BackendError):
     """A record read from the store breaks the rules any honest writer follows (an id
     outside the strict pattern, an impossible version number, a configuration whose
     digest no longer matches): refused, never used as is."""
+
+
+class PlexusDatasetsWarning(UserWarning):
+    """Root of every warning plexus_datasets issues (``warnings.warn``)."""
+
+
+class DataQualityWarning(PlexusDatasetsWarning):
+    """The data loaded, but part of it deserves a look: rows with too few fields, a
+    filter value the column never holds, a label column that isn't there."""
+
+
+class StaleDataWarning(PlexusDatasetsWarning):
+    """Cached data of a version whose sources changed after it was built; load with
+    ``fresh=True`` (CLI ``--fresh``) to rebuild it."""

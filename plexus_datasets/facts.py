@@ -1,30 +1,52 @@
 """The one reader of a stored profile payload: ``ProfileFacts``.
 
 A profile's three JSON fields (``columnList``, ``recordCounts``,
-``answerDistribution``; layout ``spec: 1`` in ``profiling``) come back from a
-shared store, so they may be anything. ``ProfileFacts.of(profile)`` reads them
-once into a typed, immutable view and never raises for what it finds inside:
-a missing or malformed part reads as unknown (``None``) or empty, a count that
-is not a non-negative whole number is dropped. Everything that shows or compares
-profiles (CLI, widgets, drift, the lab sidebar) reads them through this view.
+``answerDistribution``; layout ``spec: 2`` in ``profiling``, ``spec: 1`` still
+read) come back from a shared store, so they may be anything.
+``ProfileFacts.of(profile)`` reads them once into a typed, immutable view and
+never raises for what it finds inside: a missing or malformed part reads as
+unknown (``None``) or empty, a count that is not a non-negative whole number is
+dropped. Everything that shows or compares profiles (CLI, widgets, drift, the
+lab sidebar) reads them through this view.
 
->>> facts = ProfileFacts.of({"columnList": ["label"], "recordCounts": {"spec": 1, "rows": 4},
+What the profiled rows describe is ``ProfileFacts.subject`` (``SubjectFacts``):
+
+- ``recordCounts.subject`` of kind "full" or "sample": that kind, ``declared`` True;
+- no subject (spec 1, or a writer that didn't say): kind "full", ``declared``
+  False. Older profiles were all taken of the whole version, so that is what they
+  are read as;
+- a subject that is there but unreadable (not a mapping, an unknown or missing
+  kind): kind None, ``declared`` False, and *not* full. Whoever wrote it meant to
+  say something other than "the whole version", so it is never taken for one.
+
+``ProfileFacts.is_full`` is ``subject.kind == "full"``: only those describe a
+version (``DatasetService.latest_profile``, listings, comparisons of versions).
+
+>>> facts = ProfileFacts.of({"columnList": ["label"], "recordCounts": {"spec": 2, "rows": 4,
+...     "subject": {"kind": "sample", "rows": 4, "population": 40, "seed": 7, "purpose": "evaluation"}},
 ...     "answerDistribution": {"columns": {"label": {"counts": {"Yes": 2, "No": 1}, "null": 1}}}})
 >>> facts.rows, facts.shares("label")
 (4, {'Yes': 0.6666666666666666, 'No': 0.3333333333333333})
+>>> facts.is_full, facts.subject.population, facts.subject.seed
+(False, 40, 7)
+>>> legacy = ProfileFacts.of({"recordCounts": {"spec": 1, "rows": 4}})
+>>> legacy.is_full, legacy.subject.rows, legacy.subject.declared
+(True, 4, False)
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
 from .errors import ValidationError
 
-__all__ = ["OTHER", "AnswerFacts", "ColumnFacts", "Histogram", "ProfileFacts"]
+__all__ = ["OTHER", "AnswerFacts", "ColumnFacts", "Histogram", "ProfileFacts", "SubjectFacts"]
 
 #: The class name under which values beyond a payload's top-k lists are counted.
 OTHER = "(other)"
@@ -55,6 +77,29 @@ def _number(value: Any) -> float | None:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _integer(value: Any) -> int | None:
+    """A whole number of any sign (a seed), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) else None
+
+
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def _iso_time(value: Any) -> str | None:
+    """ISO 8601 text as written, or None when it isn't one."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return value
 
 
 def _counts(value: Any) -> Mapping[str, int]:
@@ -179,12 +224,71 @@ class AnswerFacts:
 
 
 @dataclass(frozen=True)
+class SubjectFacts:
+    """What a profile's rows describe (``recordCounts.subject``; see the module docstring).
+
+    ``kind`` is "full" (the whole materialized version), "sample" (a subset of it),
+    or None (a subject that can't be read: not full). ``rows`` is the rows
+    profiled; a sample's ``population`` is the version's rows when it was drawn,
+    ``seed`` its random seed (None: unknown) and ``purpose`` why ("evaluation",
+    "sample"). A full profile may name the cached data it read: ``snapshot_sha256``
+    and ``built_at``. ``declared`` is True when the payload itself says the kind,
+    False for older profiles read as full and for unreadable subjects.
+    """
+
+    kind: str | None = "full"
+    rows: int | None = None
+    population: int | None = None
+    seed: int | None = None
+    purpose: str | None = None
+    snapshot_sha256: str | None = None
+    built_at: str | None = None
+    declared: bool = False
+
+    @classmethod
+    def read(cls, value: Any, rows: int | None, present: bool = True) -> SubjectFacts:
+        """The subject ``value`` of a profile of ``rows`` rows; ``present`` is whether the
+        payload has a ``subject`` key at all (an absent or null one is the legacy full)."""
+        if not present or value is None:
+            return cls("full", rows)
+        info = _mapping(value)
+        kind = _text(info.get("kind"))
+        if not isinstance(value, Mapping) or kind not in ("full", "sample"):
+            return cls(None, rows)
+        own_rows = _count(info.get("rows"))
+        if kind == "full":
+            snapshot = _mapping(info.get("snapshot"))
+            digest = _text(snapshot.get("sha256"))
+            return cls("full", own_rows if own_rows is not None else rows,
+                       snapshot_sha256=digest.lower() if digest and _SHA256.fullmatch(digest) else None,
+                       built_at=_iso_time(snapshot.get("built_at")), declared=True)
+        return cls("sample", own_rows if own_rows is not None else rows, population=_count(info.get("population")),
+                   seed=_integer(info.get("seed")), purpose=_text(info.get("purpose")), declared=True)
+
+    @property
+    def is_full(self) -> bool:
+        return self.kind == "full"
+
+    @property
+    def is_sample(self) -> bool:
+        return self.kind == "sample"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-ready), every field."""
+        return {"kind": self.kind, "rows": self.rows, "population": self.population, "seed": self.seed,
+                "purpose": self.purpose, "snapshot_sha256": self.snapshot_sha256, "built_at": self.built_at,
+                "declared": self.declared}
+
+
+@dataclass(frozen=True)
 class ProfileFacts:
     """A typed, read-only view of one profile (a DatasetProfile or a ``profile()`` payload).
 
     ``rows`` and ``duplicate_rows`` are None when the payload doesn't say;
     ``columns`` lists the column names in order; ``column(name)`` and
-    ``answer(name)`` always return facts (empty ones for an unknown column).
+    ``answer(name)`` always return facts (empty ones for an unknown column);
+    ``subject`` says what the rows describe and ``is_full`` whether that is the
+    whole version.
     """
 
     spec: int | None = None
@@ -194,6 +298,7 @@ class ProfileFacts:
     columns: tuple[str, ...] = ()
     column_facts: Mapping[str, ColumnFacts] = field(default_factory=lambda: _EMPTY)
     answers: Mapping[str, AnswerFacts] = field(default_factory=lambda: _EMPTY)
+    subject: SubjectFacts = field(default_factory=SubjectFacts)
 
     @classmethod
     def of(cls, profile: Any) -> ProfileFacts:
@@ -221,7 +326,13 @@ class ProfileFacts:
             duplicate_rows=_count(counts.get("duplicate_rows")), columns=names,
             column_facts=MappingProxyType({str(k): ColumnFacts.read(str(k), v, rows) for k, v in stats.items()}),
             answers=MappingProxyType({str(k): AnswerFacts.read(str(k), v) for k, v in answers.items()}),
+            subject=SubjectFacts.read(counts.get("subject"), rows, "subject" in counts),
         )
+
+    @property
+    def is_full(self) -> bool:
+        """Whether this profile describes the whole version (not a sample, not an unreadable subject)."""
+        return self.subject.is_full
 
     @property
     def answer_columns(self) -> tuple[str, ...]:

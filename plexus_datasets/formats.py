@@ -284,6 +284,15 @@ def parse_yaml(text: str) -> Any:
     return value
 
 
+def _tab_hint(text: str) -> str:
+    """YAML forbids tabs in indentation; say so when a line is indented with one."""
+    for number, line in enumerate(text.splitlines(), 1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            return f" Line {number} is indented with a tab: YAML needs spaces for indentation."
+    return ""
+
+
 def _parse_document(text: str) -> Any:
     import yaml
 
@@ -308,7 +317,7 @@ def _parse_document(text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigurationError(f"YAML syntax error at line {line}, column {column}: {problem}.",
+        raise ConfigurationError(f"YAML syntax error at line {line}, column {column}: {problem}.{_tab_hint(text)}",
                                  line, column) from exc
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"Invalid YAML: {_brief(str(exc), 200, quote=False)}.") from exc

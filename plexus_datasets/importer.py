@@ -4,16 +4,27 @@
 
 - reads the score's identity (``name``, ``key``, ``id``/``externalId``) and its
   ``data:`` section;
-- finds its scorecard: the ``scorecard`` argument, else the folder the file is
-  in (Plexus keeps ``scorecards/<Scorecard name>/<Score>.yaml``), else the
-  ``data: scorecard:`` value; matched by id, key, externalId or name, and
-  created when missing;
+- finds its scorecard: the ``scorecard`` argument (found by id, key, externalId
+  or name, created when missing); else a scorecard YAML in the file's folder
+  that lists this score; else an existing scorecard named after the folder; else,
+  with a note saying so, the scorecard the ``data: scorecard:`` id names; else,
+  in Plexus's layout ``scorecards/<Scorecard name>/<Score>.yaml``, a new scorecard
+  named after the folder; else, with a note, a new one named by that id. With
+  none of these it asks for ``scorecard``;
 - finds the score in that scorecard by key, then externalId, else creates it
   (in a section named "Default");
 - creates a dataset named after the score whose version 1 is the ``data:``
-  section verbatim. Re-importing an unchanged file writes nothing; a changed
-  ``data:`` becomes the next version, and becomes current when the current
-  version was the latest (the dataset was following the YAML).
+  section verbatim. Re-importing an unchanged file writes nothing. A ``data:``
+  identical to any existing version returns that version; a changed one becomes
+  the next version. Either way it becomes current when the dataset was following
+  the file (its current version was the latest); a pinned current version stays,
+  and the result's ``notes`` say which happened.
+
+Configurations are checked as ``DatasetService.check_configuration`` does. One
+that can't load on this machine only because of the machine (Plexus's
+``FeedbackItems`` without Plexus installed, a file that lives elsewhere) is still
+imported, with a note saying why it won't load here; a configuration that is
+wrong anywhere (an unknown parameter, a bad processor) is refused.
 
 ``import_scorecard(service, path)`` does the same for a scorecard YAML
 (``sections[].scores[]`` or top-level ``scores:``) or a folder of score YAMLs.
@@ -27,12 +38,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from .configs import ScoreSpec, parse_score_config, parse_scorecard
-from .errors import ConfigurationError, NotFoundError, ValidationError
-from .models import Dataset, DatasetVersion, Score, Scorecard
+from .configs import ScorecardSpec, ScoreSpec, parse_score_config, parse_scorecard
+from .errors import ConfigurationError, LoaderError, NotFoundError, PlexusDatasetsError, ValidationError
 from .formats import decode_text
+from .models import Dataset, DatasetVersion, Score, Scorecard
 from .refs import with_version
 
 if TYPE_CHECKING:
@@ -40,20 +51,25 @@ if TYPE_CHECKING:
 
 __all__ = ["ImportResult", "import_score_config", "import_scorecard", "read_score_config"]
 
-Action = Literal["created", "new-version", "unchanged", "no-data"]
+Action = Literal["created", "new-version", "existing-version", "unchanged", "no-data"]
 
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What importing one score did; ``notes`` say anything worth knowing (which
+    scorecard was assumed, a current version left pinned, a loader missing here)."""
+
     score: Score
     dataset: Dataset | None
     version: DatasetVersion | None
     action: Action
+    notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         if self.dataset is None or self.version is None:
             return f"{self.score.name}: no data section, score only"
-        return f"{self.score.name}: {self.action} ({with_version(self.dataset.name, self.version.label)})"
+        text = f"{self.score.name}: {self.action} ({with_version(self.dataset.name, self.version.label)})"
+        return text + "".join(f"; {note}" for note in self.notes)
 
 
 def _read(source: str | Path) -> tuple[str, Path | None]:
@@ -87,26 +103,64 @@ def _find_scorecard(service: DatasetService, ref: str) -> Scorecard | None:
 
 
 def _scorecard_for(service: DatasetService, spec: ScoreSpec, path: Path | None,
-                   scorecard: Scorecard | str | None) -> Scorecard:
+                   scorecard: Scorecard | str | None) -> tuple[Scorecard, list[str]]:
+    """The score's scorecard and a note when it was only inferred from ``data.scorecard``."""
+    if isinstance(scorecard, Scorecard):
+        return scorecard, []
     if scorecard is not None:
-        return service.get_scorecard(scorecard)
-    hints = []
-    if path is not None and path.parent.name:
-        hints.append(path.parent.name)
-    if spec.data and spec.data.get("scorecard") is not None:
-        hints.append(str(spec.data["scorecard"]))
-    for hint in hints:
-        found = _find_scorecard(service, hint)
+        return _find_scorecard(service, scorecard) or service.create_scorecard(scorecard), []
+    folder = path.resolve().parent if path is not None else None
+    listed = _folder_scorecard(folder, spec) if folder is not None else None
+    if listed is not None:
+        return _scorecard_from_spec(service, listed), []
+    if folder is not None and folder.name:
+        found = _find_scorecard(service, folder.name)
         if found:
-            return found
-    if not hints:
+            return found, []
+    data_id = str(spec.data["scorecard"]) if spec.data and spec.data.get("scorecard") is not None else None
+    found = _find_scorecard(service, data_id) if data_id else None
+    if found:
+        return found, [f"scorecard {found.name!r} found by the data section's scorecard id {data_id}"]
+    if folder is not None and folder.parent.name == "scorecards":  # Plexus's scorecards/<Scorecard>/<Score>.yaml
+        return service.create_scorecard(folder.name, external_id=data_id), []
+    if data_id is None:
         raise ValidationError(
-            f"Which scorecard does score {spec.name!r} belong to? Pass scorecard=... (CLI: --scorecard), "
-            "or keep the file in a folder named after its scorecard."
+            f"Which scorecard does score {spec.name!r} belong to? Pass scorecard=... (CLI: --scorecard NAME, "
+            "created when missing), or keep the file beside its scorecard YAML."
         )
-    hint = hints[0]
-    external = str(spec.data["scorecard"]) if spec.data and spec.data.get("scorecard") is not None else None
-    return service.create_scorecard(hint, external_id=external if external != hint or hint.isdigit() else None)
+    card = service.create_scorecard(data_id, external_id=data_id)
+    return card, [f"created scorecard {data_id!r} from the data section's scorecard id; pass --scorecard NAME "
+                  "to put the score in a named one"]
+
+
+def _folder_scorecard(folder: Path, spec: ScoreSpec) -> ScorecardSpec | None:
+    """A scorecard YAML in ``folder`` (or its parent) that lists this score."""
+    for place in (folder, folder.parent):
+        for candidate in sorted([*place.glob("*.yaml"), *place.glob("*.yml")])[:200]:
+            try:
+                card = parse_scorecard(decode_text(candidate.read_bytes()[:4_000_000], str(candidate)))
+            except (PlexusDatasetsError, OSError):
+                continue  # score files and anything else that isn't a scorecard
+            if any(_same_score(s, spec) for _, scores in card.sections for s in scores):
+                return card
+    return None
+
+
+def _same_score(listed: ScoreSpec, spec: ScoreSpec) -> bool:
+    if spec.external_id and listed.external_id == spec.external_id:
+        return True
+    if spec.key and listed.key == spec.key:
+        return True
+    return listed.name == spec.name
+
+
+def _scorecard_from_spec(service: DatasetService, spec: ScorecardSpec) -> Scorecard:
+    for ref in (spec.external_id, spec.key, spec.name):
+        found = _find_scorecard(service, ref) if ref else None
+        if found is not None:
+            return found
+    return service.create_scorecard(spec.name, key=spec.key, external_id=spec.external_id,
+                                    description=spec.description)
 
 
 def _find_score(service: DatasetService, card: Scorecard, spec: ScoreSpec) -> Score | None:
@@ -140,22 +194,46 @@ def _ensure_score(service: DatasetService, card: Scorecard, spec: ScoreSpec, sec
     )
 
 
-def _import_data(service: DatasetService, card: Scorecard, score: Score, spec: ScoreSpec) -> ImportResult:
+def _check(service: DatasetService, data: dict[str, Any]) -> tuple[bool, list[str]]:
+    """Whether to check this machine too, and a note when the configuration is fine but
+    can't load here; a configuration that is wrong anywhere raises."""
+    service.check_configuration(data, environment=False)
+    try:
+        service.check_configuration(data)
+    except LoaderError as exc:
+        return False, [f"imported, but it can't load on this machine: {exc}"]
+    return True, []
+
+
+def _import_data(service: DatasetService, card: Scorecard, score: Score, spec: ScoreSpec,
+                 notes: list[str]) -> ImportResult:
     if spec.data is None:
-        return ImportResult(score, None, None, "no-data")
+        return ImportResult(score, None, None, "no-data", tuple(notes))
+    check, more = _check(service, spec.data)
+    notes = [*notes, *more]
     existing = [d for d in service.list_datasets(score=score) if d.name == spec.name]
     if not existing:
         dataset = service.create_dataset(card, spec.name, score=score, configuration=spec.data,
-                                         note="imported from score YAML")
-        return ImportResult(score, dataset, service.current_version(dataset), "created")
+                                         note="imported from score YAML", check=check)
+        return ImportResult(score, dataset, service.current_version(dataset), "created", tuple(notes))
     dataset = existing[0]
-    before = service.latest_version(dataset)
-    version = service.create_version(dataset, spec.data, note="imported from score YAML")
-    if before is not None and version.id == before.id:
-        return ImportResult(score, dataset, version, "unchanged")
-    if before is not None and dataset.current_version_id == before.id:
-        dataset = service.set_current_version(dataset, version, expected_current=before)
-    return ImportResult(score, dataset, version, "new-version")
+    versions = service.list_versions(dataset)
+    latest = versions[-1] if versions else None
+    version = service.create_version(dataset, spec.data, note="imported from score YAML", check=check)
+    known = any(v.id == version.id for v in versions)
+    current = dataset.current_version_id
+    if version.id == current:
+        return ImportResult(score, dataset, version, "unchanged", tuple(notes))
+    action: Action = "existing-version" if known else "new-version"
+    if latest is not None and current == latest.id:  # the dataset follows the file
+        dataset = service.set_current_version(dataset, version, expected_current=latest)
+        if known:
+            notes.append(f"the file matches {version.label} again, which is current now")
+    else:
+        pinned = next((v.label for v in versions if v.id == current), "none")
+        notes.append(f"current version stays {pinned} (pinned); make {version.label} current with "
+                     f"`plexus-datasets versions set-current {with_version(dataset.name, version.label)}`")
+    return ImportResult(score, dataset, version, action, tuple(notes))
 
 
 def import_score_config(service: DatasetService, source: str | Path, *,
@@ -163,35 +241,29 @@ def import_score_config(service: DatasetService, source: str | Path, *,
     """Import one Plexus score YAML (a path or its text); see the module docstring."""
     text, path = _read(source)
     spec = parse_score_config(text)
-    card = _scorecard_for(service, spec, path, scorecard)
+    card, notes = _scorecard_for(service, spec, path, scorecard)
     score = _ensure_score(service, card, spec, "Default")
-    return _import_data(service, card, score, spec)
+    return _import_data(service, card, score, spec, notes)
 
 
 def import_scorecard(service: DatasetService, path: str | Path) -> list[ImportResult]:
-    """Import a scorecard YAML, or a folder of score YAMLs named after its scorecard."""
+    """Import a scorecard YAML, or a folder of score YAMLs named after its scorecard
+    (found by name, created when missing)."""
     folder = Path(path).expanduser()
     if folder.is_dir():
         files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
         if not files:
             raise NotFoundError(f"No *.yaml score files in {folder}.")
-        card = _find_scorecard(service, folder.name) or service.create_scorecard(folder.name)
+        card = _find_scorecard(service, folder.resolve().name) or service.create_scorecard(folder.resolve().name)
         return [import_score_config(service, f, scorecard=card) for f in files]
     text, _ = _read(folder if folder.suffix else str(path))
     spec = parse_scorecard(text)
-    card = None
-    for ref in (spec.external_id, spec.key, spec.name):
-        if ref and card is None:
-            card = _find_scorecard(service, ref)
-    if card is None:
-        card = service.create_scorecard(spec.name, key=spec.key, external_id=spec.external_id,
-                                        description=spec.description)
+    card = _scorecard_from_spec(service, spec)
     results = []
     for section_name, scores in spec.sections:
         for score_spec in scores:
             score = _ensure_score(service, card, score_spec, section_name)
-            results.append(_import_data(service, card, score, score_spec))
+            results.append(_import_data(service, card, score, score_spec, []))
     if not results:
         raise ConfigurationError(f"The scorecard {spec.name!r} lists no scores (sections[].scores[] or scores:).")
     return results
-

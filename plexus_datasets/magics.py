@@ -98,7 +98,10 @@ class DatasetMagics(Magics):
 
     @cell_magic
     def dataset_config(self, line: str, cell: str) -> Any:
-        """%%dataset_config REF [--note TEXT]: a new version of REF's dataset from the cell's YAML."""
+        """%%dataset_config REF [--note TEXT] [--current] [--no-check]: a new version of REF's
+        dataset from the cell's YAML (``--current`` makes it current; ``--no-check`` for a
+        configuration meant for another machine)."""
+        usage = "Usage: %%dataset_config REF [--note TEXT] [--current] [--no-check]"
         try:
             words = shlex.split(line)
             note = None
@@ -106,16 +109,19 @@ class DatasetMagics(Magics):
                 at = words.index("--note")
                 note = words[at + 1] if at + 1 < len(words) else None
                 words = words[:at] + words[at + 2:]
-            if len(words) != 1:
-                print("Usage: %%dataset_config REF [--note TEXT]")
+            flags = {w for w in words if w.startswith("--")}
+            words = [w for w in words if not w.startswith("--")]
+            if len(words) != 1 or flags - {"--current", "--no-check"}:
+                print(usage)
                 return None
             dataset = self.service.get_dataset(words[0])
-            before = self.service.latest_version(dataset)
-            version = self.service.create_version(dataset, parse_configuration(cell), note=note)
+            existing = {v.id for v in self.service.list_versions(dataset)}
+            version = self.service.create_version(dataset, parse_configuration(cell), note=note,
+                                                  make_current="--current" in flags, check="--no-check" not in flags)
         except (PlexusDatasetsError, ValueError) as exc:
             print(f"Error: {exc}")
             return None
-        if before is not None and before.id == version.id:
+        if version.id in existing:
             print(f"{dataset.name}: unchanged, same configuration as {version.label}")
         else:
             print(f"{dataset.name}: created {version.label}")

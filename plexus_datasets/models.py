@@ -289,8 +289,12 @@ class DatasetProfile(Record):
 
 
 class DatasetSummary(BaseModel):
-    """What a listing shows of one dataset: its current version, how many
-    versions it has, and its newest profile (``DatasetService.dataset_summaries``)."""
+    """What a listing shows of one dataset (``DatasetService.dataset_summaries``): its
+    current version, its version numbers, and the current version's newest profile
+    of a full materialization (``latest_profile``; never a sample's, never another
+    version's). ``profile_version`` is the version that profile describes (the
+    current one, or None without a profile); ``sample_profiles_only`` is True when
+    the current version has profiles but all of them are of samples."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -298,6 +302,7 @@ class DatasetSummary(BaseModel):
     current_version: DatasetVersion | None = None
     version_numbers: tuple[int, ...] = ()
     latest_profile: DatasetProfile | None = None
+    sample_profiles_only: bool = False
 
     @property
     def version_count(self) -> int:
@@ -308,8 +313,16 @@ class DatasetSummary(BaseModel):
         return self.version_numbers[-1] if self.version_numbers else None
 
     @property
+    def profile_version(self) -> DatasetVersion | None:
+        """The version ``latest_profile`` describes: the current version (None without a profile)."""
+        if self.latest_profile is None or self.current_version is None:
+            return None
+        return self.current_version if self.latest_profile.dataset_version_id == self.current_version.id else None
+
+    @property
     def record_count(self) -> int | None:
-        """Rows in the newest profile (``recordCounts.rows``), when there is one."""
+        """Rows of the current version, from its newest full profile (``recordCounts.rows``);
+        None without one."""
         return ProfileFacts.of(self.latest_profile).rows if self.latest_profile else None
 
     def __repr__(self) -> str:
@@ -362,7 +375,7 @@ def read_record(cls: type[R], wire: Any) -> R:
         problem = str(first["msg"]).removeprefix("Value error, ").rstrip(".")
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         raise CorruptRecordError(_corrupt(cls, wire, f"{field + ': ' if field else ''}{problem}{more}")) from exc
-    except (TypeError, ValueError, RecursionError) as exc:
+    except (TypeError, ValueError, RecursionError, OverflowError) as exc:  # OverflowError: a date out of range
         raise CorruptRecordError(_corrupt(cls, wire, f"{type(exc).__name__}: {exc}"[:300])) from exc
 
 

@@ -1,13 +1,14 @@
 """DataFrame -> DatasetProfile payload. Pure; DuckDB engine, pandas fallback.
 
-``profile(df, answer_columns=None, text_columns=None)`` returns a dict with the
-contract's three fields, ``columnList``, ``recordCounts`` and
-``answerDistribution``. Counts are exact. The layout is versioned:
+``profile(df, answer_columns=None, text_columns=None, *, engine=None, subject=None)``
+returns a dict with the contract's three fields, ``columnList``, ``recordCounts``
+and ``answerDistribution``. Counts are exact. The layout is versioned:
 
-recordCounts (``spec: 1``)::
+recordCounts (``spec: 2``)::
 
-    {"spec": 1, "engine": "duckdb" | "pandas",
+    {"spec": 2, "engine": "duckdb" | "pandas",
      "rows": int, "duplicate_rows": int,          # rows that repeat an earlier row exactly
+     "subject": SUBJECT,                          # what these rows are (below)
      "columns": {NAME: {
         "dtype": str, "kind": "text" | "categorical" | "numeric" | "datetime" | "boolean",
         "non_null": int, "null": int, "distinct": int,
@@ -22,6 +23,27 @@ recordCounts (``spec: 1``)::
         "min", "max", "mean", "std", "quantiles": {"p1", "p5", "p25", "p50", "p75", "p95", "p99"},
         "histogram": HISTOGRAM}}}
 
+A SUBJECT says what the profiled rows describe, so a profile of a sample is never
+read as the profile of its version. One of::
+
+    {"kind": "full", "rows": N,                   # the whole materialized version
+     "snapshot": {"sha256": HEX, "rows": N,       # optional: the cached Parquet profiled
+                  "built_at": ISO_8601_UTC | null, "sources": [FINGERPRINT, ...] | null}}
+    {"kind": "sample", "rows": n,                 # a subset: n of the version's N rows
+     "population": N, "seed": int | null, "purpose": "evaluation" | "sample"}
+
+``rows`` is always the number of rows profiled (``len(df)``); ``population`` is how
+many rows the version had when the sample was drawn. ``subject=None`` means the
+whole version: ``{"kind": "full", "rows": len(df)}``. ``full_subject`` and
+``sample_subject`` build one; ``validate_subject`` checks one (a ValidationError
+names what is wrong: an unknown kind or key, rows that aren't ``len(df)``, a
+population smaller than the sample, a seed that isn't an integer, a malformed
+snapshot). The subject counts in ``payload_size`` like everything else.
+
+Spec 1 (before subjects) is the same layout without ``subject``; it stays
+readable, and ``facts.ProfileFacts`` reads it as a profile of the full version
+whose subject was not declared (``SubjectFacts.declared`` is False).
+
 A HISTOGRAM has fixed edges, so profiles compare without the raw data:
 ``{"scheme": NAME, "counts": {UPPER_EDGE: count}}`` (sparse) where a value
 falls in the first bucket whose upper edge is >= the value, and ``"inf"`` holds
@@ -29,7 +51,7 @@ values above the last edge. Schemes: ``"length"`` (0, 1, 5, 10, 25, 50, 100,
 250, 500, 1000, 2500, 5000, 10000), ``"log125"`` (0, ±1/2/5 x 10^k for
 k = -3..9) and ``"month"`` (keys ``YYYY-MM``, exact).
 
-answerDistribution (``spec: 1``)::
+answerDistribution (``spec: 1``, unchanged)::
 
     {"spec": 1, "columns": {NAME: {"counts": {VALUE: count}, "null": int,
                                    "other": int, "distinct": int}}}
@@ -47,18 +69,29 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .errors import ValidationError
+from .formats import check_json_tree
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LENGTH_EDGES", "LOG125_EDGES", "MAX_PROFILE_BYTES", "SPEC", "TARGET_PROFILE_BYTES", "payload_size",
-           "profile"]
+__all__ = ["ANSWERS_SPEC", "LENGTH_EDGES", "LOG125_EDGES", "MAX_PROFILE_BYTES", "SAMPLE_PURPOSES", "SPEC",
+           "SUBJECT_KINDS", "TARGET_PROFILE_BYTES", "full_subject", "payload_size", "profile", "sample_subject",
+           "validate_subject"]
 
-SPEC = 1
+#: The layout of ``recordCounts`` this module writes (2: with ``subject``; 1 is still read).
+SPEC = 2
+#: The layout of ``answerDistribution`` (unchanged since 1).
+ANSWERS_SPEC = 1
+#: What a profile's rows can be: the whole materialized version, or a sample of it.
+SUBJECT_KINDS = ("full", "sample")
+#: Why a sample was drawn.
+SAMPLE_PURPOSES = ("evaluation", "sample")
 #: Profiles aim to stay under this: top-k lists shrink until they fit.
 TARGET_PROFILE_BYTES = 50_000
 #: The largest profile a store accepts (AppSync/DynamoDB items are capped at 400 KB).
@@ -78,13 +111,16 @@ def profile(
     text_columns: Iterable[str] | None = None,
     *,
     engine: str | None = None,
+    subject: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Profile ``df``: ``{"columnList": [...], "recordCounts": {...}, "answerDistribution": {...}}``.
 
     ``answer_columns`` get exact value counts; ``text_columns`` get text
     statistics (by default, string columns averaging 40+ characters or mostly
     distinct values). ``engine`` forces "duckdb" or "pandas" (default: duckdb
-    when installed). Raises ValidationError for an empty frame or unknown columns.
+    when installed). ``subject`` says what ``df`` is (see the module docstring;
+    default: the whole version). Raises ValidationError for an empty frame,
+    unknown columns or a subject that doesn't fit ``df`` (checked before any work).
     """
     import pandas as pd
 
@@ -97,6 +133,7 @@ def profile(
         raise ValidationError("Column names must be unique to profile a dataset.")
     answers = _known(answer_columns, columns, "answer")
     texts = _known(text_columns, columns, "text")
+    described = validate_subject(subject, len(df))
     frame = _profilable(df, columns)
     if engine is None:
         try:
@@ -107,8 +144,8 @@ def profile(
             engine = "pandas"
     stats = (_DuckDBEngine if engine == "duckdb" else _PandasEngine)(frame)
     record_counts: dict[str, Any] = {"spec": SPEC, "engine": engine, "rows": len(frame),
-                                     "duplicate_rows": stats.duplicate_rows(), "columns": {}}
-    distribution: dict[str, Any] = {"spec": SPEC, "columns": {}}
+                                     "duplicate_rows": stats.duplicate_rows(), "subject": described, "columns": {}}
+    distribution: dict[str, Any] = {"spec": ANSWERS_SPEC, "columns": {}}
     for name in columns:
         series = frame[name]
         kind = _kind(series)
@@ -133,6 +170,120 @@ def payload_size(column_list: Any, record_counts: Any, answer_distribution: Any)
     """Bytes of a profile's three fields as compact JSON: what both size limits measure."""
     parts = [column_list, record_counts, answer_distribution]
     return len(json.dumps(parts, default=str, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+# --- subjects: what a profile's rows describe ----------------------------------------------
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_FULL_KEYS = {"kind", "rows", "snapshot"}
+_SAMPLE_KEYS = {"kind", "rows", "population", "seed", "purpose"}
+_SNAPSHOT_KEYS = {"sha256", "rows", "built_at", "sources"}
+
+
+def full_subject(rows: int, snapshot: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``{"kind": "full", "rows": rows}``, with the cached snapshot's fingerprint when known."""
+    subject: dict[str, Any] = {"kind": "full", "rows": rows}
+    if snapshot is not None:
+        subject["snapshot"] = dict(snapshot)
+    return validate_subject(subject, rows)
+
+
+def sample_subject(rows: int, population: int, *, seed: int | None = None,
+                   purpose: str = "sample") -> dict[str, Any]:
+    """``{"kind": "sample", ...}``: ``rows`` of a version's ``population`` rows, drawn with
+    ``seed`` (None: unknown or not reproducible) for ``purpose`` ("evaluation" or "sample")."""
+    return validate_subject({"kind": "sample", "rows": rows, "population": population, "seed": seed,
+                             "purpose": purpose}, rows)
+
+
+def validate_subject(subject: Mapping[str, Any] | None, rows: int) -> dict[str, Any]:
+    """The subject of a profile of ``rows`` rows, checked and completed (a new dict).
+
+    None is the whole version. ``rows`` may be left out of a subject (it is filled
+    in); given, it must equal the rows profiled. A sample's ``seed`` defaults to
+    None and its ``purpose`` to "sample". Raises ValidationError naming the problem:
+    an unknown kind or key, a count that is not a whole number, a population
+    smaller than the sample, a seed that is not an integer, a snapshot that is not
+    ``{"sha256", "rows", "built_at", "sources"}``.
+    """
+    if subject is None:
+        return {"kind": "full", "rows": rows}
+    if not isinstance(subject, Mapping):
+        raise ValidationError(f"A profile's subject must be a mapping, not {type(subject).__name__}.")
+    kind = subject.get("kind")
+    if kind not in SUBJECT_KINDS:
+        raise ValidationError(f"A profile's subject kind must be one of {', '.join(SUBJECT_KINDS)}, not {kind!r}.")
+    allowed = _FULL_KEYS if kind == "full" else _SAMPLE_KEYS
+    _no_unknown_keys(subject, allowed, f"A {kind} subject")
+    given = subject.get("rows", rows)
+    if _whole(given) is None or given != rows:
+        raise ValidationError(f"The subject says {given!r} rows but {rows:,} rows were profiled; "
+                              "a subject's rows are the rows profiled.")
+    if kind == "full":
+        out: dict[str, Any] = {"kind": "full", "rows": rows}
+        if subject.get("snapshot") is not None:
+            out["snapshot"] = _snapshot(subject["snapshot"], rows)
+        return out
+    population = subject.get("population")
+    if _whole(population) is None:
+        raise ValidationError(f"A sample subject needs its population (the version's row count) as a whole "
+                              f"number, not {population!r}.")
+    if population < rows:
+        raise ValidationError(f"A sample of {rows:,} rows can't come from a population of {population:,} rows.")
+    seed = subject.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValidationError(f"A sample's seed must be an integer or None, not {seed!r}.")
+    purpose = subject.get("purpose", "sample")
+    if purpose not in SAMPLE_PURPOSES:
+        raise ValidationError(f"A sample's purpose must be one of {', '.join(SAMPLE_PURPOSES)}, not {purpose!r}.")
+    return {"kind": "sample", "rows": rows, "population": population, "seed": seed, "purpose": purpose}
+
+
+def _whole(value: Any) -> int | None:
+    """``value`` if it is a non-negative int (bools are not), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _no_unknown_keys(value: Mapping[str, Any], allowed: set[str], what: str) -> None:
+    unknown = sorted(str(k) for k in value if k not in allowed)
+    if unknown:
+        raise ValidationError(f"{what} has unknown key(s) {', '.join(unknown)}; it may have "
+                              f"{', '.join(sorted(allowed))}.")
+
+
+def _snapshot(value: Any, rows: int) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"A subject's snapshot must be a mapping, not {type(value).__name__}.")
+    _no_unknown_keys(value, _SNAPSHOT_KEYS, "A snapshot")
+    digest = value.get("sha256")
+    if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+        raise ValidationError("A snapshot's sha256 must be 64 lowercase hexadecimal digits.")
+    snapshot_rows = value.get("rows", rows)
+    if _whole(snapshot_rows) is None or snapshot_rows != rows:
+        raise ValidationError(f"The snapshot has {snapshot_rows!r} rows but {rows:,} rows were profiled; a full "
+                              "profile's snapshot is the data profiled.")
+    built_at = value.get("built_at")
+    if built_at is not None and not _utc_text(built_at):
+        raise ValidationError(f"A snapshot's built_at must be ISO 8601 text in UTC (2025-01-31T09:00:00Z) or None "
+                              f"(unknown), not {built_at!r}.")
+    sources = value.get("sources")
+    if sources is not None:
+        if not isinstance(sources, list | tuple) or not all(isinstance(s, Mapping) for s in sources):
+            raise ValidationError("A snapshot's sources must be a list of mappings (one fingerprint per source) "
+                                  "or None.")
+        sources = [dict(s) for s in sources]
+        check_json_tree(sources, "snapshot.sources")
+    return {"sha256": digest, "rows": rows, "built_at": built_at, "sources": sources}
+
+
+def _utc_text(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return when.utcoffset() == timedelta(0)
 
 
 # --- shared helpers ----------------------------------------------------------------------

@@ -30,7 +30,7 @@ def test_amplify_data_client_works_against_the_stand_in(tmp_path):
     with ServeProcess(str(tmp_path / "team.db"), api_key="amplify-key") as served:
         py = connect(api_url=served.url, api_key="amplify-key")
         card = py.create_scorecard("Python QA", key="py-qa")
-        written = py.create_dataset(card, "from-python", configuration={"class": "InlineItems", "items": []},
+        written = py.create_dataset(card, "from-python", configuration={"class": "InlineItems", "items": [{"a": 1}]},
                                     note="written by plexus_datasets")
         py.close()
         env = {**os.environ, "API_URL": served.url, "API_KEY": "amplify-key",
@@ -53,4 +53,4 @@ def test_amplify_data_client_works_against_the_stand_in(tmp_path):
     assert result["python"]["configuration"]["class"] == "InlineItems"
     # Its metadata rides there too: the configuration digest recorded at creation, and the note.
     assert result["python"]["configuration"]["_plexus_datasets"] == {
-        "digest": config_digest({"class": "InlineItems", "items": []}), "note": "written by plexus_datasets"}
+        "digest": config_digest({"class": "InlineItems", "items": [{"a": 1}]}), "note": "written by plexus_datasets"}

@@ -3,6 +3,7 @@
 import pytest
 
 from plexus_datasets.errors import ConflictError, NotFoundError, ValidationError
+from plexus_datasets.facts import ProfileFacts
 
 T = "2025-01-01T00:00:00.000000Z"
 
@@ -111,3 +112,90 @@ def test_json_fields_refuse_what_json_cannot_hold(backend):
     with pytest.raises(ValidationError):
         backend.create("Score", record)
     assert backend.get("Score", "nan-1") is None
+
+
+# --- summaries: stamps from the backend, the choice in the service ----------------------------
+
+T2, T3 = "2025-02-01T00:00:00.000000Z", "2025-03-01T00:00:00.000000Z"
+
+
+def version(id, dataset_id, number):
+    return {"id": id, "datasetId": dataset_id, "versionNumber": number, "configuration": {"class": "X"},
+            "createdAt": T, "updatedAt": T}
+
+
+def stored_profile(id, dataset_id, version_id, when, rows=1):
+    return {"id": id, "datasetId": dataset_id, "datasetVersionId": version_id, "columnList": ["a"],
+            "recordCounts": {"rows": rows}, "answerDistribution": {}, "createdAt": when, "updatedAt": when}
+
+
+def test_summaries_return_every_profile_as_a_stamp_and_pick_none(backend):
+    backend.create("Dataset", dataset("d1", currentVersionId="v1"))
+    backend.create("Dataset", dataset("d2", name="other", scorecard="sc2"))
+    backend.create("DatasetVersion", version("v1", "d1", 1))
+    backend.create("DatasetVersion", version("v2", "d1", 2))
+    backend.create("DatasetProfile", stored_profile("p1", "d1", "v1", T))
+    backend.create("DatasetProfile", stored_profile("p2", "d1", "v2", T3))
+    backend.create("DatasetProfile", stored_profile("p3", "d1", "v1", T2))
+    found = {s["dataset"]["id"]: s for s in backend.summaries()}
+    d1 = found["d1"]
+    assert d1["currentVersion"]["id"] == "v1" and d1["versionNumbers"] == [1, 2]
+    assert "latestProfile" not in d1
+    assert sorted(d1["profileStamps"], key=lambda s: s["id"]) == [
+        {"id": "p1", "datasetId": "d1", "datasetVersionId": "v1", "createdAt": T},
+        {"id": "p2", "datasetId": "d1", "datasetVersionId": "v2", "createdAt": T3},
+        {"id": "p3", "datasetId": "d1", "datasetVersionId": "v1", "createdAt": T2},
+    ]
+    assert found["d2"]["profileStamps"] == [] and found["d2"]["currentVersion"] is None
+    assert [s["dataset"]["id"] for s in backend.summaries(index=("scorecardId", "sc2"))] == ["d2"]
+
+
+def test_get_many_answers_by_id_and_leaves_out_missing_ones(backend):
+    backend.create("DatasetProfile", stored_profile("p1", "d1", "v1", T, rows=10))
+    backend.create("DatasetProfile", stored_profile("p2", "d1", "v1", T2, rows=20))
+    found = backend.get_many("DatasetProfile", ["p2", "nope", "p1", "p2"])
+    assert set(found) == {"p1", "p2"} and found["p1"] == backend.get("DatasetProfile", "p1")
+    assert found["p2"]["recordCounts"] == {"rows": 20}
+    assert backend.get_many("DatasetProfile", []) == {}
+    with pytest.raises(ValidationError, match="Unknown model"):
+        backend.get_many("Nope", ["x"])
+
+
+def _payload(rows, subject=None):
+    """``record_profile`` keyword arguments of a real ``profile()`` of ``rows`` rows."""
+    import pandas as pd
+
+    from plexus_datasets.profiling import profile
+
+    frame = pd.DataFrame({"label": ["Yes", "No"] * (rows // 2) + ["Yes"] * (rows % 2)})
+    payload = profile(frame, answer_columns=["label"], subject=subject)
+    return {"column_list": payload["columnList"], "record_counts": payload["recordCounts"],
+            "answer_distribution": payload["answerDistribution"]}
+
+
+def test_service_summaries_show_the_current_versions_newest_full_profile(backend):
+    """On every backend: never another version's profile, never a sample's."""
+    from plexus_datasets.service import DatasetService
+
+    svc = DatasetService(backend)
+    card = svc.create_scorecard("QA", key="qa")
+    items = [{"label": "Yes"}]
+    rolled_back = svc.create_dataset(card, "rolled-back", configuration={"class": "InlineItems", "items": items})
+    svc.create_version(rolled_back, {"class": "InlineItems", "items": items * 2})  # v1 stays current
+    svc.record_profile("rolled-back:v1", **_payload(40))
+    svc.record_profile("rolled-back:v2", **_payload(80))  # newer, but v2 is not the current version
+    svc.create_dataset(card, "evaluated", configuration={"class": "InlineItems", "items": items})
+    svc.record_profile("evaluated:v1", **_payload(50))
+    svc.record_profile("evaluated:v1", **_payload(10, {"kind": "sample", "rows": 10, "population": 50, "seed": 7,
+                                                       "purpose": "evaluation"}))
+    svc.create_dataset(card, "only-samples", configuration={"class": "InlineItems", "items": items})
+    svc.record_profile("only-samples:v1", **_payload(4, {"kind": "sample", "rows": 4, "population": 9}))
+
+    rows = {s.dataset.name: s for s in svc.dataset_summaries()}
+    assert (rows["rolled-back"].record_count, rows["rolled-back"].profile_version.label) == (40, "v1")
+    assert rows["evaluated"].record_count == 50 and rows["evaluated"].profile_version.label == "v1"
+    assert ProfileFacts.of(rows["evaluated"].latest_profile).is_full
+    assert rows["only-samples"].latest_profile is None and rows["only-samples"].record_count is None
+    assert rows["only-samples"].sample_profiles_only and not rows["evaluated"].sample_profiles_only
+    assert rows["only-samples"].profile_version is None
+    assert svc.dataset_summaries().skipped == 0

@@ -82,11 +82,14 @@ def test_datasets_list_show_create_delete(run, tmp_path):
 
     config = tmp_path / "data.yaml"
     config.write_text("class: FileItems\npath: calls.csv\n")
+    refused_here = run("datasets", "create", "--scorecard", "demo-cc-qa", "--name", "new", "--config", str(config),
+                       expect=1)
+    assert "calls.csv" in refused_here.output and "Created" not in refused_here.output  # checked before writing
     made = run("datasets", "create", "--scorecard", "demo-cc-qa", "--score", "greeting", "--name", "new",
-               "--config", str(config))
+               "--config", str(config), "--no-check")
     assert made.output.startswith("Created new:v1")
     from_stdin = run("datasets", "create", "--scorecard", "demo-cc-qa", "--name", "piped", "--config", "-",
-                     "--json", input='{"class": "FileItems", "path": "x.csv"}')
+                     "--json", "--no-check", input='{"class": "FileItems", "path": "x.csv"}')
     assert as_json(from_stdin)["name"] == "piped"
     refused = run("datasets", "delete", "new", "--yes", expect=1)
     assert refused.output.startswith("Error: ") and "--cascade" in refused.output
@@ -98,11 +101,12 @@ def test_datasets_list_show_create_delete(run, tmp_path):
 def test_versions(run, tmp_path):
     config = tmp_path / "v4.yaml"
     config.write_text("class: FileItems\npath: a.csv\n")
-    assert run("versions", "create", "greeting-calls", "--config", str(config), "--note", "files").output.startswith(
+    elsewhere = ("--config", str(config), "--no-check")  # a.csv lives on another machine
+    assert run("versions", "create", "greeting-calls", *elsewhere, "--note", "files").output.startswith(
         "Created greeting-calls:v4")
-    again = as_json(run("versions", "create", "greeting-calls", "--config", str(config), "--json"))
+    again = as_json(run("versions", "create", "greeting-calls", *elsewhere, "--json"))
     assert again["unchanged"] is True and again["version_number"] == 4
-    assert as_json(run("versions", "create", "greeting-calls", "--config", str(config), "--force", "--json"))[
+    assert as_json(run("versions", "create", "greeting-calls", *elsewhere, "--force", "--json"))[
         "version_number"] == 5
     rows = as_json(run("versions", "list", "greeting-calls", "--json"))
     assert [r["version"] for r in rows] == ["v1", "v2", "v3", "v4", "v5"] and rows[2]["current"] == "●"
@@ -155,7 +159,8 @@ def test_import_commands(run, tmp_path):
             - {text: hey, Polite Greeting: "No", content_id: 2}
     """))
     first = as_json(run("import", "score-config", str(folder / "greet.yaml"), "--json"))
-    assert first == [{"score": "Polite Greeting", "action": "created", "dataset": "Polite Greeting", "version": "v1"}]
+    assert first == [{"score": "Polite Greeting", "action": "created", "dataset": "Polite Greeting", "version": "v1",
+                      "notes": []}]
     assert as_json(run("import", "scorecard", str(folder), "--json"))[0]["action"] == "unchanged"
     assert run("import", "score-config", str(tmp_path / "missing.yaml"), expect=2).exit_code == 2
 

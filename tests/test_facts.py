@@ -30,7 +30,8 @@ def messy():
 def test_facts_of_a_real_profile(messy):
     payload = profile(messy, answer_columns=["label"], text_columns=["text"])
     facts = ProfileFacts.of(payload)
-    assert (facts.spec, facts.rows, facts.duplicate_rows) == (1, 5, 0)
+    assert (facts.spec, facts.rows, facts.duplicate_rows) == (2, 5, 0)
+    assert facts.is_full and (facts.subject.kind, facts.subject.rows, facts.subject.declared) == ("full", 5, True)
     assert facts.columns == ("text", "label", "empty", "n") and facts.answer_columns == ("label",)
     label = facts.answer("label")
     assert dict(label.counts) == {"Yes": 2, "NA": 1, "No": 1} and (label.null, label.other) == (1, 0)
@@ -125,7 +126,8 @@ def test_a_malformed_stored_profile_still_lists_and_compares(tmp_path):
     svc.record_profile("calls:2", ["label"], {"spec": 1, "rows": "many", "columns": "x"},
                        {"columns": {"label": {"counts": {"Yes": "lots", "No": 2}, "null": -1}}})
     good, bad = svc.list_profiles("calls")
-    assert "rows=" not in repr(bad) and svc.dataset_summaries()[0].record_count is None
+    # the listing shows the current version's (v1's) profile, never v2's malformed one
+    assert "rows=" not in repr(bad) and svc.dataset_summaries()[0].record_count == 4
     assert compare_profiles(good, bad).rows_b == 0
     from plexus_datasets.widgets import ProfileHistory, ProfileView
 

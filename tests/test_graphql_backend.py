@@ -20,7 +20,8 @@ WRITERS, PER_WRITER = 8, 25
 def _write_versions(url: str, key: str, dataset_id: str, writer: int, start) -> list[int]:  # child process
     svc = connect(api_url=url, api_key=key)
     start.wait()
-    numbers = [svc.create_version(dataset_id, {"writer": writer, "i": i}).version_number for i in range(PER_WRITER)]
+    numbers = [svc.create_version(dataset_id, {"class": "InlineItems", "items": [{"writer": writer, "i": i}]}
+                                  ).version_number for i in range(PER_WRITER)]
     svc.close()
     return numbers
 
@@ -37,7 +38,7 @@ def test_eight_processes_through_the_server_get_200_contiguous_versions(tmp_path
                 pool.starmap(_write_versions, [(served.url, API_KEY, ds.id, w, start) for w in range(WRITERS)])
         versions = svc.list_versions(ds)
         assert [v.version_number for v in versions] == list(range(1, WRITERS * PER_WRITER + 1))
-        assert sorted((v.configuration["writer"], v.configuration["i"]) for v in versions) == [
+        assert sorted((v.configuration["items"][0]["writer"], v.configuration["items"][0]["i"]) for v in versions) == [
             (w, i) for w in range(WRITERS) for i in range(PER_WRITER)]
 
 
@@ -46,9 +47,9 @@ def _workload(svc: DatasetService) -> dict:
     score = svc.create_score(svc.create_section(card, "Main"), "Greeting", key="greeting")
     expected = {}
     for d in range(4):
-        ds = svc.create_dataset(card, f"ds-{d}", score=score, configuration={**CONFIG, "days": 1})
+        ds = svc.create_dataset(card, f"ds-{d}", score=score, configuration={**CONFIG, "days": 1}, check=False)
         for n in range(2, 6):
-            svc.create_version(ds, {**CONFIG, "days": n}, note=f"v{n}")
+            svc.create_version(ds, {**CONFIG, "days": n}, note=f"v{n}", check=False)
         for p in range(3):
             svc.record_profile(f"ds-{d}:v{p + 1}", ["text"], {"rows": p}, {"label": {"Yes": p}})
         svc.set_current_version(ds, 5, expected_current=1)
@@ -105,7 +106,7 @@ def test_the_api_key_never_leaks(tmp_path, caplog):
     with ThreadedServer(create_app(store, secret)) as server:
         svc = connect(api_url=server.url, api_key=secret)
         seen += [repr(svc), repr(svc.backend), str(vars(svc.backend.retry))]
-        svc.create_dataset(svc.create_scorecard("QA", key="qa"), "calls", configuration=CONFIG)
+        svc.create_dataset(svc.create_scorecard("QA", key="qa"), "calls", configuration=CONFIG, check=False)
         try:
             svc.resolve("nope")
         except Exception as exc:  # noqa: BLE001 - we inspect every message
@@ -130,20 +131,25 @@ def test_listing_many_datasets_takes_a_bounded_number_of_round_trips(tmp_path):
     seeder = DatasetService(store)
     card = seeder.create_scorecard("QA", key="qa")
     for d in range(60):
-        ds = seeder.create_dataset(card, f"ds-{d:02d}", configuration={**CONFIG, "days": 1})
-        seeder.create_version(ds, {**CONFIG, "days": 2})
+        ds = seeder.create_dataset(card, f"ds-{d:02d}", configuration={"class": "InlineItems", "items": [{"d": d}]})
+        seeder.create_version(ds, {"class": "InlineItems", "items": [{"d": d}, {"d": -d}]})  # v1 stays current
         seeder.record_profile(f"ds-{d:02d}:1", ["t"], {"rows": d}, {})
-        seeder.record_profile(f"ds-{d:02d}:2", ["t"], {"rows": d + 1000}, {})
+        seeder.record_profile(f"ds-{d:02d}:2", ["t"], {"rows": d + 1000}, {})  # newer, but not the current version
+        if d % 3 == 0:  # the current version's newest profile is a sample: round 2 looks further back
+            seeder.record_profile(f"ds-{d:02d}:1", ["t"], {"spec": 2, "rows": 1, "subject": {
+                "kind": "sample", "rows": 1, "population": d + 1, "seed": None, "purpose": "evaluation"}}, {})
     expected = {s.dataset.id: s for s in seeder.dataset_summaries()}
     with ThreadedServer(create_app(store, API_KEY)) as server:
         backend = GraphQLBackend(server.url, API_KEY, page_size=25)
         got = DatasetService(backend).dataset_summaries()
-        assert backend.requests_sent <= 4  # 3 pages of 25 datasets + 1 batch of newest profiles
+        # 3 pages of 25 datasets + 1 batch of newest candidates + 1 batch for the 20 whose newest is a sample
+        assert backend.requests_sent == 5
         before = backend.requests_sent
         DatasetService(backend).dataset_summaries(scorecard=card.id)
-        assert backend.requests_sent - before <= 5  # + resolving the scorecard
+        assert backend.requests_sent - before <= 6  # + resolving the scorecard
     assert {s.dataset.id: s for s in got} == expected
-    assert sorted(s.record_count for s in got) == [d + 1000 for d in range(60)]
+    assert sorted(s.record_count for s in got) == list(range(60))  # v1's full profiles: never v2's, never a sample
+    assert all(s.profile_version.version_number == 1 for s in got)
     store.close()
 
 
@@ -156,14 +162,16 @@ def test_summaries_halve_their_page_when_the_server_budget_is_exceeded(tmp_path)
     card = svc.create_scorecard("QA", key="qa")
     with served.transaction():
         for i in range(40):
-            ds = svc.create_dataset(card, f"ds-{i:02}", configuration={"class": "InlineItems", "n": i})
-            svc.create_version(ds, {"class": "InlineItems", "n": i, "v": 2})
-    tight = Limits(max_items=60)  # 40 datasets x (1 + current + 2 versions) don't fit one request
+            ds = svc.create_dataset(card, f"ds-{i:02}", configuration={"class": "InlineItems", "items": [{"n": i}]})
+            svc.create_version(ds, {"class": "InlineItems", "items": [{"n": i, "v": 2}]})
+            svc.record_profile(f"ds-{i:02}:1", ["n"], {"rows": i}, {})
+    tight = Limits(max_items=60)  # 40 datasets x (1 + current + 2 versions + 1 profile) don't fit one request
     with ThreadedServer(create_app(served, API_KEY, limits=tight)) as server:
         client = DatasetService(GraphQLBackend(server.url, API_KEY))
-        names = [s.dataset.name for s in client.dataset_summaries()]
-        assert names == [f"ds-{i:02}" for i in range(40)]
+        summaries = client.dataset_summaries()
+        assert [s.dataset.name for s in summaries] == [f"ds-{i:02}" for i in range(40)]
         assert all(s.version_numbers == (1, 2) for s in client.dataset_summaries())
+        assert [s.record_count for s in summaries] == list(range(40))
         client.close()
     served.close()
 

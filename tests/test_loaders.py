@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from plexus_datasets import LoaderError, connect
-from plexus_datasets.errors import UntrustedCodeError
+from plexus_datasets.errors import DataQualityWarning, UntrustedCodeError
 from plexus_datasets.loaders import TrustPolicy, check_loader, materialize
 from plexus_datasets.loaders.cache import MaterializationCache
 
@@ -68,7 +68,8 @@ def test_dotted_path_and_entry_point_loaders(tmp_path, monkeypatch):
 def test_empty_data_is_an_error():
     with pytest.raises(LoaderError, match="no rows"):
         materialize({"class": "InlineItems", "items": []})
-    with pytest.raises(LoaderError, match="removed every row"):
+    with pytest.raises(LoaderError, match="removed every row"), \
+            pytest.warns(DataQualityWarning, match="no row has label = 'Maybe', so every row is removed"):
         materialize(inline(processors=[{"class": "ByColumnValueDatasetFilter",
                                          "parameters": {"column-name": "label", "value": "Maybe"}}]))
 

@@ -41,11 +41,11 @@ def test_errors_print_one_line(ip, capsys):
 
 
 def test_dataset_config_cell_creates_versions(ip, capsys):
-    created = ip.run_cell_magic("dataset_config", 'greeting-calls --note "from a cell"',
+    created = ip.run_cell_magic("dataset_config", 'greeting-calls --note "from a cell" --no-check',
                                 "class: FileItems\npath: calls.csv\n")
     assert created.version_number == 4 and created.note == "from a cell"
     assert created.configuration == {"class": "FileItems", "path": "calls.csv"}
-    again = ip.run_cell_magic("dataset_config", "greeting-calls", "path: calls.csv\nclass: FileItems\n")
+    again = ip.run_cell_magic("dataset_config", "greeting-calls --no-check", "path: calls.csv\nclass: FileItems\n")
     assert again.id == created.id and "unchanged" in capsys.readouterr().out
     assert ip.run_cell_magic("dataset_config", "greeting-calls", "class: [oops\n") is None
     assert "line 2, column 1" in capsys.readouterr().out  # the cell ends after line 1

@@ -20,19 +20,22 @@ HEAVY = {"pandas", "plotly", "ipywidgets", "gql", "boto3", "duckdb", "sqlalchemy
 def test_public_api_is_pinned():
     assert sorted(plexus_datasets.__all__) == sorted([
         "AmbiguousReferenceError", "AuthError", "BackendError", "BackendUnavailableError", "ConfigurationError",
-        "ConflictError", "CorruptRecordError", "DataAccessError", "Dataset", "DatasetProfile", "DatasetService",
-        "DatasetVersion", "LoaderError", "NotFoundError", "PlexusDatasetsError", "SchemaVersionError", "Score",
-        "Scorecard", "ScorecardSection", "UntrustedCodeError", "ValidationError", "__version__", "connect",
+        "ConflictError", "CorruptRecordError", "DataAccessError", "DataQualityWarning", "Dataset", "DatasetProfile",
+        "DatasetService", "DatasetVersion", "LoaderError", "NotFoundError", "PlexusDatasetsError",
+        "PlexusDatasetsWarning", "SchemaVersionError", "Score", "Scorecard", "ScorecardSection", "StaleDataWarning",
+        "UntrustedCodeError", "ValidationError", "__version__", "connect",
     ])
     for name in plexus_datasets.__all__:
         assert getattr(plexus_datasets, name) is not None
 
 
-def test_every_error_is_in_the_tree():
+def test_every_error_and_warning_is_in_its_tree():
     from plexus_datasets import errors
 
     for name in errors.__all__:
-        assert issubclass(getattr(errors, name), PlexusDatasetsError)
+        cls = getattr(errors, name)
+        assert issubclass(cls, PlexusDatasetsError) or issubclass(cls, errors.PlexusDatasetsWarning), name
+    assert issubclass(errors.PlexusDatasetsWarning, UserWarning)
 
 
 def test_import_is_light():

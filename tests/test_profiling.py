@@ -29,7 +29,8 @@ def test_exact_counts_by_hand(frame, engine):
     payload = profile(frame, answer_columns=["label"], text_columns=["text"], engine=engine)
     counts = payload["recordCounts"]
     assert payload["columnList"] == ["id", "text", "label", "score", "when", "flag"]
-    assert counts["spec"] == 1 and counts["engine"] == engine
+    assert counts["spec"] == 2 and counts["engine"] == engine and payload["answerDistribution"]["spec"] == 1
+    assert counts["subject"] == {"kind": "full", "rows": 6}  # no subject given: the whole version
     assert (counts["rows"], counts["duplicate_rows"]) == (6, 1)  # the last row repeats the fifth
     text = counts["columns"]["text"]
     assert (text["kind"], text["non_null"], text["null"], text["distinct"]) == ("text", 5, 1, 4)
@@ -154,7 +155,8 @@ def test_a_wide_frame_profiles_and_records_over_the_target_size(tmp_path):
     size = payload_size(payload["columnList"], payload["recordCounts"], payload["answerDistribution"])
     assert TARGET_PROFILE_BYTES < size <= MAX_PROFILE_BYTES
     svc = DatasetService(SQLBackend(str(tmp_path / "wide.db")))
-    ds = svc.create_dataset(svc.create_scorecard("QA"), "wide", configuration={"class": "InlineItems"})
+    ds = svc.create_dataset(svc.create_scorecard("QA"), "wide",
+                            configuration={"class": "InlineItems", "items": [{"label": "Yes"}]})
     stored = svc.profile_frame(svc.resolve("wide:v1"), df, answer_columns=["label"])
     assert stored.record_counts["columns"]["feature_149"]["max"] == pytest.approx(df["feature_149"].max())
     assert len(svc.list_profiles(ds)) == 1

@@ -219,7 +219,7 @@ def test_connect_uses_the_served_store_from_the_environment(tmp_path, monkeypatc
         svc = connect()
         assert "GraphQLBackend" in type(svc.backend).__name__
         card = svc.create_scorecard("Team QA", key="team")
-        svc.create_dataset(card, "shared", configuration={"class": "InlineItems", "items": []}, note="hello")
+        svc.create_dataset(card, "shared", configuration={"class": "InlineItems", "items": [{"a": 1}]}, note="hello")
         assert svc.resolve("shared").note == "hello"
         svc.close()
         monkeypatch.setenv("PLEXUS_API_KEY", "wrong")

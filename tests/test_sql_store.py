@@ -88,3 +88,32 @@ def test_a_file_that_is_not_a_database(tmp_path):
 def test_directory_path_is_a_clear_error(tmp_path):
     with pytest.raises(BackendUnavailableError):
         SQLBackend(str(tmp_path))
+
+
+def test_summaries_take_a_fixed_number_of_queries_and_read_profiles_only_when_shown(db_path):
+    """Three queries for the listing (profiles as stamps, no JSON), then the service's batched reads:
+    the current versions' newest profiles, and once more for those whose newest is a sample."""
+    from plexus_datasets.service import DatasetService
+
+    backend = SQLBackend(str(db_path))
+    svc = DatasetService(backend)
+    card = svc.create_scorecard("QA", key="qa")
+    sample = {"spec": 2, "rows": 1, "subject": {"kind": "sample", "rows": 1, "population": 5, "seed": 1,
+                                                "purpose": "evaluation"}}
+    with backend.transaction():
+        for d in range(30):
+            svc.create_dataset(card, f"ds-{d:02}", configuration={"class": "InlineItems", "items": [{"d": d}]})
+            svc.record_profile(f"ds-{d:02}:1", ["d"], {"spec": 1, "rows": d}, {})
+            if d % 2:
+                svc.record_profile(f"ds-{d:02}:1", ["d"], sample, {})
+    statements: list[str] = []
+    sa.event.listen(backend._engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *args: statements.append(statement))
+    summaries = svc.dataset_summaries()
+    assert [s.record_count for s in summaries] == list(range(30))
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    profile_reads = [s for s in selects if "dataset_profiles" in s]
+    assert len(selects) == 6, selects  # datasets, version numbers, profile stamps, current versions, round 1, round 2
+    assert len(profile_reads) == 3
+    assert '"recordCounts"' not in profile_reads[0] and '"recordCounts"' in profile_reads[1]  # stamps, then records
+    svc.close()

@@ -39,7 +39,7 @@ from typing import Any
 
 from ..refs import is_id
 
-__all__ = ["Backend", "Page", "Record", "Summary", "assemble_summaries", "item_size"]
+__all__ = ["STAMP_FIELDS", "Backend", "Page", "Record", "Summary", "assemble_summaries", "item_size"]
 
 Record = dict[str, Any]
 Filter = Mapping[str, Any]
@@ -144,12 +144,15 @@ class Backend(ABC):
         return page
 
     def summaries(self, index: tuple[str, str] | None = None) -> list[Summary]:
-        """Datasets (all, or those of one ``index`` value) with what a listing shows.
+        """Datasets (all, or those of one ``index`` value) with what a listing needs.
 
         Each item: ``{"dataset": record, "currentVersion": record | None,
-        "versionNumbers": [int, ...], "latestProfile": record | None}``.
-        Backends override this to use a bounded number of round trips; this
-        default uses three lists.
+        "versionNumbers": [int, ...], "profileStamps": [STAMP, ...]}`` where a STAMP
+        is ``{"id", "datasetId", "datasetVersionId", "createdAt"}`` of each of the
+        dataset's profiles, in no particular order. Which profile a listing shows is
+        the service's choice (it reads the full records with ``get_many``): a
+        backend never picks one. Backends override this to use a bounded number
+        of round trips; this default uses three lists.
         """
         datasets = self.list("Dataset", index=index)
         versions = self.list("DatasetVersion")
@@ -171,32 +174,36 @@ class Backend(ABC):
         self.close()
 
 
+#: The fields of a profile stamp: enough to choose which profiles to read in full.
+STAMP_FIELDS = ("id", "datasetId", "datasetVersionId", "createdAt")
+
+
 def assemble_summaries(
     datasets: list[Record],
     versions: list[Record],
     profiles: list[Record],
     versions_by_id: Mapping[str, Record],
 ) -> list[Summary]:
-    """Group version numbers and the newest profile under each dataset.
+    """Group version numbers and profile stamps under each dataset.
 
-    ``profiles`` may hold only ``id``/``datasetId``/``createdAt``: the caller
-    fetches the full latest profiles when it needs them.
+    ``profiles`` may be full records or only their ``STAMP_FIELDS``; each comes
+    out as a stamp (other fields dropped). Records are taken as stored: the
+    service validates what it reads.
     """
     numbers: dict[str, list[int]] = {}
     for version in versions:
         if is_id(version.get("id")):  # a corrupt version is skipped everywhere, so it isn't counted here
             numbers.setdefault(version["datasetId"], []).append(version["versionNumber"])
-    latest: dict[str, Record] = {}
+    stamps: dict[Any, list[Record]] = {}
     for profile in profiles:
-        best = latest.get(profile["datasetId"])
-        if best is None or (profile["createdAt"], profile["id"]) > (best["createdAt"], best["id"]):
-            latest[profile["datasetId"]] = profile
+        if isinstance(profile, Mapping):  # what a store answers is taken as it is, but only objects are stamps
+            stamps.setdefault(profile.get("datasetId"), []).append({k: profile.get(k) for k in STAMP_FIELDS})
     return [
         {
             "dataset": ds,
             "currentVersion": versions_by_id.get(ds.get("currentVersionId") or ""),
             "versionNumbers": sorted(numbers.get(ds["id"], [])),
-            "latestProfile": latest.get(ds["id"]),
+            "profileStamps": stamps.get(ds["id"], []),
         }
         for ds in datasets
     ]

@@ -34,7 +34,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -56,7 +56,7 @@ from ..errors import (
     NotFoundError,
     ValidationError,
 )
-from .base import Backend, Filter, Page, Record, Summary, assemble_summaries
+from .base import STAMP_FIELDS, Backend, Filter, Page, Record, Summary, assemble_summaries
 from .contract import AWSJSON_FIELDS, index_query, list_query, scalar_fields, schema_text
 from .specs import MODEL_SPECS
 
@@ -435,11 +435,12 @@ class GraphQLBackend(Backend):
         return Page([self._decode(model, r) for r in items if r is not None], token)  # type: ignore[misc]
 
     def summaries(self, index: tuple[str, str] | None = None) -> list[Summary]:
-        """Datasets with current version, version numbers and newest profile, in
-        ceil(N / SUMMARY_PAGE) nested-selection requests plus ceil(N / 100) batched
-        profile gets: never one request per dataset (except for a dataset with more
-        than ``SUMMARY_PAGE`` versions or profiles, whose rest is paged on its own). A page
-        the server finds over its resolver budget is asked again with half the datasets."""
+        """Datasets with current version, version numbers and profile stamps, in
+        ceil(N / SUMMARY_PAGE) nested-selection requests: never one request per dataset
+        (except for a dataset with more than ``SUMMARY_PAGE`` versions or profiles, whose
+        rest is paged on its own). A page the server finds over its resolver budget is
+        asked again with half the datasets. The service reads the profiles it shows
+        with ``get_many`` (``BATCH_GETS`` per request)."""
         key = f"${index[0]}: String!, " if index else ""
         arg = f"{index[0]}: ${index[0]}, " if index else ""
         name = index_query("Dataset", index[0]) if index else list_query("Dataset")
@@ -450,7 +451,7 @@ class GraphQLBackend(Backend):
             f"nextToken: $nextToken) {{ items {{ {self._fields('Dataset')} "
             f"currentVersion {{ {self._fields('DatasetVersion')} }} "
             f"versions(limit: {inner}) {{ items {{ id datasetId versionNumber }} nextToken }} "
-            f"profiles(limit: {inner}) {{ items {{ id datasetId createdAt }} nextToken }} }} nextToken }} }}"
+            f"profiles(limit: {inner}) {{ items {{ {' '.join(STAMP_FIELDS)} }} nextToken }} }} nextToken }} }}"
         )
         datasets, versions, stamps, current = [], [], [], {}
         token: str | None = None
@@ -482,12 +483,7 @@ class GraphQLBackend(Backend):
                                          f"summary ({type(exc).__name__}: {_short(exc)}).") from exc
             if not self._next(token, seen, "Dataset"):
                 break
-        summaries = assemble_summaries(datasets, versions, stamps, current)
-        full = self._get_many("DatasetProfile", [s["latestProfile"]["id"] for s in summaries if s["latestProfile"]])
-        for summary in summaries:
-            if summary["latestProfile"]:
-                summary["latestProfile"] = full.get(summary["latestProfile"]["id"])
-        return summaries
+        return assemble_summaries(datasets, versions, stamps, current)
 
     def _rest(self, connection: Mapping[str, Any], model: str, dataset_id: str) -> list[Record]:
         """A nested connection's items, paging on by index when it was cut short."""
@@ -495,6 +491,11 @@ class GraphQLBackend(Backend):
         if connection.get("nextToken"):
             items = self.list(model, index=("datasetId", dataset_id))
         return items
+
+    def get_many(self, model: str, ids: Sequence[str]) -> dict[str, Record]:
+        """Records by id in ceil(len(ids) / BATCH_GETS) requests (aliased ``get`` fields)."""
+        self._encode(model, {})  # an unknown model is a ValidationError
+        return self._get_many(model, list(dict.fromkeys(ids)))
 
     def _get_many(self, model: str, ids: list[str]) -> dict[str, Record]:
         """Records by id, ``BATCH_GETS`` aliased ``get`` fields per request."""

@@ -36,7 +36,7 @@ from ..errors import (
     ValidationError,
 )
 from ._migrations import MIGRATIONS
-from .base import Backend, Filter, Page, Record, Summary, assemble_summaries
+from .base import STAMP_FIELDS, Backend, Filter, Page, Record, Summary, assemble_summaries
 from .filters import matches, validate_filter
 from .specs import MODEL_SPECS, ModelSpec
 
@@ -287,8 +287,8 @@ class SQLBackend(Backend):
         return [r for r in records if matches(r, filter)]
 
     def summaries(self, index: tuple[str, str] | None = None) -> list[Summary]:
-        """Four queries whatever the number of datasets; profiles' JSON is read only
-        for each dataset's newest profile."""
+        """Three queries whatever the number of datasets; profiles are read as stamps
+        (no JSON): the service fetches the ones it shows with ``get_many``."""
         spec, datasets_t = self._spec("Dataset")
         versions_t, profiles_t = TABLES["DatasetVersion"], TABLES["DatasetProfile"]
         chosen = self._select(spec, datasets_t, index)
@@ -300,20 +300,13 @@ class SQLBackend(Backend):
                 .where(versions_t.c.datasetId.in_(ids))
             ).all()
             stamps = conn.execute(
-                sa.select(profiles_t.c.id, profiles_t.c.datasetId, profiles_t.c.createdAt)
-                .where(profiles_t.c.datasetId.in_(ids))
+                sa.select(*(profiles_t.c[name] for name in STAMP_FIELDS)).where(profiles_t.c.datasetId.in_(ids))
             ).all()
             current_ids = [d["currentVersionId"] for d in datasets if d.get("currentVersionId")]
             current = self._by_ids(conn, "DatasetVersion", current_ids)
-            summaries = assemble_summaries(
-                datasets, [dict(r._mapping) for r in numbers], [dict(r._mapping) for r in stamps], current
-            )
-            full = self._by_ids(conn, "DatasetProfile", [s["latestProfile"]["id"] for s in summaries
-                                                         if s["latestProfile"]])
-        for summary in summaries:
-            if summary["latestProfile"]:
-                summary["latestProfile"] = full[summary["latestProfile"]["id"]]
-        return summaries
+        return assemble_summaries(
+            datasets, [dict(r._mapping) for r in numbers], [dict(r._mapping) for r in stamps], current
+        )
 
     def _by_ids(self, conn: Connection, model: str, ids: list[str]) -> dict[str, Record]:
         spec, table = self._spec(model)

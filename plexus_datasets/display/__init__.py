@@ -22,9 +22,24 @@ from ._base import (
     problems_html,
     short_time,
 )
-from ._compare import comparison_html, comparison_parts, comparison_text, diff_html, diff_table, diff_text
+from ._compare import (
+    comparison_html,
+    comparison_notes,
+    comparison_parts,
+    comparison_text,
+    diff_html,
+    diff_table,
+    diff_text,
+)
 from ._evaluation import evaluation_parts
-from ._profiles import answer_bars, history_table, profile_columns_html, profile_lines, profile_summary_html
+from ._profiles import (
+    answer_bars,
+    history_table,
+    profile_columns_html,
+    profile_lines,
+    profile_summary_html,
+    subject_text,
+)
 from ._records import (
     browser_html,
     dataset_text,
@@ -49,6 +64,7 @@ __all__ = [
     "browser_html",
     "cell_text",
     "comparison_html",
+    "comparison_notes",
     "comparison_parts",
     "comparison_text",
     "dataset_text",
@@ -75,6 +91,7 @@ __all__ = [
     "scorecards_table",
     "scores_table",
     "short_time",
+    "subject_text",
     "summaries_table",
     "version_table_html",
     "versions_table",

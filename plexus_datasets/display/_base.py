@@ -88,7 +88,9 @@ class TextTable:
     """A table for the terminal: ``rows`` map column names to plain values.
 
     ``right`` names right-aligned columns; ``empty`` is what to print instead of
-    a table without rows.
+    a table without rows. ``text_rows``, when given, are what the terminal shows
+    instead of ``rows`` (same length, same columns; e.g. ``5,572 (v1)`` where
+    ``rows``, which JSON and CSV get, keep ``5572``).
     """
 
     columns: tuple[str, ...]
@@ -96,6 +98,7 @@ class TextTable:
     title: str | None = None
     right: tuple[str, ...] = ()
     empty: str | None = None
+    text_rows: list[dict[str, Any]] | None = None
 
     @property
     def empty_text(self) -> str:
@@ -103,4 +106,5 @@ class TextTable:
 
     def cells(self) -> list[list[str]]:
         """Every row's cells as text, in column order."""
-        return [[cell_text(row.get(c)) for c in self.columns] for row in self.rows]
+        shown = self.text_rows if self.text_rows is not None else self.rows
+        return [[cell_text(row.get(c)) for c in self.columns] for row in shown]

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..formats import to_yaml
 from ._base import STYLE, TextTable, esc, html_table
+from ._profiles import subject_text
 
 if TYPE_CHECKING:
     from ..diff import AnswerShift, ConfigDiff, ProfileComparison
 
-__all__ = ["comparison_html", "comparison_parts", "comparison_text", "diff_html", "diff_table", "diff_text"]
+__all__ = ["comparison_html", "comparison_notes", "comparison_parts", "comparison_text", "diff_html", "diff_table",
+           "diff_text"]
 
 
 # --- configuration diffs -------------------------------------------------------------------------
@@ -72,9 +74,25 @@ def _share(shares: dict[str, float], value: str) -> str:
     return f"{100 * shares.get(value, 0):.1f}"
 
 
+def comparison_notes(comparison: ProfileComparison) -> list[str]:
+    """One sentence per side that is not a profile of a full version, e.g. ``B is a sample
+    of 100 of 5,572 rows (seed 7): its record count is the sample's, not the version's.``"""
+    notes = []
+    for label, subject in ((comparison.label_a, comparison.subject_a), (comparison.label_b, comparison.subject_b)):
+        if subject.is_sample:
+            notes.append(f"{label} is a {subject_text(subject)}: its record count is the sample's, not the "
+                         "version's.")
+        elif not subject.is_full:
+            notes.append(f"{label} is a profile of {subject_text(subject)}: its record count may not be the "
+                         "version's.")
+    return notes
+
+
 def comparison_text(comparison: ProfileComparison) -> str:
-    """``ProfileComparison(rows A -> B (+x%), drift BAND`` and one line per answer column."""
+    """``ProfileComparison(rows A -> B (+x%), drift BAND``, a note per sample side, and one
+    line per answer column."""
     lines = [f"ProfileComparison(rows {_row_change(comparison)}, drift {comparison.band}"]
+    lines += [f"  note: {note}" for note in comparison_notes(comparison)]
     if comparison.columns_added or comparison.columns_removed:
         lines.append(f"  columns added {comparison.columns_added}, removed {comparison.columns_removed}")
     for shift in comparison.answers:
@@ -92,9 +110,11 @@ def _columns_changed(comparison: ProfileComparison, quote: Callable[[str], str] 
 
 
 def comparison_parts(comparison: ProfileComparison) -> list[str | TextTable]:
-    """``profiles compare``: the record and drift line, columns added/removed, a table of
-    answer shares per answer column, and a table of null rates, PSI and band per column."""
+    """``profiles compare``: the record and drift line, a note per side that is a sample,
+    columns added/removed, a table of answer shares per answer column, and a table of
+    null rates, PSI and band per column."""
     parts: list[str | TextTable] = [f"Records: {_row_change(comparison)}; drift: {comparison.band}"]
+    parts += [f"Note: {note}" for note in comparison_notes(comparison)]
     changed = _columns_changed(comparison)
     if changed:
         parts.append(f"Columns {changed}")
@@ -122,6 +142,7 @@ def comparison_html(comparison: ProfileComparison) -> str:
     band = comparison.band
     parts = [f"<div><b>Records</b>: {_row_change(comparison).replace('->', '→')}; "
              f"overall drift <span class='pds-band-{band}'>{band}</span></div>"]
+    parts += [f"<div class='pds-band-POSSIBLE'>Note: {esc(note)}</div>" for note in comparison_notes(comparison)]
     changed = _columns_changed(comparison, esc)
     if changed:
         parts.append(f"<div><b>Columns</b> {changed}</div>")

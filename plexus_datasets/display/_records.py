@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..facts import ProfileFacts
 from ..formats import short_time, to_yaml
 from ._base import STYLE, TextTable, esc, html_table
+from ._profiles import subject_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,9 +28,9 @@ __all__ = [
     "import_table",
     "record_fields",
     "record_html",
+    "record_text",
     "records_frame",
     "records_html",
-    "record_text",
     "records_text",
     "scorecards_table",
     "scores_table",
@@ -57,8 +58,11 @@ def _version_fields(v: DatasetVersion, when: Callable[[Any], str] = short_time) 
 
 
 def _profile_fields(p: DatasetProfile) -> dict[str, Any]:
+    """A profile's fields; ``sample`` (``sample 10/50 seed 7``) only for a profile that is not of
+    the full version, so listings of full profiles read as they always have."""
     facts = ProfileFacts.of(p)
-    return {"created": short_time(p.created_at), "rows": facts.rows, "columns": len(facts.columns),
+    sample = {} if facts.is_full else {"sample": subject_text(facts.subject, short=True)}
+    return {"created": short_time(p.created_at), **sample, "rows": facts.rows, "columns": len(facts.columns),
             "answer_columns": ", ".join(facts.answer_columns) or None,
             "dataset_version_id": p.dataset_version_id, "id": p.id}
 
@@ -69,10 +73,13 @@ def _dataset_fields(d: Dataset) -> dict[str, Any]:
 
 
 def _summary_fields(s: DatasetSummary, when: Callable[[Any], str] = short_time) -> dict[str, Any]:
+    """A summary's fields: ``records`` and ``last_profile`` are of the current version's newest
+    full profile; ``samples_only`` appears (True) only when that version has only sample profiles."""
+    samples_only = {"samples_only": True} if s.sample_profiles_only else {}
     return {"name": s.dataset.name, "current": s.current_version.label if s.current_version else None,
             "versions": s.version_count,
             "last_profile": when(s.latest_profile.created_at) if s.latest_profile else None,
-            "records": s.record_count, "id": s.dataset.id}
+            "records": s.record_count, **samples_only, "id": s.dataset.id}
 
 
 def _other_fields(record: Record) -> dict[str, Any]:
@@ -216,10 +223,26 @@ def scores_table(scores: Iterable[Score]) -> TextTable:
     return TextTable(("name", "key", "externalId", "type", "id"), rows, "Scores")
 
 
+def _records_cell(s: DatasetSummary) -> str | None:
+    """``5,572 (v1)``: the rows and the version they describe; ``(v1 samples only)``."""
+    if s.record_count is not None:
+        version = s.profile_version
+        return f"{s.record_count:,} ({version.label})" if version else f"{s.record_count:,}"
+    if s.sample_profiles_only and s.current_version is not None:
+        return f"({s.current_version.label} samples only)"
+    return None
+
+
 def summaries_table(summaries: Iterable[DatasetSummary]) -> TextTable:
-    """Datasets with their current version, number of versions, newest profile (ISO time) and rows."""
-    rows = [_summary_fields(s, _iso) for s in summaries]
-    return TextTable(("name", "current", "versions", "last_profile", "records", "id"), rows, "Datasets")
+    """Datasets with their current version, number of versions, and the current version's
+    newest full profile (ISO time) and rows. JSON and CSV get the rows as a number; the
+    terminal shows the version they describe with them (``5,572 (v1)``), or
+    ``(v1 samples only)`` when that version has only sample profiles."""
+    columns = ("name", "current", "versions", "last_profile", "records", "id")
+    listed = list(summaries)
+    rows = [{c: _summary_fields(s, _iso)[c] for c in columns} for s in listed]
+    shown = [{**row, "records": _records_cell(s)} for row, s in zip(rows, listed, strict=True)]
+    return TextTable(columns, rows, "Datasets", right=("records",), text_rows=shown)
 
 
 def versions_table(dataset_name: str, versions: Iterable[DatasetVersion], current_id: str | None) -> TextTable:

@@ -14,7 +14,9 @@ A name resolves, in this order, to:
    when Plexus is installed.
 
 The class found must implement ``interfaces.Loader`` (or ``Processor``); that is
-checked before it is ever instantiated.
+checked before it is ever instantiated. A name that can't be found gets a
+did-you-mean against the built-ins and the installed entry points; the hint to
+install Plexus is kept for names that are not a near miss of a built-in.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from .builtin import BUILTIN_LOADERS
 from .interfaces import Loader, Processor, implements
 from .trust import TrustPolicy, is_module_name
 
-__all__ = ["PLEXUS_NAMESPACES", "resolve_class"]
+__all__ = ["PLEXUS_NAMESPACES", "builtin_loader", "check_class_name", "resolve_class"]
 
 #: Plexus's own code: trusted when installed, like any entry point.
 PLEXUS_NAMESPACES = ("plexus.data", "plexus.processors", "plexus_extensions")
@@ -55,6 +57,12 @@ KINDS = {
 _BUILTIN_PATHS = {f"{c.__module__}.{c.__qualname__}": c for c in BUILTIN_LOADERS.values()}
 
 
+def builtin_loader(name: str) -> type | None:
+    """The built-in loader class ``name`` names (short name or dotted path), else None."""
+    name = str(name).strip()
+    return BUILTIN_LOADERS.get(name) or _BUILTIN_PATHS.get(name)
+
+
 def resolve_class(name: str, kind: str = "loader", trust: TrustPolicy | None = None) -> type:
     """The loader (or processor) class ``name`` names, checked against its interface.
 
@@ -64,15 +72,12 @@ def resolve_class(name: str, kind: str = "loader", trust: TrustPolicy | None = N
     """
     spec = KINDS[kind]
     name = str(name).strip()
-    if kind == "loader" and name in BUILTIN_LOADERS:
-        return BUILTIN_LOADERS[name]
-    if kind == "loader" and name in _BUILTIN_PATHS:
-        return _BUILTIN_PATHS[name]
+    builtin = builtin_loader(name) if kind == "loader" else None
+    if builtin is not None:
+        return builtin
     found = _entry_point(name, spec)
     if found is None:
-        if not is_module_name(name):
-            raise LoaderError(f"The {spec.word} class {_shown(name)} is not a class name "
-                              "(a name like `FileItems` or a dotted path like `package.module.Class`).")
+        check_class_name(name, kind)
         found = _dotted(name, spec, trust or TrustPolicy()) if "." in name else _plexus_short(name, spec)
     if not isinstance(found, type):
         raise LoaderError(f"The {spec.word} {_shown(name)} names a {type(found).__name__}, not a class.")
@@ -82,6 +87,14 @@ def resolve_class(name: str, kind: str = "loader", trust: TrustPolicy | None = N
             f"`{spec.method}` method, so it is not a {spec.word}; it was not used."
         )
     return found
+
+
+def check_class_name(name: str, kind: str = "loader") -> None:
+    """LoaderError unless ``name`` could name a class (``FileItems``, ``package.module.Class``);
+    nothing is looked up or imported."""
+    if not is_module_name(str(name).strip()):
+        raise LoaderError(f"The {KINDS[kind].word} class {_shown(name)} is not a class name "
+                          "(a name like `FileItems` or a dotted path like `package.module.Class`).")
 
 
 def _shown(name: str) -> str:
@@ -165,11 +178,31 @@ def _import(module_name: str, name: str, spec: _Kind) -> ModuleType | None:
         raise LoaderError(f"Importing {module_name!r} for the {spec.word} {_shown(name)} failed: {exc}") from exc
 
 
+def _builtin_names(spec: _Kind) -> list[str]:
+    if spec.word == "loader":
+        return list(BUILTIN_LOADERS)
+    from ._params import PROCESSOR_MODELS  # imported on this error path only: it brings pydantic
+
+    return list(PROCESSOR_MODELS)
+
+
 def _not_found(name: str, spec: _Kind) -> LoaderError:
-    builtins = ", ".join(BUILTIN_LOADERS) if spec.word == "loader" else "the Plexus dataset filters"
-    return LoaderError(
-        f"The {spec.word} class {_shown(name)} can't be found: it is not built in ({builtins}), no installed "
-        f"package registers it in the entry-point group {spec.group!r}, and it is not an importable dotted path "
-        "(package.module.Class). If it is a Plexus data cache (FeedbackItems, CallCriteriaDBCache...), "
-        "install Plexus in this environment; otherwise register it as an entry point or use its dotted path."
-    )
+    from ._params import did_you_mean
+
+    builtins = _builtin_names(spec)
+    installed = [ep.name for ep in entry_points(group=spec.group)]
+    short = name.rsplit(".", 1)[-1]  # plexus.data.FileItem is a near miss of FileItems too
+    guess = did_you_mean(short, builtins, cutoff=0.8) or did_you_mean(short, installed, cutoff=0.8)
+    asked = f"The {spec.word} class {_shown(name)} can't be found"
+    if guess in builtins:  # a typo of a built-in: the hint about installing Plexus would mislead
+        return LoaderError(f"{asked}; did you mean {guess!r}? The built-in {spec.word}s are: {', '.join(builtins)}.")
+    maybe = f"; did you mean {guess!r}?" if guess else "."
+    where = (f"no installed package registers it in the entry-point group {spec.group!r}, and it is not an "
+             "importable dotted path (package.module.Class)")
+    if spec.word == "loader":
+        plexus = ("If it is a Plexus data cache (FeedbackItems, CallCriteriaDBCache...), install Plexus in this "
+                  "environment; otherwise register it as an entry point or use its dotted path.")
+    else:
+        plexus = ("If it is one of Plexus's own processors (`plexus.processors`), install Plexus in this "
+                  "environment; otherwise register your processor as an entry point or use its dotted path.")
+    return LoaderError(f"{asked}{maybe} It is not a built-in {spec.word} ({', '.join(builtins)}), {where}. {plexus}")

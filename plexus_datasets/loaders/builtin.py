@@ -1,17 +1,28 @@
 """Built-in loaders ("data caches"): inline items and files.
 
-``InlineItems`` (also Plexus's ``type: fixed``): ``items:`` is a list of rows.
+``InlineItems`` (also Plexus's ``type: fixed``): ``items:`` is a non-empty list
+of rows (mappings).
 
 ``FileItems``: ``path:`` is a local path, a glob (``data/*.csv``) or
 ``s3://bucket/key`` (a glob in the key too), or a list of those; ``format:``
-is csv, parquet or jsonl (default: from the extension). CSV is read with only
-empty cells as nulls, so a literal "NA" answer stays "NA". S3 uses boto3 with
+is csv, parquet or jsonl (default: from the extension); ``encoding:`` (CSV and
+JSONL, default utf-8 with any BOM dropped) and ``delimiter:`` (CSV, one
+character) say how the text is written. ``_reading`` reads the text: CSV with
+only empty cells as nulls (a literal "NA" stays "NA"), rows with too many fields
+refused and rows with too few reported (DataQualityWarning). S3 uses boto3 with
 the standard AWS environment and config (``AWS_ENDPOINT_URL`` included).
+
+Both declare their parameters in ``_params`` (``InlineItemsParams``,
+``FileItemsParams``): an unknown or mistyped parameter is a one-line
+LoaderError naming it, raised when the loader is built, before anything is read.
 
 What ``FileItems`` may read is the loading user's ``TrustPolicy``: a relative
 path starts at the first data root; every path (``~``, ``..``, symlinks and
 each glob match resolved first) must land inside a data root, and an S3 URI
 must name an allowed bucket, else DataAccessError before anything is read.
+Besides loading, ``FileItems`` answers ``check_sources()`` (every path exists
+here, nothing read) and ``fingerprint()`` (what the sources are right now, from
+listings and file metadata only).
 """
 
 from __future__ import annotations
@@ -19,6 +30,10 @@ from __future__ import annotations
 import fnmatch
 import glob
 import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,18 +43,25 @@ from .trust import TrustPolicy
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BUILTIN_LOADERS", "FileItems", "InlineItems"]
+__all__ = ["BUILTIN_LOADERS", "FileItems", "InlineItems", "split_s3"]
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+#: Marks a parameter left out (None is a value someone wrote: ``items:`` with nothing after it).
+_MISSING: Any = object()
+
+
+def _given(params: dict[str, Any], **named: Any) -> dict[str, Any]:
+    return {**{k: v for k, v in named.items() if v is not _MISSING}, **params}
 
 
 class InlineItems:
-    """Rows listed in the configuration (``items:``)."""
+    """Rows listed in the configuration (``items:``); the parameters are checked when built."""
 
-    def __init__(self, items: Any = None, *, trust: TrustPolicy | None = None, **_: Any) -> None:
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise LoaderError("InlineItems needs `items:`, a list of mappings (one per row).")
-        self.items = items
+    def __init__(self, items: Any = _MISSING, *, trust: TrustPolicy | None = None, **params: Any) -> None:
+        from ._params import InlineItemsParams, validated
+
+        self.params = validated(InlineItemsParams, "InlineItems", _given(params, items=items))
+        self.items = list(self.params.items)
 
     def load_dataframe(self, *, data: Any = None, fresh: bool = False) -> pd.DataFrame:
         import pandas as pd
@@ -49,77 +71,135 @@ class InlineItems:
 
 class FileItems:
     """Rows from CSV, Parquet or JSON Lines files, local or on S3, read under ``trust``
-    (default: ``TrustPolicy()``, the current directory and any bucket)."""
+    (default: ``TrustPolicy()``, the current directory and any bucket). The parameters
+    are checked when built (LoaderError naming the parameter)."""
 
-    def __init__(self, path: Any = None, format: str | None = None, *, trust: TrustPolicy | None = None,
-                 **_: Any) -> None:
-        if not path:
-            raise LoaderError("FileItems needs `path:` (a file, a glob, or s3://bucket/key).")
-        self.paths = [path] if isinstance(path, str) else path
-        if not isinstance(self.paths, list) or not all(isinstance(p, str) and p for p in self.paths):
-            raise LoaderError("FileItems: `path:` must be a path (text) or a list of paths.")
-        if format is not None and format not in ("csv", "parquet", "jsonl"):
-            raise LoaderError(f"FileItems: format must be csv, parquet or jsonl, not {str(format)[:40]!r}.")
-        self.format = format
+    def __init__(self, path: Any = _MISSING, format: Any = _MISSING, *, trust: TrustPolicy | None = None,
+                 **params: Any) -> None:
+        from ._params import FileItemsParams, validated
+
+        self.params = validated(FileItemsParams, "FileItems", _given(params, path=path, format=format))
+        self.paths = list(self.params.path)
+        self.format = self.params.format
         self.trust = trust if trust is not None else TrustPolicy()
+        if self.params.delimiter is not None and self.format is None:
+            self._delimiter_needs_csv()
+
+    def _delimiter_needs_csv(self) -> None:
+        # `format:` left out: the extensions decide, and a delimiter only means something for CSV.
+        other = next((p for p in self.paths if FORMATS.get(_suffix(p)) in ("parquet", "jsonl")), None)
+        if other is not None:
+            raise LoaderError(f"FileItems: `delimiter:` applies to CSV files only, but {other!r} is "
+                              f"{FORMATS[_suffix(other)]}; remove the delimiter or list only CSV files.")
+
+    def _check_buckets(self) -> None:
+        for pattern in self.paths:  # every bucket is checked before anything is listed or read
+            if pattern.startswith("s3://"):
+                self.trust.check_bucket(split_s3(pattern)[0], uri=pattern)
+
+    def check_sources(self) -> None:
+        """Check, without reading any file, that every local path or glob names at least one
+        file inside the data roots and that every S3 bucket is allowed (nothing is listed)."""
+        self._check_buckets()
+        for pattern in self.paths:
+            if not pattern.startswith("s3://"):
+                _local_matches(pattern, self.trust, self.format)
+
+    def fingerprint(self) -> list[dict[str, Any]]:
+        """What the sources are right now, sorted by source, from metadata only: for a local
+        file ``{source, size, mtime_ns}``, for an S3 object ``{source, etag, version_id, size}``."""
+        self._check_buckets()
+        found = []
+        for pattern in self.paths:
+            if pattern.startswith("s3://"):
+                found += _s3_fingerprint(pattern, self.trust)
+            else:
+                found += [_file_fingerprint(real) for _, real in _local_matches(pattern, self.trust, self.format)]
+        return sorted(found, key=lambda source: source["source"])
 
     def load_dataframe(self, *, data: Any = None, fresh: bool = False) -> pd.DataFrame:
         import pandas as pd
 
-        for pattern in self.paths:  # every bucket is checked before anything is listed or read
-            if pattern.startswith("s3://"):
-                self.trust.check_bucket(split_s3(pattern)[0], uri=pattern)
+        self._check_buckets()
         sources = []
         for pattern in self.paths:
             if pattern.startswith("s3://"):
                 sources += _s3_objects(pattern, self.trust)
             else:
-                sources += _local_files(pattern, self.trust)
+                sources += [(name, partial(open, real, "rb"))  # what was checked is what is read
+                            for name, real in _local_matches(pattern, self.trust, self.format)]
         frames = [self._read(name, opener) for name, opener in sources]
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def _read(self, name: str, opener: Any) -> pd.DataFrame:
         import pandas as pd
 
-        fmt = self.format or FORMATS.get(Path(name.split("?")[0]).suffix.lower())
+        from ._reading import decode, read_csv, read_jsonl
+
+        fmt = self.format or FORMATS.get(_suffix(name))
         if fmt is None:
             raise LoaderError(f"Can't tell the format of {name}: add `format: csv|parquet|jsonl`.")
         try:
             with opener() as handle:
-                if fmt == "csv":
-                    return pd.read_csv(handle, keep_default_na=False, na_values=[""])
-                if fmt == "jsonl":
-                    # pandas < 3 still guesses dates from column names unless told not to.
-                    legacy = {"convert_dates": False} if int(pd.__version__.split(".")[0]) < 3 else {}
-                    return pd.read_json(handle, lines=True, dtype=False, **legacy)
-                return pd.read_parquet(handle)
+                if fmt == "parquet":
+                    return pd.read_parquet(handle)
+                data = handle.read()
+            text = decode(name, data, self.params.encoding)
+            return read_csv(name, text, self.params.delimiter) if fmt == "csv" else read_jsonl(name, text)
         except LoaderError:
             raise
         except Exception as exc:  # pandas/pyarrow raise many types for unreadable files
             raise LoaderError(f"Can't read {name} as {fmt}: {str(exc).splitlines()[0] if str(exc) else exc!r}") from exc
 
 
-def _local_files(pattern: str, trust: TrustPolicy) -> list[tuple[str, Any]]:
-    """The files ``pattern`` names, each resolved and checked inside the data roots.
+def _suffix(name: str) -> str:
+    return Path(name.split("?")[0]).suffix.lower()
 
-    For a glob, the folder before the first wildcard is checked before it is
-    listed, then every match (so a symlink inside a root can't lead out of it).
+
+# --- local files -------------------------------------------------------------------------------
+
+def _local_matches(pattern: str, trust: TrustPolicy, fmt: str | None = None) -> list[tuple[str, Path]]:
+    """(name, resolved path) of each file ``pattern`` names, checked inside the data roots.
+
+    For a glob, the folder before the first wildcard is checked before it is listed,
+    then every match (so a symlink inside a root can't lead out of it). A missing file,
+    a directory or a glob matching nothing is a LoaderError saying so.
     """
     path = trust.local_path(pattern)
-    if glob.has_magic(str(path)):
-        base = _until_magic(path.parts)
-        if ".." in path.parts[len(base):]:
-            raise DataAccessError(f"FileItems: {pattern!r} has `..` after a wildcard; write the folder out instead.")
-        trust.check_path(Path(*base), shown=pattern)
-        matches = [Path(m) for m in sorted(glob.glob(str(path)))]
-    else:
-        matches = [path]
-    checked = [(m, trust.check_path(m, shown=pattern if m == path else str(m))) for m in matches]
-    files = [(str(name), real) for name, real in checked if real.is_file()]
+    if not glob.has_magic(str(path)):
+        real = trust.check_path(path, shown=pattern)
+        if real.is_dir():
+            example = f"{pattern.rstrip('/')}/*.{fmt or 'csv'}"
+            raise LoaderError(f"{pattern!r} is a directory ({real}), not a file. To read the files in it, use a "
+                              f"glob: `path: {example}`.")
+        if not real.is_file():
+            hint = _relative_hint(pattern, trust)
+            raise LoaderError(f"No file matches {pattern!r}: {real} does not exist{f' ({hint})' if hint else ''}.")
+        return [(str(path), real)]
+    base = _until_magic(path.parts)
+    if ".." in path.parts[len(base):]:
+        raise DataAccessError(f"FileItems: {pattern!r} has `..` after a wildcard; write the folder out instead.")
+    folder = trust.check_path(Path(*base), shown=pattern)
+    matches = [Path(m) for m in sorted(glob.glob(str(path)))]
+    checked = [(str(m), trust.check_path(m, shown=str(m))) for m in matches]
+    files = [(name, real) for name, real in checked if real.is_file()]
     if not files:
-        raise LoaderError(f"No file matches {pattern!r} (looked in {path.parent}).")
-    # Open the resolved path, not the name: what was checked is what is read.
-    return [(name, lambda real=real: open(real, "rb")) for name, real in files]
+        missing = "" if folder.is_dir() else ", which does not exist"
+        hint = _relative_hint(pattern, trust)
+        raise LoaderError(f"No file matches {pattern!r} (looked in {folder}{missing}{f'; {hint}' if hint else ''}).")
+    return files
+
+
+def _relative_hint(pattern: str, trust: TrustPolicy) -> str:
+    """Where a relative ``pattern`` was looked for, said once in a message; "" when absolute."""
+    if Path(pattern).expanduser().is_absolute():
+        return ""
+    return f"relative paths start at the data root {trust.data_roots[0]}"
+
+
+def _file_fingerprint(real: Path) -> dict[str, Any]:
+    stat = os.stat(real)
+    return {"source": str(real), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 def _until_magic(parts: tuple[str, ...]) -> list[str]:
@@ -146,35 +226,62 @@ def split_s3(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def _s3_objects(uri: str, trust: TrustPolicy) -> list[tuple[str, Any]]:
+def _s3_matches(client: Any, bucket: str, pattern: str, uri: str) -> list[dict[str, Any]]:
+    """The objects (list_objects_v2 entries) whose key matches the glob ``pattern``, by key."""
+    prefix = pattern[: min(pattern.find(c) for c in "*?[" if c in pattern)]
+    found = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        found += [o for o in page.get("Contents", []) if fnmatch.fnmatchcase(o["Key"], pattern)]
+    if not found:
+        raise LoaderError(f"No S3 object matches {uri!r}.")
+    return sorted(found, key=lambda o: o["Key"])
+
+
+@contextmanager
+def _s3_errors(uri: str) -> Iterator[None]:
+    """Turns botocore's errors inside the block into LoaderErrors about ``uri``."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("NoSuchKey", "404", "NotFound"):
+            raise LoaderError(f"Can't read {uri}: it does not exist.") from exc
+        raise LoaderError(f"Can't read {uri}: {code or exc}. Check AWS credentials, region and "
+                          "AWS_ENDPOINT_URL.") from exc
+    except BotoCoreError as exc:
+        raise LoaderError(f"Can't list {uri}: {exc}. Check AWS credentials, region and AWS_ENDPOINT_URL.") from exc
+
+
+def _s3_objects(uri: str, trust: TrustPolicy) -> list[tuple[str, Any]]:
+    """(uri, opener) for each object ``uri`` names (a glob is listed now; objects are read on open)."""
     bucket, key = split_s3(uri)
     trust.check_bucket(bucket, uri=uri)
     client = _s3_client()
-    try:
+    with _s3_errors(uri):
+        keys = [o["Key"] for o in _s3_matches(client, bucket, key, uri)] if glob.has_magic(key) else [key]
+
+    def opener(k: str) -> Any:
+        with _s3_errors(f"s3://{bucket}/{k}"):
+            return io.BytesIO(client.get_object(Bucket=bucket, Key=k)["Body"].read())
+
+    return [(f"s3://{bucket}/{k}", lambda k=k: opener(k)) for k in keys]
+
+
+def _s3_fingerprint(uri: str, trust: TrustPolicy) -> list[dict[str, Any]]:
+    """``{source, etag, version_id, size}`` per object: from the listing for a glob (which
+    carries no version id), from head_object for one key."""
+    bucket, key = split_s3(uri)
+    trust.check_bucket(bucket, uri=uri)
+    client = _s3_client()
+    with _s3_errors(uri):
         if glob.has_magic(key):
-            prefix = key[: min(key.find(c) for c in "*?[" if c in key)]
-            keys = []
-            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-                keys += [o["Key"] for o in page.get("Contents", []) if fnmatch.fnmatchcase(o["Key"], key)]
-            if not keys:
-                raise LoaderError(f"No S3 object matches {uri!r}.")
-        else:
-            keys = [key]
-
-        def opener(k: str) -> Any:
-            try:
-                body = client.get_object(Bucket=bucket, Key=k)["Body"].read()
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "")
-                hint = "it does not exist" if code in ("NoSuchKey", "404") else code
-                raise LoaderError(f"Can't read s3://{bucket}/{k}: {hint}.") from exc
-            return io.BytesIO(body)
-
-        return [(f"s3://{bucket}/{k}", lambda k=k: opener(k)) for k in sorted(keys)]
-    except (BotoCoreError, ClientError) as exc:
-        raise LoaderError(f"Can't list {uri}: {exc}. Check AWS credentials, region and AWS_ENDPOINT_URL.") from exc
+            return [{"source": f"s3://{bucket}/{o['Key']}", "etag": str(o.get("ETag", "")).strip('"'),
+                     "version_id": None, "size": int(o.get("Size", 0))} for o in _s3_matches(client, bucket, key, uri)]
+        head = client.head_object(Bucket=bucket, Key=key)
+    return [{"source": f"s3://{bucket}/{key}", "etag": str(head.get("ETag", "")).strip('"'),
+             "version_id": head.get("VersionId"), "size": int(head.get("ContentLength", 0))}]
 
 
 BUILTIN_LOADERS: dict[str, type] = {"InlineItems": InlineItems, "FileItems": FileItems}

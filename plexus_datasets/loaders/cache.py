@@ -5,7 +5,13 @@ and the configuration digest (ids come from a shared store, so they never
 become file names)::
 
     <entry>.parquet   the data
-    <entry>.json      {"entry": <entry>, "sha256": ..., "rows": ..., "columns": [...]}
+    <entry>.json      {"entry": <entry>, "sha256": ..., "rows": ..., "columns": [...],
+                       "built_at": ISO-8601 UTC, "sources": [fingerprint, ...] | null}
+
+``sha256`` is the content digest of the Parquet bytes; ``sources`` is what the
+loader read, as ``loaders.source_fingerprint`` describes it when the entry was
+built (null when the loader can't say), so a later load can tell that a source
+changed. ``entry()`` returns all of it as a ``Snapshot`` with the frame.
 
 Writes go to a temporary file in the same directory and are renamed into
 place (atomic on POSIX), data first, then the manifest. A read checks the
@@ -28,6 +34,8 @@ import logging
 import os
 import stat
 import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +44,26 @@ from ..errors import LoaderError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MaterializationCache"]
+__all__ = ["MaterializationCache", "Snapshot"]
+
+#: ``sources`` of a manifest written before fingerprints were recorded.
+UNRECORDED = "unrecorded"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One verified cache entry: the frame and what its manifest says about it."""
+
+    frame: pd.DataFrame
+    sha256: str
+    rows: int
+    built_at: str | None
+    sources: list[dict[str, Any]] | None | str  # UNRECORDED for an entry older than fingerprints
+
+    def describe(self) -> dict[str, Any]:
+        """The snapshot as a profile records it (``profiling``'s ``subject.snapshot``)."""
+        sources = None if self.sources == UNRECORDED else self.sources
+        return {"sha256": self.sha256, "rows": self.rows, "built_at": self.built_at, "sources": sources}
 
 log = logging.getLogger("plexus_datasets.cache")
 
@@ -77,18 +104,23 @@ class MaterializationCache:
 
     def get(self, version_id: str, digest: str) -> pd.DataFrame | None:
         """The cached frame, or None when absent or damaged (damaged files are removed)."""
-        data, manifest = self.paths(version_id, digest)
-        frame = self._read_local(data, manifest)
-        if frame is None and self.s3_uri:
-            frame = self._read_s3(version_id, digest)
-        return frame
+        found = self.entry(version_id, digest)
+        return found.frame if found is not None else None
 
-    def _read_local(self, data: Path, manifest: Path) -> pd.DataFrame | None:
+    def entry(self, version_id: str, digest: str) -> Snapshot | None:
+        """The cached entry with its manifest, or None when absent or damaged."""
+        data, manifest = self.paths(version_id, digest)
+        found = self._read_local(data, manifest)
+        if found is None and self.s3_uri:
+            found = self._read_s3(version_id, digest)
+        return found
+
+    def _read_local(self, data: Path, manifest: Path) -> Snapshot | None:
         if not os.path.lexists(data) and not os.path.lexists(manifest):
             return None
         try:
             meta = _manifest(_read_regular(manifest), data.stem)
-            return _verified(_read_regular(data), meta)
+            return _snapshot(_verified(_read_regular(data), meta), meta)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("Discarding damaged cache entry %s (%s); it will be rebuilt.", data.name, exc)
             for path in (data, manifest):
@@ -109,8 +141,10 @@ class MaterializationCache:
 
     # --- write -------------------------------------------------------------------------
 
-    def put(self, version_id: str, digest: str, frame: pd.DataFrame) -> Path:
-        """Store ``frame`` atomically (and mirror it to S3); return the data file's path.
+    def put(self, version_id: str, digest: str, frame: pd.DataFrame, *,
+            sources: list[dict[str, Any]] | None = None) -> Snapshot:
+        """Store ``frame`` atomically (and mirror it to S3) with the fingerprint of the
+        ``sources`` it was built from; return the entry.
 
         Raises LoaderError (nothing written) when the folder isn't writable or an
         entry's place is taken by a directory that isn't empty.
@@ -125,12 +159,13 @@ class MaterializationCache:
         except (pa.ArrowException, ValueError, TypeError) as exc:
             raise LoaderError(f"The loaded data can't be cached as Parquet: {str(exc).splitlines()[0][:300]}") from exc
         payload = buffer.getvalue()
+        built = datetime.now(UTC).isoformat(timespec="seconds")
         meta = {"entry": data.stem, "sha256": hashlib.sha256(payload).hexdigest(), "rows": len(frame),
-                "columns": [str(c) for c in frame.columns]}
+                "columns": [str(c) for c in frame.columns], "built_at": built, "sources": sources}
         self._write_entry(data, manifest, payload, meta)
         if self.s3_uri:
             self._write_s3(data.stem, payload, meta)
-        return data
+        return _snapshot(frame, meta)
 
     def _write_entry(self, data: Path, manifest: Path, payload: bytes, meta: dict) -> None:
         try:
@@ -168,7 +203,7 @@ class MaterializationCache:
         except (BotoCoreError, ClientError) as exc:
             raise LoaderError(f"Can't mirror the cache to {self.s3_uri}: {exc}. Check AWS credentials.") from exc
 
-    def _read_s3(self, version_id: str, digest: str) -> pd.DataFrame | None:
+    def _read_s3(self, version_id: str, digest: str) -> Snapshot | None:
         """The mirror's entry, only once it passes every local check; otherwise None (rebuilt)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -194,7 +229,7 @@ class MaterializationCache:
             self._write_entry(data, manifest, payload, meta)
         except LoaderError as exc:
             log.warning("Can't keep the S3 cache entry locally: %s", exc)  # a read-only cache still gets the data
-        return frame
+        return _snapshot(frame, meta)
 
 
 def _manifest(raw: bytes, entry: str) -> dict[str, Any]:
@@ -210,7 +245,17 @@ def _manifest(raw: bytes, entry: str) -> dict[str, Any]:
     sha, rows, columns = meta.get("sha256"), meta.get("rows"), meta.get("columns")
     if not isinstance(sha, str) or isinstance(rows, bool) or not isinstance(rows, int) or not isinstance(columns, list):
         raise TypeError("the manifest lacks sha256, rows or columns")
+    sources = meta.get("sources", UNRECORDED)
+    if sources not in (None, UNRECORDED) and not (isinstance(sources, list)
+                                                   and all(isinstance(s, dict) for s in sources)):
+        raise TypeError("the manifest's sources are not a list of fingerprints")
+    if not isinstance(meta.get("built_at"), str | None):
+        raise TypeError("the manifest's built_at is not text")
     return meta
+
+
+def _snapshot(frame: pd.DataFrame, meta: dict[str, Any]) -> Snapshot:
+    return Snapshot(frame, meta["sha256"], meta["rows"], meta.get("built_at"), meta.get("sources", UNRECORDED))
 
 
 def _verified(payload: bytes, meta: dict[str, Any]) -> pd.DataFrame:

@@ -25,6 +25,7 @@ every error is a ``PlexusDatasetsError`` that says what to do.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -44,9 +45,9 @@ from ..models import (
     ScorecardSection,
 )
 from ..refs import Ref
-from . import _validate as check
+from . import _validate as validate
 from ._catalog import Catalog
-from ._data import Data
+from ._data import Data, likely_label_columns
 from ._datasets import Datasets
 from ._profiles import Profiles
 from ._records import Records, version_id
@@ -64,7 +65,7 @@ if TYPE_CHECKING:
     from ..loaders.trust import TrustPolicy
     from ..progress import Progress
 
-__all__ = ["DatasetService", "connect", "version_id"]
+__all__ = ["DatasetService", "connect", "likely_label_columns", "version_id"]
 
 _UNSET: Any = object()
 
@@ -201,20 +202,23 @@ class DatasetService:
 
     def create_dataset(self, scorecard: Scorecard | str, name: str, *, score: Score | str | None = None,
                        description: str | None = None, configuration: Mapping[str, Any] | None = None,
-                       note: str | None = None, created_at: datetime | None = None) -> Dataset:
+                       note: str | None = None, check: bool = True, created_at: datetime | None = None) -> Dataset:
         """Create a dataset; with ``configuration`` it gets version 1, which becomes current.
 
-        Raises ValidationError for a bad name or configuration, NotFoundError for an
+        Raises ValidationError for a bad name or configuration, LoaderError (and its
+        kinds) for a configuration that can't load here (see ``check_configuration``;
+        ``check=False`` for one meant for another machine), NotFoundError for an
         unknown scorecard or score, ConflictError if the scorecard has a dataset of
         that name. Nothing is written unless everything is valid.
         """
-        name = check.name(name, "Dataset name")
-        description = check.optional_text(description, "description")
+        name = validate.name(name, "Dataset name")
+        description = validate.optional_text(description, "description")
         card = self.get_scorecard(scorecard)
         sc = self._catalog.score(score, card) if score is not None else None
-        config = validate_configuration(configuration) if configuration is not None else None
+        note = validate.note(note)
+        config = self._checked(configuration, check) if configuration is not None else None
         return self._datasets.create(card, name, score=sc, description=description, config=config,
-                                     note=check.note(note), created_at=created_at)
+                                     note=note, created_at=created_at)
 
     def get_dataset(self, ref: DatasetLike, scorecard: Scorecard | str | None = None) -> Dataset:
         """A dataset by id or name (a version part in ``ref`` is ignored).
@@ -242,9 +246,9 @@ class DatasetService:
         ds = self.get_dataset(dataset)
         changes: dict[str, Any] = {}
         if name is not None:
-            changes["name"] = check.name(name, "Dataset name")
+            changes["name"] = validate.name(name, "Dataset name")
         if description is not _UNSET:
-            changes["description"] = check.optional_text(description, "description")
+            changes["description"] = validate.optional_text(description, "description")
         return self._datasets.update(ds, changes)
 
     def delete_dataset(self, dataset: DatasetLike, *, cascade: bool = False) -> Dataset:
@@ -255,17 +259,27 @@ class DatasetService:
     # --- versions ----------------------------------------------------------------------
 
     def create_version(self, dataset: DatasetLike, configuration: Mapping[str, Any], note: str | None = None,
-                       force: bool = False, *, created_at: datetime | None = None) -> DatasetVersion:
+                       force: bool = False, *, make_current: bool = False, check: bool = True,
+                       created_at: datetime | None = None) -> DatasetVersion:
         """Add the next version of a dataset's configuration.
 
-        If the configuration is identical (same canonical JSON) to the latest
+        If the configuration is identical (same canonical JSON digest) to an existing
         version's, that version is returned and nothing is written, unless
-        ``force=True``. The first version of a dataset becomes its current one.
-        Safe under concurrent writers: numbers stay unique and contiguous.
+        ``force=True``. The first version of a dataset becomes its current one;
+        ``make_current=True`` makes this one current too (compare-and-set against the
+        current version seen before). Safe under concurrent writers: numbers stay
+        unique and contiguous. With ``check`` (default) the configuration must load
+        here (``check_configuration``); ``check=False`` keeps only the structural
+        checks, for a configuration meant for another machine.
         """
-        config = validate_configuration(configuration)
-        note = check.note(note)
-        return self._versions.create(self.get_dataset(dataset), config, note, force=force, created_at=created_at)
+        note = validate.note(note)
+        ds = self.get_dataset(dataset)
+        config = self._checked(configuration, check)
+        before = ds.current_version_id
+        version = self._versions.create(ds, config, note, force=force, created_at=created_at)
+        if make_current and version.id != before:
+            self._versions.set_current(ds, version, before)
+        return version
 
     def list_versions(self, dataset: DatasetLike) -> list[DatasetVersion]:
         """Every version of a dataset, by number."""
@@ -312,13 +326,16 @@ class DatasetService:
         return self._profiles.record(self.get_version(version), column_list, record_counts, answer_distribution,
                                      created_at)
 
-    def list_profiles(self, target: DatasetLike | DatasetVersion) -> list[DatasetProfile]:
+    def list_profiles(self, target: DatasetLike | DatasetVersion, *, samples: bool = True) -> list[DatasetProfile]:
         """Profiles of a dataset (a Dataset, id or name) or of one version (a
-        DatasetVersion or a ``DATASET:VERSION`` reference), oldest first."""
-        return self._profiles.list(self._resolver.target(target))
+        DatasetVersion or a ``DATASET:VERSION`` reference), oldest first; with
+        ``samples=False`` only profiles of full materializations (not of a sample
+        or an evaluation subset)."""
+        return self._profiles.list(self._resolver.target(target), samples=samples)
 
     def latest_profile(self, target: DatasetLike | DatasetVersion) -> DatasetProfile | None:
-        """The most recent profile of a dataset or version, or None."""
+        """"The" profile of a version (or of a dataset's newest profiled version): its
+        newest profile of a full materialization, never a sample's; None if none."""
         return self._profiles.latest(self._resolver.target(target))
 
     # --- data ------------------------------------------------------------------------
@@ -334,8 +351,10 @@ class DatasetService:
         """The data of a version as a DataFrame (``ref`` as in ``resolve``).
 
         The first load materializes it with its loader and processors and caches it
-        as Parquet (keyed by version id and configuration digest); later loads read
-        the cache. ``fresh=True`` rebuilds it. Raises LoaderError when the data
+        as Parquet (keyed by version id and configuration digest, with a fingerprint
+        of the sources read); later loads read the cache. When a source changed since
+        (or is gone), the cached data is returned with a ``StaleDataWarning`` saying
+        what changed; ``fresh=True`` rebuilds it. Raises LoaderError when the data
         can't be loaded: UntrustedCodeError when it names a class in a module this
         machine does not trust (nothing imported), DataAccessError when it points
         outside the data roots or allowed S3 buckets (nothing read).
@@ -346,36 +365,65 @@ class DatasetService:
                 text_columns: Iterable[str] | None = None, fresh: bool = False) -> DatasetProfile | dict[str, Any]:
         """Load a version, profile it and (``record=True``) store the DatasetProfile.
 
-        ``answer_columns`` default to the version's label column when the data has
-        it. With ``record=False`` the profile payload (a dict) is returned unsaved.
-        Loading follows ``load`` (and its trust rules); nothing is recorded when it fails.
+        The profile describes the full materialized version: its snapshot (Parquet
+        sha256, rows, when it was built, the sources' fingerprint). ``answer_columns``
+        default to the version's label column (a DataQualityWarning names likely ones
+        when the data lacks it). With ``record=False`` the payload (a dict) is returned
+        unsaved. Loading follows ``load`` (and its trust rules); nothing is recorded
+        when it fails.
         """
         version = self.get_version(ref)
-        return self.profile_frame(version, self.load(version, fresh=fresh), record=record,
-                                  answer_columns=answer_columns, text_columns=text_columns)
+        snapshot = self._data.materialization(version, fresh)
+        subject = {"kind": "full", "rows": snapshot.rows, "snapshot": snapshot.describe()}
+        payload = self._data.profile_frame(version, snapshot.frame, answer_columns, text_columns, subject)
+        return self._record_payload(version, payload, record, None)
 
     def profile_frame(self, version: VersionLike, frame: pd.DataFrame, *, record: bool = True,
                       answer_columns: Iterable[str] | None = None, text_columns: Iterable[str] | None = None,
+                      population: int | None = None, seed: int | None = None, purpose: str = "sample",
                       created_at: datetime | None = None) -> DatasetProfile | dict[str, Any]:
-        """Profile data that came from ``version`` (a sample of it, say) and record it
-        against that version (``created_at`` backdates it); otherwise as ``profile``."""
+        """Profile data that came from ``version`` and record it against that version
+        (``created_at`` backdates it); otherwise as ``profile``.
+
+        With ``population`` (the number of rows ``frame`` was drawn from) the profile
+        is marked as a sample (``purpose``: "sample" or "evaluation", with its
+        ``seed``): it joins the history as its own series and never stands for the
+        version ("the version's profile" is its newest full one). Without it,
+        ``frame`` is taken to be the whole version.
+        """
         version = self.get_version(version)
-        payload = self._data.profile_frame(version, frame, answer_columns, text_columns)
+        subject = None
+        if population is not None:  # checked by profiling before any work (population >= rows, seed, purpose)
+            subject = {"kind": "sample", "population": population, "seed": seed, "purpose": purpose}
+        payload = self._data.profile_frame(version, frame, answer_columns, text_columns, subject)
+        return self._record_payload(version, payload, record, created_at)
+
+    def _record_payload(self, version: DatasetVersion, payload: dict[str, Any], record: bool,
+                        created_at: datetime | None) -> DatasetProfile | dict[str, Any]:
         if not record:
             return payload
         return self._profiles.record(version, payload["columnList"], payload["recordCounts"],
                                      payload["answerDistribution"], created_at)
 
-    def check_configuration(self, source: str | Mapping[str, Any]) -> dict[str, Any]:
-        """Parse a configuration and resolve its loader and processor classes without
-        loading anything.
+    def check_configuration(self, source: str | Mapping[str, Any], *, environment: bool = True) -> dict[str, Any]:
+        """Parse a configuration and check that it can load, without loading anything;
+        the check ``create_dataset``/``create_version`` (and the CLI, form and magics) run
+        before anything is written. Returns the parsed configuration.
 
-        Raises ConfigurationError/ValidationError for bad text, LoaderError when a
-        ``class:`` can't be found in this environment or a processor parameter has
-        the wrong type, UntrustedCodeError (never importing it) when it names a
-        module this machine does not trust.
+        Always checked: the text parses, ``class:`` names a class, built-in loaders'
+        and processors' parameters (unknown ones refused with a did-you-mean),
+        ``balance``, ``random_seed`` and ``label_column``. With ``environment`` (the
+        default) also: the loader and processor classes resolve here, within the trust
+        rules (UntrustedCodeError, never importing the module), and local paths exist
+        inside the data roots (DataAccessError outside them). Raises
+        ConfigurationError/ValidationError for bad text, LoaderError otherwise.
         """
-        return self._data.check_configuration(source)
+        return self._data.check_configuration(source, environment=environment)
+
+    def _checked(self, configuration: Mapping[str, Any], environment: bool) -> dict[str, Any]:
+        config = validate_configuration(configuration)
+        self._data.check_configuration(config, environment=environment)
+        return config
 
     def load_configuration(self, configuration: Mapping[str, Any], label_column: str | None = None) -> pd.DataFrame:
         """Materialize a configuration that has no version (a score YAML's ``data:``); not cached."""
@@ -399,6 +447,8 @@ class DatasetService:
         version = self.get_version(target)
         found = self.latest_profile(version)
         if found is None:
-            raise NotFoundError(f"Version {version.label} of that dataset has no profile yet; record one with "
-                                "profile(ref).")
+            named = self._data.named(version)
+            some = "only sample profiles" if self.list_profiles(version) else "no profile yet"
+            raise NotFoundError(f"{named} has {some}; record a profile of the full version with "
+                                f"`plexus-datasets profiles record {shlex.quote(named)}` (Python: svc.profile({named!r})).")
         return found

@@ -3,14 +3,25 @@
 Long steps report through the ``Progress`` the service was given; nothing here
 draws a bar itself. Every configuration is loaded and checked under the
 service's ``TrustPolicy`` (stored configurations are someone else's).
+
+A cached materialization is served only with its sources in view: before the
+cache is read, the loader's sources are fingerprinted again (``stat`` for local
+files, ETag and VersionId for S3 objects). When they differ from those recorded
+with the entry, or a source is gone, the cached data is still returned (it is
+what the version's profiles describe) with a ``StaleDataWarning`` naming the
+version, the source and when the entry was built; ``fresh=True`` rebuilds it.
+An entry written before fingerprints were recorded is rebuilt once.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..configs import parse_configuration, validate_configuration
+from ..errors import DataAccessError, DataQualityWarning, LoaderError, StaleDataWarning, UntrustedCodeError
 from ..models import DatasetVersion, Score
 from ..progress import Progress
 from ._records import Records
@@ -19,8 +30,19 @@ from ._resolution import Resolver
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..loaders.cache import MaterializationCache
+    from ..loaders.cache import MaterializationCache, Snapshot
     from ..loaders.trust import TrustPolicy
+
+#: Label candidates: text columns with at least 2 and at most this many distinct values.
+LIKELY_LABEL_VALUES = 20
+
+
+@dataclass(frozen=True)
+class LabelColumn:
+    """The answer column a version's profile and evaluations use, and where that came from."""
+
+    name: str | None
+    origin: str  # "configuration", "score metadata", "score name" or "none"
 
 
 class Data:
@@ -32,57 +54,167 @@ class Data:
         self.progress = progress
         self.trust = trust
 
-    def label_column(self, version: DatasetVersion | None, dataset: Any) -> str | None:
+    def label(self, version: DatasetVersion | None, dataset: Any) -> LabelColumn:
         """The configuration's ``label_column`` (of ``version``, else of the dataset's
         current version), else the score's ``metadata.label_column``, else its name."""
         if version is not None and version.configuration.get("label_column"):
-            return str(version.configuration["label_column"])
+            return LabelColumn(str(version.configuration["label_column"]), "configuration")
         ds = self.resolver.dataset(version.dataset_id if version else dataset)
         current = self.resolver.current(ds, required=False) if version is None else None
         if current is not None and current.configuration.get("label_column"):
-            return str(current.configuration["label_column"])
+            return LabelColumn(str(current.configuration["label_column"]), "configuration")
         score = self.records.get(Score, ds.score_id)
         if score is None:
-            return None
-        return str((score.metadata or {}).get("label_column") or score.name)
+            return LabelColumn(None, "none")
+        if (score.metadata or {}).get("label_column"):
+            return LabelColumn(str(score.metadata["label_column"]), "score metadata")  # type: ignore[index]
+        return LabelColumn(score.name, "score name")
+
+    def label_column(self, version: DatasetVersion | None, dataset: Any) -> str | None:
+        return self.label(version, dataset).name
+
+    def named(self, version: DatasetVersion) -> str:
+        """``DATASET:vN`` for messages."""
+        return f"{self.resolver.dataset(version.dataset_id).name}:{version.label}"
+
+    # --- materialization ------------------------------------------------------------------------
 
     def load(self, version: DatasetVersion, fresh: bool) -> pd.DataFrame:
-        from ..loaders import materialize
+        return self.materialization(version, fresh).frame
 
-        with self.progress(f"Loading {version.label}", 2) as advance:
+    def materialization(self, version: DatasetVersion, fresh: bool) -> Snapshot:
+        """The version's data as a verified cache entry (built now when needed)."""
+        from ..loaders import materialize, source_fingerprint
+
+        named = self.named(version)
+        with self.progress(f"Loading {named}", 2) as advance:
             cache = self.cache()
+            sources, gone = _fingerprint(source_fingerprint, version.configuration, self.trust)
             if not fresh:
-                cached = cache.get(version.id, version.digest)
-                if cached is not None:
-                    return cached
+                found = cache.entry(version.id, version.digest)
+                if found is not None and _usable(found, sources, gone, named):
+                    return found
+            if gone is not None:
+                raise gone
             label = self.label_column(version, None)
             frame = materialize(version.configuration, label_column=label, fresh=fresh, trust=self.trust)
             advance()
-            cache.put(version.id, version.digest, frame)
+            snapshot = cache.put(version.id, version.digest, frame, sources=sources)
             advance()
-        return frame
+        return snapshot
+
+    # --- profiles -------------------------------------------------------------------------------
 
     def profile_frame(self, version: DatasetVersion, frame: pd.DataFrame, answer_columns: Iterable[str] | None,
-                      text_columns: Iterable[str] | None) -> dict[str, Any]:
-        """The profile payload of ``frame`` (answer columns default to the label column)."""
+                      text_columns: Iterable[str] | None, subject: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The profile payload of ``frame`` (answer columns default to the label column,
+        with a DataQualityWarning when the data lacks it); ``subject`` says what it describes."""
         from ..profiling import profile
 
         if answer_columns is None:
-            label = self.label_column(version, None)
-            answer_columns = [label] if label and label in frame.columns else []
-        with self.progress(f"Profiling {version.label}", 1) as advance:
-            payload = profile(frame, answer_columns=answer_columns, text_columns=text_columns)
+            answer_columns = self.default_answer_columns(version, frame)
+        with self.progress(f"Profiling {self.named(version)}", 1) as advance:
+            payload = profile(frame, answer_columns=answer_columns, text_columns=text_columns, subject=subject)
             advance()
         return payload
 
-    def check_configuration(self, source: str | Mapping[str, Any]) -> dict[str, Any]:
-        from ..loaders import check_loader
+    def default_answer_columns(self, version: DatasetVersion, frame: pd.DataFrame) -> list[str]:
+        label = self.label(version, None)
+        if label.name is None or label.name in frame.columns:
+            return [label.name] if label.name else []
+        warnings.warn(missing_label_message(self.named(version), label, frame), DataQualityWarning, stacklevel=4)
+        return []
+
+    # --- configurations -------------------------------------------------------------------------
+
+    def check_configuration(self, source: str | Mapping[str, Any], *, environment: bool = True) -> dict[str, Any]:
+        from ..loaders import check_configuration
 
         config = parse_configuration(source)
-        check_loader(config, self.trust)
+        check_configuration(config, self.trust, environment=environment)
         return config
 
     def load_configuration(self, configuration: Mapping[str, Any], label_column: str | None) -> pd.DataFrame:
         from ..loaders import materialize
 
         return materialize(validate_configuration(configuration), label_column=label_column, trust=self.trust)
+
+
+def likely_label_columns(frame: pd.DataFrame, limit: int = 5) -> list[str]:
+    """Columns that look like labels: text (or boolean) with 2 to 20 distinct values,
+    fewest distinct values first, each shown as ``name (N values)``."""
+    found = []
+    for name in frame.columns:
+        series = frame[name]
+        if series.dtype.kind not in "OUSb" and str(series.dtype) not in ("string", "category", "str"):
+            continue
+        try:
+            distinct = int(series.nunique(dropna=True))
+        except TypeError:  # unhashable cells (lists, dicts) are not labels
+            continue
+        if 2 <= distinct <= LIKELY_LABEL_VALUES and distinct < len(series):
+            found.append((distinct, str(name)))
+    return [f"{name!r} ({count} values)" for count, name in sorted(found)[:limit]]
+
+
+def missing_label_message(named: str, label: LabelColumn, frame: pd.DataFrame) -> str:
+    """What to say when the label column is not in the data, with likely candidates."""
+    why = {"configuration": "the configuration's label_column", "score metadata": "the score's label_column",
+           "score name": "by default, the score's name"}.get(label.origin, "the label column")
+    likely = likely_label_columns(frame)
+    hint = f" Likely label columns: {', '.join(likely)}." if likely else ""
+    return (f"{named} has no column {label.name!r} ({why}), so its profile has no answer distribution.{hint} "
+            "Name the right one with `label_column:` in the configuration.")
+
+
+def _fingerprint(fingerprint: Callable[..., Any], config: Mapping[str, Any],
+                 trust: TrustPolicy) -> tuple[list[dict[str, Any]] | None, LoaderError | None]:
+    """The sources now, or the error saying one is gone (trust refusals propagate)."""
+    try:
+        return fingerprint(config, trust), None
+    except (DataAccessError, UntrustedCodeError):
+        raise
+    except LoaderError as exc:
+        return None, exc
+
+
+def _usable(found: Snapshot, sources: list[dict[str, Any]] | None, gone: LoaderError | None, named: str) -> bool:
+    """Whether to serve a cache entry, warning when its sources changed or are gone."""
+    from ..loaders.cache import UNRECORDED
+
+    when = f"at {found.built_at}" if found.built_at else "earlier"
+    rebuild = "Using the cached data; load with fresh=True (CLI: --fresh) to rebuild it."
+    if gone is not None:
+        reason = str(gone).rstrip(".")
+        warnings.warn(f"{named} was materialized {when}, but its source can't be read now ({reason}). {rebuild}",
+                      StaleDataWarning, stacklevel=5)
+        return True
+    if found.sources == UNRECORDED:
+        return sources is None  # built before fingerprints were kept: rebuild when the loader can tell
+    if sources is None or found.sources == sources:
+        return True
+    changes = "; ".join(source_changes(found.sources, sources))  # type: ignore[arg-type]
+    warnings.warn(f"{named} was materialized {when}; its sources have changed since: {changes}. {rebuild}",
+                  StaleDataWarning, stacklevel=5)
+    return True
+
+
+def source_changes(before: list[dict[str, Any]] | None, now: list[dict[str, Any]]) -> list[str]:
+    """Each changed source in words (added, removed, size or time or ETag changed)."""
+    old = {str(s.get("source")): s for s in before or []}
+    new = {str(s.get("source")): s for s in now}
+    out = [f"{name} is new" for name in new if name not in old]
+    out += [f"{name} is gone" for name in old if name not in new]
+    for name in (n for n in new if n in old and new[n] != old[n]):
+        was, is_ = old[name], new[name]
+        if was.get("size") != is_.get("size"):
+            out.append(f"{name} changed size ({_bytes(was.get('size'))} -> {_bytes(is_.get('size'))})")
+        elif was.get("etag") != is_.get("etag") or was.get("version_id") != is_.get("version_id"):
+            out.append(f"{name} has a new S3 version")
+        else:
+            out.append(f"{name} was modified")
+    return out[:5] + ([f"and {len(out) - 5} more"] if len(out) > 5 else [])
+
+
+def _bytes(value: Any) -> str:
+    return f"{value:,} bytes" if isinstance(value, int) else "unknown"

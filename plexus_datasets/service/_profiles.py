@@ -1,4 +1,12 @@
-"""Profile records: append-only facts about materializations, listed oldest first."""
+"""Profile records: append-only facts about materializations, listed oldest first.
+
+A profile says what its rows describe (``recordCounts.subject``, read through
+``facts.ProfileFacts``): the whole version or a sample of it. ``latest`` is the
+newest profile of a *full* materialization, never a sample's (an evaluation of
+100 rows says nothing about how many rows the version has); ``list`` gives every
+profile, or only full ones with ``samples=False``. Profiles whose subject can't
+be read count as samples here: they are never taken for the version.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from ..facts import ProfileFacts
 from ..models import DatasetProfile, DatasetVersion, RecordList
+from ..profiling import validate_subject
 from . import _validate as check
 from ._records import Records
 
@@ -20,16 +30,24 @@ class Profiles:
         columns = check.column_names(column_list)
         counts = check.json_mapping(record_counts, "record_counts")
         answers = check.json_mapping(answer_distribution, "answer_distribution")
+        if "subject" in counts:  # what the profile describes must be readable by everyone after us
+            counts["subject"] = validate_subject(counts["subject"], check.count(counts.get("rows"), "record_counts.rows"))
         check.profile_size(columns, counts, answers)
         return self.records.new(DatasetProfile, {
             "datasetId": version.dataset_id, "datasetVersionId": version.id, "columnList": columns,
             "recordCounts": counts, "answerDistribution": answers,
         }, created_at)
 
-    def list(self, index: tuple[str, str]) -> RecordList[DatasetProfile]:
+    def list(self, index: tuple[str, str], samples: bool = True) -> RecordList[DatasetProfile]:
+        """Profiles of one index value (``datasetId`` or ``datasetVersionId``), oldest first;
+        ``samples=False`` keeps only those of full materializations."""
         found = self.records.list(DatasetProfile, index=index)
-        return RecordList(sorted(found, key=lambda p: (p.created_at, p.id)))
+        ordered = sorted(found, key=lambda p: (p.created_at, p.id))
+        if not samples:
+            ordered = [p for p in ordered if ProfileFacts.of(p).is_full]
+        return RecordList(ordered, skipped=found.skipped)
 
     def latest(self, index: tuple[str, str]) -> DatasetProfile | None:
-        profiles = self.list(index)
+        """The newest profile of a full materialization (None when there are only samples, or none)."""
+        profiles = self.list(index, samples=False)
         return profiles[-1] if profiles else None

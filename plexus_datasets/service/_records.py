@@ -16,11 +16,12 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ..backends.base import Backend
 from ..errors import CorruptRecordError, PlexusDatasetsError
+from ..facts import ProfileFacts
 from ..formats import format_datetime
 from ..models import Dataset, DatasetProfile, DatasetSummary, DatasetVersion, Record, RecordList, read_record
 from ..refs import MAX_VERSION_NUMBER, is_id
@@ -48,11 +49,22 @@ def _reading(model: str) -> Iterator[None]:
         yield
     except PlexusDatasetsError:
         raise
-    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+    except (ValueError, TypeError, KeyError, RecursionError, OverflowError) as exc:
         raise CorruptRecordError(
             f"The store returned {model} data that can't be decoded ({type(exc).__name__}: {str(exc)[:200]}); "
             "whoever manages the registry should fix or delete that record."
         ) from exc
+
+
+def _read(cls: type[R], wire: Any) -> R:
+    """``read_record``, with a date the store holds that can't be moved to UTC (year 1 at
+    +01:00: OverflowError) refused as corrupt like any other bad field."""
+    try:
+        return read_record(cls, wire)
+    except OverflowError as exc:
+        raise CorruptRecordError(f"The store holds a corrupt {cls.__model_name__} record: a date out of range "
+                                 f"({exc}). It was not used; whoever manages the registry should fix or delete "
+                                 "it.") from exc
 
 
 class Records:
@@ -83,7 +95,7 @@ class Records:
             record = self.backend.get(cls.__model_name__, id)
         if record is None:
             return None
-        found = read_record(cls, record)
+        found = _read(cls, record)
         if found.id != id:
             raise CorruptRecordError(f"The store answered a request for {cls.__model_name__} {id!r} with the record "
                                      f"{found.id!r}; it was not used.")
@@ -110,7 +122,7 @@ class Records:
         skipped = 0
         for wire in wires:
             try:
-                good.append(read_record(cls, wire))
+                good.append(_read(cls, wire))
             except CorruptRecordError as exc:
                 skipped += 1
                 self.warn(exc)
@@ -141,38 +153,118 @@ class Records:
         return self.backend.delete(cls.__model_name__, id)
 
     def summaries(self, index: tuple[str, str] | None) -> RecordList[DatasetSummary]:
-        """``Backend.summaries`` validated: a corrupt dataset is skipped; a corrupt (or
-        foreign) current version or newest profile, and version numbers out of bounds,
-        are left out of its summary; each with a warning, all counted in ``skipped``."""
+        """``Backend.summaries`` validated, with each dataset's profile chosen here.
+
+        A summary shows the *current* version's newest *full* profile (never another
+        version's, never a sample's). From the backend's profile stamps, the current
+        version's are taken newest first and read with the batched ``get_many``:
+        round 1 reads each dataset's newest; round 2, only for datasets whose newest
+        turned out to be a sample (or unreadable), reads all their other candidates
+        in one batched call and takes the newest full one. So two calls at most,
+        whatever the number of datasets.
+
+        A corrupt dataset is skipped; a corrupt (or foreign) current version or
+        profile, and version numbers out of bounds, are left out of its summary;
+        each with a warning, all counted in ``skipped``.
+        """
         with _reading("Dataset"):
             raw = self.backend.summaries(index)
-        out: list[DatasetSummary] = []
+        pending: list[tuple[Dataset, DatasetVersion | None, tuple[int, ...], list[str]]] = []
         skipped = 0
         for item in raw:
             try:
-                dataset = read_record(Dataset, item.get("dataset") if isinstance(item, Mapping) else item)
+                dataset = _read(Dataset, item.get("dataset") if isinstance(item, Mapping) else item)
             except CorruptRecordError as exc:
                 skipped += 1
                 self.warn(exc)
                 continue
             current = self._part(DatasetVersion, item.get("currentVersion"), dataset)
-            profile = self._part(DatasetProfile, item.get("latestProfile"), dataset)
             numbers = item.get("versionNumbers") or []
             valid = tuple(n for n in numbers if type(n) is int and 1 <= n <= MAX_VERSION_NUMBER)
             if len(valid) != len(numbers):
                 self.warn(CorruptRecordError(f"Dataset {dataset.name!r} has {len(numbers) - len(valid)} version(s) "
                                              f"whose number is not 1 to {MAX_VERSION_NUMBER:,}."))
-            skipped += (current is False) + (profile is False) + len(numbers) - len(valid)
-            out.append(DatasetSummary(dataset=dataset, current_version=current or None, version_numbers=valid,
-                                      latest_profile=profile or None))
-        return RecordList(out, skipped=skipped)
+            skipped += (current is False) + len(numbers) - len(valid)
+            candidates = _candidates(item.get("profileStamps"), dataset.id, current.id) if current else []
+            pending.append((dataset, current or None, valid, candidates))
+        chosen, samples_only, refused = self._full_profiles(pending)
+        out = [DatasetSummary(dataset=dataset, current_version=current, version_numbers=valid,
+                              latest_profile=chosen.get(dataset.id),
+                              sample_profiles_only=dataset.id in samples_only)
+               for dataset, current, valid, _ in pending]
+        return RecordList(out, skipped=skipped + refused)
+
+    def _full_profiles(self, pending: list[tuple[Dataset, DatasetVersion | None, tuple[int, ...], list[str]]]
+                       ) -> tuple[dict[str, DatasetProfile], set[str], int]:
+        """Per dataset id, the newest full profile among its candidates (newest first);
+        the ids of datasets whose readable candidates are all samples; how many
+        candidates were refused as corrupt."""
+        chosen: dict[str, DatasetProfile] = {}
+        seen_sample: set[str] = set()
+        refused = 0
+        first = self._profiles_by_id([c[0] for *_, c in pending if c])
+        later: list[tuple[Dataset, DatasetVersion, list[str]]] = []
+        for dataset, current, _, candidates in pending:
+            if not candidates or current is None:
+                continue
+            found = self._candidate(first.get(candidates[0]), dataset, current)
+            refused += found is False
+            if found and ProfileFacts.of(found).is_full:
+                chosen[dataset.id] = found
+                continue
+            if found:
+                seen_sample.add(dataset.id)
+            later.append((dataset, current, candidates[1:]))
+        rest = self._profiles_by_id([id for *_, ids in later for id in ids])
+        for dataset, current, ids in later:
+            for id in ids:
+                found = self._candidate(rest.get(id), dataset, current)
+                refused += found is False
+                if found and ProfileFacts.of(found).is_full:
+                    chosen[dataset.id] = found
+                    break
+                if found:
+                    seen_sample.add(dataset.id)
+        return chosen, seen_sample - set(chosen), refused
+
+    def _profiles_by_id(self, ids: list[str]) -> dict[str, Any]:
+        """Wire profiles by id in one batched ``get_many``; a store that can't decode one of
+        them answers the batch id by id, and the undecodable ones read as ``False``."""
+        if not ids:
+            return {}
+        try:
+            with _reading("DatasetProfile"):
+                return dict(self.backend.get_many("DatasetProfile", ids))
+        except CorruptRecordError:
+            pass
+        found: dict[str, Any] = {}
+        for id in ids:
+            try:
+                with _reading("DatasetProfile"):
+                    found[id] = self.backend.get("DatasetProfile", id)
+            except CorruptRecordError as exc:
+                self.warn(exc)
+                found[id] = False
+        return found
+
+    def _candidate(self, wire: Any, dataset: Dataset, current: DatasetVersion) -> DatasetProfile | None | bool:
+        """A fetched profile of ``current``: None when gone, False when refused (with a warning)."""
+        if wire is False:
+            return False
+        found = self._part(DatasetProfile, wire, dataset)
+        if found and found.dataset_version_id != current.id:
+            self.warn(CorruptRecordError(f"Dataset {dataset.name!r} lists profile {found.id!r} under its current "
+                                         f"version {current.label}, but the profile is of another version; it was "
+                                         "not used."))
+            return False
+        return found
 
     def _part(self, cls: type[R], wire: Any, dataset: Dataset) -> R | None | bool:
         """A summary's nested record: None when absent, False when refused (with a warning)."""
         if wire is None:
             return None
         try:
-            found = read_record(cls, wire)
+            found = _read(cls, wire)
         except CorruptRecordError as exc:
             self.warn(exc)
             return False
@@ -181,6 +273,32 @@ class Records:
                                          f"dataset ({found.id!r}); it was not used."))
             return False
         return found
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _candidates(stamps: Any, dataset_id: str, version_id: str) -> list[str]:
+    """Ids of the stamps of one dataset's version, newest first (by ``createdAt``, then id;
+    a stamp whose time can't be read sorts last: its record is judged when read)."""
+    found: dict[str, datetime] = {}
+    for stamp in stamps if isinstance(stamps, list) else []:
+        if not isinstance(stamp, Mapping) or not is_id(stamp.get("id")):
+            continue
+        if stamp.get("datasetId") != dataset_id or stamp.get("datasetVersionId") != version_id:
+            continue
+        found[stamp["id"]] = _when(stamp.get("createdAt"))
+    return sorted(found, key=lambda id: (found[id], id), reverse=True)
+
+
+def _when(value: Any) -> datetime:
+    if not isinstance(value, str):
+        return _NEVER
+    try:
+        when = datetime.fromisoformat(value)
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a time, or one that can't be moved to UTC (year 1, +01:00)
+        return _NEVER
 
 
 #: Namespace of the deterministic version ids (uuid5 of "datasetId:number").

@@ -99,3 +99,11 @@ def profile_size(column_list: Any, record_counts: Any, answer_distribution: Any)
 def slug(text: str) -> str:
     cleaned = "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-")
     return "-".join(part for part in cleaned.split("-") if part) or "scorecard"
+
+
+
+def count(value: Any, what: str) -> int:
+    """A whole number of rows (0 or more)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"{what} must be a whole number of rows, not {str(value)[:40]!r}.")
+    return value

@@ -2,7 +2,8 @@
 
 A version's id is derived from (dataset id, number), so two writers can't both
 create number N: the loser's create conflicts and it tries N+1. A configuration
-identical to the latest one returns that version unless forced. The current
+identical to any existing version's (same digest) returns that version unless
+forced: re-importing old content finds the version that already holds it. The current
 pointer moves by compare-and-set. Each version records its configuration's
 digest at creation (``DatasetVersion.wire_configuration``), so an in-place edit
 is caught when it is read.
@@ -27,11 +28,15 @@ class Versions:
 
     def create(self, ds: Dataset, config: dict[str, Any], note: str | None, *, force: bool,
                created_at: datetime | None) -> DatasetVersion:
-        """The next version of ``ds`` (``config`` and ``note`` already validated)."""
+        """The next version of ``ds`` (``config`` and ``note`` already validated), or the
+        newest existing version with the same configuration unless ``force``."""
         text = canonical_json(config)
-        latest = self.resolver.latest(ds.id)
-        if latest and not force and canonical_json(latest.configuration) == text:
-            return latest
+        versions = self.resolver.versions(ds.id)
+        if not force:
+            same = [v for v in versions if canonical_json(v.configuration) == text]
+            if same:
+                return same[-1]
+        latest = versions[-1] if versions else None
         number = latest.version_number + 1 if latest else 1
         while True:
             if number > MAX_VERSION_NUMBER:

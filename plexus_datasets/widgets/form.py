@@ -23,15 +23,18 @@ EXAMPLE = "class: FileItems\npath: data/calls.csv\n"
 class DatasetForm(w.VBox):
     """Scorecard and score pickers, name, description and the configuration as YAML.
 
-    **Check** validates without writing or importing anything untrusted: an
-    empty name, a YAML error (with its line and column), a loader or processor
-    class that can't be found here, or one in a module this machine doesn't trust
-    (``PLEXUS_DATASETS_TRUSTED_MODULES``; reported, never imported) are shown
-    inline. **Create** checks, then creates the dataset with version 1. A loader
-    that isn't installed or trusted here (``FeedbackItems`` without Plexus) blocks
-    creation unless "the loader is available where this dataset is used" is
-    ticked; each machine that loads it still applies its own trust. An error
-    never clears what was typed. ``created`` (Dataset) is a trait.
+    **Check** runs ``DatasetService.check_configuration`` (the check the API, the
+    CLI and the magics run too) without writing or importing anything untrusted:
+    an empty name, a YAML error (with its line and column), an unknown loader
+    parameter, a processor with bad parameters, a loader or processor class that
+    can't be found here, one in a module this machine doesn't trust
+    (``PLEXUS_DATASETS_TRUSTED_MODULES``; reported, never imported) and a file that
+    isn't there are shown inline. **Create** checks, then creates the dataset with
+    version 1. What depends on this machine (a loader that isn't installed or
+    trusted here, such as ``FeedbackItems`` without Plexus; a file that only exists
+    elsewhere) blocks creation unless "for another machine" is ticked
+    (``check=False``); each machine that loads it still applies its own trust. An
+    error never clears what was typed. ``created`` (Dataset) is a trait.
     """
 
     created = traitlets.Instance(Dataset, allow_none=True)
@@ -45,8 +48,9 @@ class DatasetForm(w.VBox):
         self.description = w.Textarea(description="Description", layout=w.Layout(width="100%", height="50px"))
         self.configuration = w.Textarea(value=EXAMPLE, description="data:",
                                         layout=w.Layout(width="100%", height="200px"))
-        self.allow_missing_loader = w.Checkbox(description="the loader is available where this dataset is used",
-                                               value=False, indent=False)
+        self.allow_missing_loader = w.Checkbox(
+            description="for another machine: don't require the loader and files to exist here",
+            value=False, indent=False, layout=w.Layout(width="auto"))
         self.problems = w.HTML()
         self.check_button = w.Button(description="Check", icon="search")
         self.create_button = w.Button(description="Create", button_style="primary", icon="plus")
@@ -82,13 +86,11 @@ class DatasetForm(w.VBox):
         if not self.name.value.strip():
             problems.append("Name: give the dataset a name.")
         try:
-            self.service.check_configuration(self.configuration.value)
+            self.service.check_configuration(self.configuration.value, environment=not self.allow_missing_loader.value)
         except UntrustedCodeError as exc:
-            if not self.allow_missing_loader.value:
-                problems.append(f"Loader (not imported): {exc}")
+            problems.append(f"Loader (not imported): {exc}")
         except LoaderError as exc:
-            if not self.allow_missing_loader.value:
-                problems.append(f"Loader: {exc}")
+            problems.append(f"Loader: {exc}")
         except PlexusDatasetsError as exc:  # ConfigurationError messages carry line and column
             problems.append(f"Configuration: {exc}")
         self.problems.value = problems_html(problems)
@@ -108,7 +110,7 @@ class DatasetForm(w.VBox):
                 self.scorecard_dropdown.value, self.name.value, score=score,
                 description=self.description.value or None,
                 configuration=parse_configuration(self.configuration.value),
-                note="created with DatasetForm",
+                note="created with DatasetForm", check=not self.allow_missing_loader.value,
             )
         except PlexusDatasetsError as exc:
             self.status.error(exc)

@@ -8,7 +8,7 @@ import ipywidgets as w
 import plotly.graph_objects as go
 import traitlets
 
-from ..display import plot_text
+from ..display import plot_text, subject_text
 from ..facts import ProfileFacts
 from ..formats import short_time
 from ..models import Dataset, DatasetProfile, DatasetVersion
@@ -28,13 +28,22 @@ class ProfileHistory(w.VBox):
     - the share of each answer class (one answer column at a time);
     - the null rate of each column.
 
-    Dotted vertical lines mark where the version changes; hovering a point shows
-    its version and date. ``version_filter`` narrows the charts to one version.
-    ``figures`` holds the three FigureWidgets; ``profiles`` the profiles shown.
+    Profiles of the full version make the main series. Profiles of samples (an
+    evaluation's subset, say) are their own series ("samples"), hidden unless
+    ``show_samples`` (the "Show sample profiles" checkbox) is on: a 100-row sample
+    never pulls the record count of a 5,572-row version down. Profiles whose
+    subject can't be read count as samples here.
+
+    Dotted vertical lines mark where the version changes among the profiles shown;
+    hovering a point shows its version, date and, for a sample, what it is.
+    ``version_filter`` narrows the charts to one version. ``figures`` holds the
+    three FigureWidgets; ``profiles`` the profiles shown (full, then samples when
+    shown, in time order).
     """
 
     profiles = traitlets.List()
     answer_column = traitlets.Unicode(allow_none=True)
+    show_samples = traitlets.Bool(False)
 
     def __init__(self, target: Dataset | DatasetVersion | str, service: DatasetService | None = None,
                  **kwargs: Any) -> None:
@@ -42,21 +51,26 @@ class ProfileHistory(w.VBox):
         self.status = Status()
         self.version_filter = w.Dropdown(description="Versions")
         self.answer_dropdown = w.Dropdown(description="Answers")
+        self.samples_toggle = w.Checkbox(value=False, description="Show sample profiles", indent=False)
+        traitlets.link((self, "show_samples"), (self.samples_toggle, "value"))
         self.rows_figure = _figure("Records per profile", "records")
         self.answers_figure = _figure("Answer share over time", "share (%)")
         self.nulls_figure = _figure("Null rate per column", "null (%)")
         self.figures = [self.rows_figure, self.answers_figure, self.nulls_figure]
-        super().__init__(children=[w.HBox([self.version_filter, self.answer_dropdown]), *self.figures,
-                                   self.status], **kwargs)
+        super().__init__(children=[w.HBox([self.version_filter, self.answer_dropdown, self.samples_toggle]),
+                                   *self.figures, self.status], **kwargs)
         self._all: list[DatasetProfile] = []
         self._labels: dict[str, str] = {}
         self._facts: dict[str, ProfileFacts] = {}
         run_safely(self.status, self._load, target)
         self.version_filter.observe(lambda _c: self._draw(), "value")
         self.answer_dropdown.observe(self._on_answer, "value")
+        self.observe(lambda _c: self._draw(), "show_samples")
 
     def __repr__(self) -> str:
-        return f"ProfileHistory({len(self.profiles)} profiles, answer column {self.answer_column!r})"
+        hidden = len(self._samples_of(self.version_filter.value)) if not self.show_samples else 0
+        more = f", {hidden} sample profiles hidden" if hidden else ""
+        return f"ProfileHistory({len(self.profiles)} profiles{more}, answer column {self.answer_column!r})"
 
     def _load(self, target: Dataset | DatasetVersion | str) -> None:
         if isinstance(target, DatasetVersion):
@@ -79,45 +93,66 @@ class ProfileHistory(w.VBox):
         self.version_filter.options = [("all versions", ALL)] + [(v.label, v.id) for v in used]
         self.version_filter.value = only.id if only else ALL
         self._facts = {p.id: ProfileFacts.of(p) for p in self._all}
+        has_samples = any(not f.is_full for f in self._facts.values())
+        self.samples_toggle.layout.display = None if has_samples else "none"
         columns = list(dict.fromkeys(c for f in self._facts.values() for c in f.answer_columns))
         self.answer_dropdown.options = columns
         self.answer_dropdown.layout.display = None if len(columns) > 1 else "none"
         self.answer_column = columns[0] if columns else None
+        what = f"{dataset.name} {only.label}" if only else dataset.name
         if not self._all:
-            what = f"{dataset.name} {only.label}" if only else dataset.name
             self.status.info(f"{what} has no profiles yet: record one with svc.profile(ref).")
+        elif not any(f.is_full for f in self._facts.values()):
+            self.status.info(f"{what} has only sample profiles ({len(self._all)}): tick \"Show sample profiles\" "
+                             "to see them, or record a full one with svc.profile(ref).")
         self._draw()
 
     def _on_answer(self, change: dict) -> None:
         self.answer_column = change["new"]
         self._draw()
 
+    def _chosen(self, chosen: Any) -> list[DatasetProfile]:
+        return [p for p in self._all if chosen in (ALL, None) or p.dataset_version_id == chosen]
+
+    def _samples_of(self, chosen: Any) -> list[DatasetProfile]:
+        return [p for p in self._chosen(chosen) if not self._facts[p.id].is_full]
+
     def _draw(self) -> None:
-        chosen = self.version_filter.value
-        self.profiles = [p for p in self._all if chosen in (ALL, None) or p.dataset_version_id == chosen]
-        times = [p.created_at for p in self.profiles]
-        labels = [self._labels.get(p.dataset_version_id, "?") for p in self.profiles]
-        hover = [f"{label} · {short_time(t)}" for label, t in zip(labels, times, strict=True)]
-        facts = [self._facts[p.id] for p in self.profiles]
-        rows = [f.rows for f in facts]
+        chosen = self._chosen(self.version_filter.value)
+        full = [p for p in chosen if self._facts[p.id].is_full]
+        samples = [p for p in chosen if not self._facts[p.id].is_full] if self.show_samples else []
+        self.profiles = full + samples
+        series = [_Series("", full, self._labels, self._facts)]
+        if samples:
+            series.append(_Series(" (samples)", samples, self._labels, self._facts))
+        shown = sorted(self.profiles, key=lambda p: (p.created_at, p.id))  # the time axis: what is shown
+        times = [p.created_at for p in shown]
+        labels = [self._labels.get(p.dataset_version_id, "?") for p in shown]
         with self.rows_figure.batch_update():
             self.rows_figure.data = []
-            self.rows_figure.add_scatter(x=times, y=rows, mode="lines+markers", name="records", customdata=hover,
-                                         hovertemplate="%{customdata}<br>%{y:,} records<extra></extra>")
+            for one in series:
+                self.rows_figure.add_scatter(
+                    x=one.times, y=[f.rows for f in one.facts], mode="lines+markers", name=f"records{one.suffix}",
+                    customdata=one.hover, hovertemplate="%{customdata}<br>%{y:,} records<extra></extra>",
+                    **one.style)
             self._mark_versions(self.rows_figure, times, labels)
         with self.answers_figure.batch_update():
             self.answers_figure.data = []
-            for value, shares in _shares(facts, self.answer_column).items():
-                self.answers_figure.add_scatter(
-                    x=times, y=shares, mode="lines+markers", name=plot_text(value), customdata=hover,
-                    hovertemplate=f"{plot_text(value)}: %{{y:.1f}}%<br>%{{customdata}}<extra></extra>")
+            for one in series:
+                for value, shares in _shares(one.facts, self.answer_column).items():
+                    name = plot_text(value) + one.suffix
+                    self.answers_figure.add_scatter(
+                        x=one.times, y=shares, mode="lines+markers", name=name, customdata=one.hover,
+                        hovertemplate=f"{name}: %{{y:.1f}}%<br>%{{customdata}}<extra></extra>", **one.style)
             self._mark_versions(self.answers_figure, times, labels)
         with self.nulls_figure.batch_update():
             self.nulls_figure.data = []
-            for column, rates in _null_rates(facts).items():
-                self.nulls_figure.add_scatter(
-                    x=times, y=rates, mode="lines+markers", name=plot_text(column), customdata=hover,
-                    hovertemplate=f"{plot_text(column)}: %{{y:.1f}}% null<br>%{{customdata}}<extra></extra>")
+            for one in series:
+                for column, rates in _null_rates(one.facts).items():
+                    name = plot_text(column) + one.suffix
+                    self.nulls_figure.add_scatter(
+                        x=one.times, y=rates, mode="lines+markers", name=name, customdata=one.hover,
+                        hovertemplate=f"{name}: %{{y:.1f}}% null<br>%{{customdata}}<extra></extra>", **one.style)
             self._mark_versions(self.nulls_figure, times, labels)
 
     @staticmethod
@@ -131,6 +166,22 @@ class ProfileHistory(w.VBox):
                               "showarrow": False, "yanchor": "bottom", "font": {"size": 10}})
         figure.layout.shapes = shapes
         figure.layout.annotations = notes
+
+
+class _Series:
+    """One series of profiles (full ones, or samples) as the charts draw it."""
+
+    def __init__(self, suffix: str, profiles: list[DatasetProfile], labels: dict[str, str],
+                 facts: dict[str, ProfileFacts]) -> None:
+        self.suffix = suffix
+        self.times = [p.created_at for p in profiles]
+        self.facts = [facts[p.id] for p in profiles]
+        self.hover = []
+        for p, f in zip(profiles, self.facts, strict=True):
+            what = "" if f.is_full else f" · {plot_text(subject_text(f.subject, short=True))}"
+            self.hover.append(f"{labels.get(p.dataset_version_id, '?')} · {short_time(p.created_at)}{what}")
+        #: samples are drawn dashed with open markers, so they never pass for the version
+        self.style: dict[str, Any] = {"line": {"dash": "dot"}, "marker": {"symbol": "circle-open"}} if suffix else {}
 
 
 def _figure(title: str, y_title: str) -> go.FigureWidget:

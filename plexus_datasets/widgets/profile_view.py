@@ -1,4 +1,10 @@
-"""ProfileView: one profile's numbers, its columns, and its answer distribution."""
+"""ProfileView: one profile's numbers, its columns, and its answer distribution.
+
+Given a reference, it shows the newest profile of a *full* materialization
+(``DatasetService.latest_profile``); a version that has only sample profiles
+(an evaluation's subset, say) is said to have them, never shown as if a sample
+were the version. Its header says what the profile describes.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import plotly.graph_objects as go
 import traitlets
 
 from ..display import answer_bars, plot_text, profile_columns_html, profile_summary_html
+from ..errors import PlexusDatasetsError
 from ..facts import ProfileFacts
 from ..formats import short_time
 from ..models import DatasetProfile
@@ -22,8 +29,9 @@ class ProfileView(w.VBox):
     """One DatasetProfile: summary numbers, a table of columns (dtype, null %,
     distinct) and a Plotly bar chart of the answer distribution.
 
-    ``target`` is a DatasetProfile, or a reference whose newest profile is shown
-    (``"calls:v2"``, ``"calls"``). ``profile`` is a trait.
+    ``target`` is a DatasetProfile (shown as it is, sample or not), or a reference
+    whose newest full profile is shown (``"calls:v2"``, ``"calls"``). The header
+    says which version it describes and whether it is a sample. ``profile`` is a trait.
     """
 
     profile = traitlets.Instance(DatasetProfile, allow_none=True)
@@ -57,8 +65,23 @@ class ProfileView(w.VBox):
             return
         found = self.service.latest_profile(target)
         if found is None:
-            self.status.info(f"No profile of {target} yet: record one with svc.profile({target!r}).")
+            samples = self.service.list_profiles(target)
+            if samples:
+                self.status.info(f"{target} has only sample profiles ({len(samples)}); record a full one with "
+                                 f"`plexus-datasets profiles record {target}` (or svc.profile({target!r})).")
+            else:
+                self.status.info(f"No profile of {target} yet: record one with svc.profile({target!r}).")
         self.profile = found
+
+    def _version_label(self, profile: DatasetProfile) -> str | None:
+        """The label (``v1``) of the version ``profile`` describes; None without a service or version."""
+        if self.service is None:
+            return None
+        try:
+            version = self.service.get_version(profile.dataset_version_id)
+        except PlexusDatasetsError:
+            return None
+        return version.label
 
     def _show(self) -> None:
         profile = self.profile
@@ -68,7 +91,7 @@ class ProfileView(w.VBox):
             self.figure.data = []
             return
         self._facts = ProfileFacts.of(profile)
-        self.summary.value = profile_summary_html(self._facts, profile.created_at)
+        self.summary.value = profile_summary_html(self._facts, profile.created_at, self._version_label(profile))
         self.columns_table.value = profile_columns_html(self._facts)
         answers = list(self._facts.answer_columns)
         self.answer_dropdown.options = answers

@@ -124,7 +124,19 @@ def machines(tmp_path, monkeypatch):
 
 
 def plant(attacker: DatasetService, name: str, configuration: dict) -> None:
-    attacker.create_dataset("qa", name, score="greeting", configuration=configuration)
+    """A hostile teammate's version 1, written the way their own client could: straight into the
+    shared store, past every check this package runs before it writes."""
+    from plexus_datasets.formats import format_datetime, utcnow
+    from plexus_datasets.models import DatasetVersion
+    from plexus_datasets.service import version_id
+
+    dataset = attacker.create_dataset("qa", name, score="greeting")
+    now = format_datetime(utcnow())
+    vid = version_id(dataset.id, 1)
+    attacker.backend.create("DatasetVersion", {
+        "id": vid, "datasetId": dataset.id, "versionNumber": 1, "createdAt": now, "updatedAt": now,
+        "configuration": DatasetVersion.wire_configuration(configuration, None)})
+    attacker.backend.update("Dataset", dataset.id, {"currentVersionId": vid, "updatedAt": now})
 
 
 def cache_files(tmp_path: Path) -> list[Path]:
@@ -446,8 +458,10 @@ def test_s3_reads_are_limited_to_allowed_buckets(s3, tmp_path, monkeypatch, audi
     with connect(db, data_roots=[tmp_path]) as svc:
         card = svc.create_scorecard("QA", key="qa")
         svc.create_dataset(card, "ok", configuration={"class": "FileItems", "path": f"s3://{allowed}/calls.csv"})
-        svc.create_dataset(card, "no", configuration={"class": "FileItems",
-                                                      "path": [f"s3://{allowed}/calls.csv", f"s3://{other}/*.csv"]})
+        refused = {"class": "FileItems", "path": [f"s3://{allowed}/calls.csv", f"s3://{other}/*.csv"]}
+        with pytest.raises(DataAccessError):
+            svc.create_dataset(card, "no", configuration=refused)  # the check before writing asks the policy too
+        svc.create_dataset(card, "no", configuration=refused, check=False)  # as a teammate elsewhere may
         assert len(svc.load("ok")) == 9
         Audit.events = []
         with pytest.raises(DataAccessError) as info:
@@ -476,8 +490,8 @@ BAD_PARAMETERS = {
     "value-mapping": {"class": "ByColumnValueDatasetFilter", "parameters": {"column-name": "label", "value": {"a": 1}}},
     "filter-type-list": {"class": "ByColumnValueDatasetFilter",
                          "parameters": {"column-name": "label", "value": "x", "filter-type": ["include"]}},
-    "labels-text": {"class": "MergeColumnsDatasetFilter", "parameters": {
-        "new_column_name": "v", "columns_to_merge": {"label": {"labels": "Yes", "new_label": "pass"}}}},
+    "labels-mapping": {"class": "MergeColumnsDatasetFilter", "parameters": {
+        "new_column_name": "v", "columns_to_merge": {"label": {"labels": {"a": 1}, "new_label": "pass"}}}},
     "new-column-list": {"class": "MergeColumnsDatasetFilter", "parameters": {
         "new_column_name": ["v"], "columns_to_merge": {"label": {"labels": ["Yes"], "new_label": "pass"}}}},
     "parameters-list": {"class": "ColumnDatasetFilter", "parameters": ["columns", "id"]},

@@ -120,7 +120,7 @@ def test_records_breaking_the_rules_are_skipped_in_listings_with_a_warning(regis
     reg, raw = registry, registry.raw
     hostile = [
         version_record(reg.ds.id, 7, id="../../.jupyter/jupyter_server_config."),
-        version_record(reg.ds.id, 8, id="greeting-calls:v2", configuration={"class": "InlineItems", "items": []}),
+        version_record(reg.ds.id, 8, id="greeting-calls:v2", configuration={"class": "InlineItems", "items": [{"a": 1}]}),
         version_record(reg.ds.id, 0),
         version_record(reg.ds.id, -5),
         version_record(reg.ds.id, 2**31 - 1),
@@ -169,7 +169,7 @@ def test_a_dataset_at_the_highest_version_number_says_so(registry):
                                                     id=version_id(reg.ds.id, MAX_VERSION_NUMBER)))
     assert reg.svc.latest_version(reg.ds).version_number == MAX_VERSION_NUMBER
     with pytest.raises(ValidationError, match="reached v1,000,000, the highest version number"):
-        reg.svc.create_version(reg.ds, {"class": "InlineItems", "items": []})
+        reg.svc.create_version(reg.ds, {"class": "InlineItems", "items": [{"a": 1}]})
     assert [v.label for v in reg.svc.list_versions(reg.ds)] == ["v1", "v2", "v1000000"]
 
 
@@ -213,7 +213,7 @@ def test_a_dataset_id_that_is_another_datasets_name_is_ambiguous(registry):
     reg = registry
     reg.api.create("Dataset", dataset_record(reg.card.id, "evil", id="greeting-calls"))
     reg.raw.create("DatasetVersion", version_record("greeting-calls", 1, id=version_id("greeting-calls", 1),
-                                                    configuration={"class": "InlineItems", "items": []}))
+                                                    configuration={"class": "InlineItems", "items": [{"a": 1}]}))
     for ref in ("greeting-calls", "greeting-calls:v2", "greeting-calls:v1"):
         with pytest.raises(AmbiguousReferenceError) as info:
             reg.svc.resolve(ref)
@@ -229,7 +229,7 @@ def test_a_dataset_id_that_is_another_datasets_name_is_ambiguous(registry):
 
 def test_a_version_id_that_names_a_dataset_is_ambiguous(registry):
     reg = registry
-    other = reg.svc.create_dataset(reg.card, "other", configuration={"class": "InlineItems", "items": []})
+    other = reg.svc.create_dataset(reg.card, "other", configuration={"class": "InlineItems", "items": [{"a": 1}]})
     reg.api.create("DatasetVersion", version_record(other.id, 2, id="greeting-calls"))
     with pytest.raises(AmbiguousReferenceError, match="is the id of a version .* and also names a dataset"):
         reg.svc.resolve("greeting-calls")
@@ -249,7 +249,7 @@ def test_a_scorecard_id_that_is_another_scorecards_key_is_ambiguous(registry):
 
 def test_dangling_and_foreign_current_pointers_are_typed_errors(registry):
     reg = registry
-    other = reg.svc.create_dataset(reg.card, "other", configuration={"class": "InlineItems", "items": []})
+    other = reg.svc.create_dataset(reg.card, "other", configuration={"class": "InlineItems", "items": [{"a": 1}]})
     foreign = reg.svc.current_version(other)
     reg.api.update("Dataset", reg.ds.id, {"currentVersionId": foreign.id})
     with pytest.raises(CorruptRecordError, match="points at a version of another dataset"):
@@ -511,7 +511,7 @@ def test_stored_versions_of_any_shape_are_read_or_skipped(versions):
     store = SQLBackend("sqlite:///:memory:")
     svc = DatasetService(store)
     card = svc.create_scorecard("QA", key="qa")
-    ds = svc.create_dataset(card, "calls", configuration={"class": "InlineItems", "items": []})
+    ds = svc.create_dataset(card, "calls", configuration={"class": "InlineItems", "items": [{"a": 1}]})
     for record in versions:
         wire = {**record, "datasetId": ds.id, "createdAt": NOW, "updatedAt": NOW}
         try:

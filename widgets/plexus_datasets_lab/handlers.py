@@ -2,10 +2,14 @@
 
 - ``GET scorecards``: ``[{id, name, key}]``
 - ``GET datasets?scorecard=&score=&name=``: ``[{id, name, scorecardId, scoreId, currentVersion, versions,
-  lastProfile, records}]``
+  lastProfile, records, profileVersion, sampleProfilesOnly}]``: ``lastProfile`` and ``records`` are of the
+  current version's newest *full* profile (never a sample's), ``profileVersion`` the number of the version
+  they describe (the current one; null without a full profile)
 - ``GET datasets/<id>``: ``{dataset: {...}, versions: [{id, number, created, current, note, digest}]}``
-- ``GET versions/<id>/profile``: the version's newest profile summary ``{id, created, rows, columns,
-  answers: {column: {counts, null, other}}}``, or ``null``
+- ``GET versions/<id>/profile``: the version's newest full profile ``{id, created, rows, columns,
+  subject: {kind, rows, population, seed, purpose, snapshotSha256, builtAt, declared},
+  answers: {column: {counts, null, other}}}``, or ``null`` when it has none (sample profiles of an
+  evaluation's subset never stand for the version)
 
 The service is whatever ``plexus_datasets.service.connect()`` gives in the server's
 environment. Every endpoint needs Jupyter's authentication. Errors come back
@@ -34,7 +38,7 @@ from plexus_datasets import (
 )
 from plexus_datasets.facts import ProfileFacts
 
-__all__ = ["setup_handlers"]
+__all__ = ["dataset_rows", "setup_handlers", "version_profile"]
 
 SERVICE_KEY = "plexus_datasets_service"
 _lock = threading.Lock()
@@ -98,25 +102,28 @@ class ScorecardsHandler(_Handler):
         await self.respond(lambda svc: [{"id": c.id, "name": c.name, "key": c.key} for c in svc.list_scorecards()])
 
 
+def dataset_rows(svc: Any, scorecard: str | None, score: str | None, name: str | None) -> list[dict[str, Any]]:
+    """``GET datasets``: one row per dataset summary (records of the current version's newest full profile)."""
+    return [
+        {"id": s.dataset.id, "name": s.dataset.name, "scorecardId": s.dataset.scorecard_id,
+         "scoreId": s.dataset.score_id,
+         "currentVersion": s.current_version.version_number if s.current_version else None,
+         "versions": s.version_count,
+         "lastProfile": s.latest_profile.created_at.isoformat() if s.latest_profile else None,
+         "records": s.record_count,
+         "profileVersion": s.profile_version.version_number if s.profile_version else None,
+         "sampleProfilesOnly": s.sample_profiles_only}
+        for s in svc.dataset_summaries(scorecard=scorecard, score=score, name=name)
+    ]
+
+
 class DatasetsHandler(_Handler):
     @tornado.web.authenticated
     async def get(self) -> None:
         scorecard = self.get_query_argument("scorecard", None) or None
         score = self.get_query_argument("score", None) or None
         name = self.get_query_argument("name", None) or None
-
-        def listing(svc: Any) -> list[dict[str, Any]]:
-            return [
-                {"id": s.dataset.id, "name": s.dataset.name, "scorecardId": s.dataset.scorecard_id,
-                 "scoreId": s.dataset.score_id,
-                 "currentVersion": s.current_version.version_number if s.current_version else None,
-                 "versions": s.version_count,
-                 "lastProfile": s.latest_profile.created_at.isoformat() if s.latest_profile else None,
-                 "records": s.record_count}
-                for s in svc.dataset_summaries(scorecard=scorecard, score=score, name=name)
-            ]
-
-        await self.respond(listing)
+        await self.respond(dataset_rows, scorecard, score, name)
 
 
 class DatasetHandler(_Handler):
@@ -137,21 +144,29 @@ class DatasetHandler(_Handler):
         await self.respond(detail)
 
 
+def version_profile(svc: Any, version_id: str) -> dict[str, Any] | None:
+    """``GET versions/<id>/profile``: the version's newest *full* profile (``svc.latest_profile``
+    never returns a sample's), with what it describes; None when it has none."""
+    version = svc.get_version(version_id)
+    profile = svc.latest_profile(version)
+    if profile is None:
+        return None
+    facts = ProfileFacts.of(profile)
+    subject = facts.subject
+    return {"id": profile.id, "created": profile.created_at.isoformat(), "rows": facts.rows,
+            "columns": len(facts.columns),
+            "subject": {"kind": subject.kind, "rows": subject.rows, "population": subject.population,
+                        "seed": subject.seed, "purpose": subject.purpose,
+                        "snapshotSha256": subject.snapshot_sha256, "builtAt": subject.built_at,
+                        "declared": subject.declared},
+            "answers": {k: {"counts": dict(a.counts), "null": a.null, "other": a.other}
+                        for k, a in facts.answers.items()}}
+
+
 class ProfileHandler(_Handler):
     @tornado.web.authenticated
     async def get(self, version_id: str) -> None:
-        def summary(svc: Any) -> dict[str, Any] | None:
-            version = svc.get_version(version_id)
-            profile = svc.latest_profile(version)
-            if profile is None:
-                return None
-            facts = ProfileFacts.of(profile)
-            return {"id": profile.id, "created": profile.created_at.isoformat(), "rows": facts.rows,
-                    "columns": len(facts.columns),
-                    "answers": {k: {"counts": dict(a.counts), "null": a.null, "other": a.other}
-                                for k, a in facts.answers.items()}}
-
-        await self.respond(summary)
+        await self.respond(version_profile, version_id)
 
 
 def setup_handlers(web_app: Any) -> None:
