@@ -556,10 +556,10 @@ def resolve_dataset_option(dataset_id: str | None = None, dataset: str | None = 
 
 
 def _evaluation_data(svc: DatasetService, version: DatasetVersion | None, score_config: str | None,
-                     label_column: str | None) -> tuple[pd.DataFrame, str | None, str]:
+                     label_column: str | None, fresh: bool = False) -> tuple[pd.DataFrame, str | None, str]:
     """The rows to evaluate, their label column and where they come from (for the report)."""
     if version is not None:
-        frame = svc.load(version)
+        frame = svc.load(version, fresh=fresh)
         return frame, label_column or svc.label_column(version), _version_ref(svc, version)
     spec = read_score_config(score_config)  # type: ignore[arg-type]
     if spec.data is None:
@@ -594,6 +594,8 @@ def evaluate_group() -> None:
               help="File with a prediction column (CSV, Parquet or JSON Lines), matched on --id-column.")
 @click.option("--id-column", help="Column both the data and the predictions have, to match them on "
               "(default: content_id; rows are matched by order when neither file has an id column).")
+@click.option("--predictions-encoding", help="Text encoding of the predictions file (default utf-8; e.g. cp1252).")
+@click.option("--fresh", is_flag=True, help="Rebuild the dataset's data instead of reading the cache.")
 @click.option("--scorer", help="module:callable returning one prediction per row of a DataFrame batch "
               "(imported from the current directory first, as python -m does).")
 @click.option("--label-column", help="Column with the true answers (default: from the score).")
@@ -605,7 +607,8 @@ def evaluate_group() -> None:
 @json_option
 @click.pass_context
 def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str | None, dataset_version: str | None,
-                      score_config: str | None, predictions: str | None, id_column: str | None, scorer: str | None,
+                      score_config: str | None, predictions: str | None, id_column: str | None,
+                      predictions_encoding: str | None, fresh: bool, scorer: str | None,
                       label_column: str | None, normalize_labels: bool, number_of_samples: int | None,
                       random_seed: int | None, no_profile: bool, as_json: bool) -> None:
     """Accuracy, per-class precision and recall, and the confusion matrix.
@@ -625,18 +628,25 @@ def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str |
         raise click.UsageError("Give either --score-config or --dataset-id/--dataset, not both.")
     if not (score_config or dataset_id or dataset):
         raise click.UsageError("Give --dataset-id, --dataset or --score-config.")
-    if id_column and not predictions:
-        raise click.UsageError("--id-column matches a --predictions file; a --scorer predicts every row.")
+    if (id_column or predictions_encoding) and not predictions:
+        raise click.UsageError("--id-column and --predictions-encoding go with --predictions.")
     svc = service(ctx)
     version = None if score_config else resolve_dataset_option(dataset_id, dataset, dataset_version, service=svc)
-    full, label, source = _evaluation_data(svc, version, score_config, label_column)
+    full, label, source = _evaluation_data(svc, version, score_config, label_column, fresh)
     label = _check_label(full, label, source)
     seed = random_seed if random_seed is not None else new_seed()
+    # predictions meet every row first, so row order and the match counts are the whole data's
+    matched = predictions_from_file(predictions, full, id_column, predictions_encoding) if predictions else None
     frame = sample_rows(full, number_of_samples, seed)
     sampled = len(frame) < len(full)
-    matched = predictions_from_file(predictions, frame, id_column) if predictions else None
-    guessed = matched.values if matched else predictions_from_scorer(load_scorer(scorer), frame)  # type: ignore[arg-type]
-    result = evaluate(frame[label], guessed, normalize=normalize_labels)
+    guessed = (matched.values.loc[frame.index] if matched
+               else predictions_from_scorer(load_scorer(scorer), frame))  # type: ignore[arg-type]
+    try:
+        result = evaluate(frame[label], guessed, normalize=normalize_labels)
+    except ValidationError as exc:
+        how = f" Predictions were matched by {matched.how}: {matched.unmatched:,} of their ids are not in the data." \
+            if matched else ""
+        raise ValidationError(f"{exc}{how}") from exc
     profile = None
     if version is not None and not no_profile:
         if sampled:

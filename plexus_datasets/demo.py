@@ -96,11 +96,12 @@ def seed_demo(service: DatasetService) -> DemoSummary:
             items = demo_items(rows, label, seed=d * 10 + v, yes_share=yes_share)
             version = service.create_version(dataset, _inline(items, label_column=label), note=note,
                                              created_at=when + timedelta(weeks=2 * (v - 1)))
-            # Two materializations per version, a week apart: profiles form a history.
+            # Two materializations per version, a week apart (the first before its last five
+            # calls were labelled): profiles form a history, and the newest is the data as it is.
             frame = pd.DataFrame.from_records(items)
             for k in range(2):
                 profiled = when + timedelta(weeks=2 * (v - 1) + k, hours=1)
-                service.profile_frame(version, frame.iloc[: len(frame) - 5 * k], answer_columns=[label],
+                service.profile_frame(version, frame.iloc[: len(frame) - 5 * (1 - k)], answer_columns=[label],
                                       text_columns=["text"], created_at=profiled)
         service.set_current_version(dataset, current)
     return _summary(service, card.name)

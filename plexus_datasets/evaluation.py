@@ -156,30 +156,38 @@ class Predictions:
                 "duplicate_prediction_ids": self.duplicates, "duplicate_data_ids": self.data_duplicates}
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    import pandas as pd
+def _read_table(path: Path, encoding: str | None) -> pd.DataFrame:
+    """The predictions file, read as the built-in FileItems loader reads data (encodings,
+    byte offsets of undecodable text, rows with missing or extra fields)."""
+    from .loaders import TrustPolicy, materialize
 
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        if suffix in (".jsonl", ".ndjson"):
-            return pd.read_json(path, lines=True, dtype=False)
-        return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
-    except Exception as exc:  # pandas raises many kinds for unreadable files
-        first = str(exc).splitlines()[0][:300] if str(exc) else repr(exc)
-        raise ValidationError(f"Can't read predictions from {path}: {first}") from exc
+    config = {"class": "FileItems", "path": path.name, **({"encoding": encoding} if encoding else {})}
+    return materialize(config, trust=TrustPolicy(data_roots=(path.resolve().parent,)))
 
 
-def predictions_from_file(path: str | Path, frame: pd.DataFrame, id_column: str | None = None) -> Predictions:
+def _id_text(series: pd.Series) -> pd.Series:
+    """Ids as text; whole-number floats (an int column with a blank cell) lose their ``.0``."""
+    def one(value: Any) -> str | None:
+        if value is None or (isinstance(value, float) and value != value):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value).strip()
+
+    return series.map(one)
+
+
+def predictions_from_file(path: str | Path, frame: pd.DataFrame, id_column: str | None = None,
+                          encoding: str | None = None) -> Predictions:
     """Predictions aligned to ``frame``'s rows, from a CSV/Parquet/JSONL file with a
     ``prediction`` column, matched on ``id_column`` (default ``content_id``) when the
     file has it, else by row order when neither the file nor the data has an id
-    column and both have the same number of rows."""
+    column and both have the same number of rows. ``encoding`` is the file's text
+    encoding (default utf-8)."""
     path = Path(path)
     if not path.is_file():
         raise ValidationError(f"No predictions file at {path}.")
-    table = _read_table(path)
+    table = _read_table(path, encoding)
     columns = ", ".join(map(str, table.columns))
     if PREDICTION_COLUMN not in table.columns:
         raise ValidationError(f"The predictions file {path} needs a `prediction` column (it has {columns}).")
@@ -204,13 +212,13 @@ def predictions_from_file(path: str | Path, frame: pd.DataFrame, id_column: str 
 def _by_id(table: pd.DataFrame, frame: pd.DataFrame, key: str) -> Predictions:
     import pandas as pd
 
-    ids = _text(table[key])
+    ids = _id_text(table[key])
     duplicates = int(ids.dropna().duplicated().sum())
     by_id: dict[str, Any] = {}
     for identifier, value in zip(ids, table[PREDICTION_COLUMN], strict=True):
         if identifier is not None and identifier not in by_id:
             by_id[identifier] = value
-    data_ids = _text(frame[key])
+    data_ids = _id_text(frame[key])
     unmatched = len(set(by_id) - set(data_ids.dropna()))
     values = pd.Series([by_id.get(i) for i in data_ids], index=frame.index, dtype=object)
     return Predictions(values, f"the {key!r} column", unmatched, duplicates, int(data_ids.dropna().duplicated().sum()))
@@ -223,8 +231,7 @@ def load_scorer(spec: str) -> Callable[[pd.DataFrame], Any]:
     if not sep or not module_name or not attr:
         raise ValidationError(f"Name a scorer as module:callable (e.g. my_scorer:predict), not {spec!r}.")
     here = str(Path.cwd())
-    added = here not in sys.path
-    if added:
+    if here not in sys.path:  # kept, as python -m keeps it: the scorer may import its neighbours later
         sys.path.insert(0, here)
     try:
         module = importlib.import_module(module_name)
@@ -233,9 +240,6 @@ def load_scorer(spec: str) -> Callable[[pd.DataFrame], Any]:
                           f"packages): {exc}") from exc
     except Exception as exc:  # the scorer's own module failed while importing
         raise LoaderError(f"Importing the scorer module {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
-    finally:
-        if added:
-            sys.path.remove(here)
     scorer = getattr(module, attr, None)
     if not callable(scorer):
         raise LoaderError(f"{module_name!r} has no callable {attr!r}.")

@@ -223,6 +223,11 @@ class AnswerFacts:
         return {k: v / total for k, v in self.tally(include_other=include_other).items()} if total else {}
 
 
+def _sha256(value: Any) -> str | None:
+    digest = _text(value)
+    return digest.lower() if digest and _SHA256.fullmatch(digest) else None
+
+
 @dataclass(frozen=True)
 class SubjectFacts:
     """What a profile's rows describe (``recordCounts.subject``; see the module docstring).
@@ -231,8 +236,8 @@ class SubjectFacts:
     or None (a subject that can't be read: not full). ``rows`` is the rows
     profiled; a sample's ``population`` is the version's rows when it was drawn,
     ``seed`` its random seed (None: unknown) and ``purpose`` why ("evaluation",
-    "sample"). A full profile may name the cached data it read: ``snapshot_sha256``
-    and ``built_at``. ``declared`` is True when the payload itself says the kind,
+    "sample"). A full profile may name the cached data it read: ``snapshot_sha256``,
+    ``data_sha256`` (its rows' content, comparable across machines) and ``built_at``. ``declared`` is True when the payload itself says the kind,
     False for older profiles read as full and for unreadable subjects.
     """
 
@@ -244,6 +249,7 @@ class SubjectFacts:
     snapshot_sha256: str | None = None
     built_at: str | None = None
     declared: bool = False
+    data_sha256: str | None = None
 
     @classmethod
     def read(cls, value: Any, rows: int | None, present: bool = True) -> SubjectFacts:
@@ -258,10 +264,9 @@ class SubjectFacts:
         own_rows = _count(info.get("rows"))
         if kind == "full":
             snapshot = _mapping(info.get("snapshot"))
-            digest = _text(snapshot.get("sha256"))
             return cls("full", own_rows if own_rows is not None else rows,
-                       snapshot_sha256=digest.lower() if digest and _SHA256.fullmatch(digest) else None,
-                       built_at=_iso_time(snapshot.get("built_at")), declared=True)
+                       snapshot_sha256=_sha256(snapshot.get("sha256")), built_at=_iso_time(snapshot.get("built_at")),
+                       declared=True, data_sha256=_sha256(snapshot.get("data_sha256")))
         return cls("sample", own_rows if own_rows is not None else rows, population=_count(info.get("population")),
                    seed=_integer(info.get("seed")), purpose=_text(info.get("purpose")), declared=True)
 
@@ -277,7 +282,7 @@ class SubjectFacts:
         """Plain data (JSON-ready), every field."""
         return {"kind": self.kind, "rows": self.rows, "population": self.population, "seed": self.seed,
                 "purpose": self.purpose, "snapshot_sha256": self.snapshot_sha256, "built_at": self.built_at,
-                "declared": self.declared}
+                "declared": self.declared, "data_sha256": self.data_sha256}
 
 
 @dataclass(frozen=True)

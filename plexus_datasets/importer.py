@@ -17,8 +17,9 @@
   section verbatim. Re-importing an unchanged file writes nothing. A ``data:``
   identical to any existing version returns that version; a changed one becomes
   the next version. Either way it becomes current when the dataset was following
-  the file (its current version was the latest); a pinned current version stays,
-  and the result's ``notes`` say which happened.
+  the file (its current version was the latest); otherwise the current version
+  counts as pinned and stays (a rollback on purpose and a file reverted to older
+  content look the same). The result's ``notes`` say which happened.
 
 Configurations are checked as ``DatasetService.check_configuration`` does. One
 that can't load on this machine only because of the machine (Plexus's
@@ -36,6 +37,7 @@ methods, so it follows every rule the service enforces.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["ImportResult", "import_score_config", "import_scorecard", "read_score_config"]
 
 Action = Literal["created", "new-version", "existing-version", "unchanged", "no-data"]
+#: The note on every version an import creates; it tells the importer which versions are its own.
+IMPORT_NOTE = "imported from score YAML"
 
 
 @dataclass(frozen=True)
@@ -134,23 +138,23 @@ def _scorecard_for(service: DatasetService, spec: ScoreSpec, path: Path | None,
 
 
 def _folder_scorecard(folder: Path, spec: ScoreSpec) -> ScorecardSpec | None:
-    """A scorecard YAML in ``folder`` (or its parent) that lists this score."""
-    for place in (folder, folder.parent):
-        for candidate in sorted([*place.glob("*.yaml"), *place.glob("*.yml")])[:200]:
-            try:
-                card = parse_scorecard(decode_text(candidate.read_bytes()[:4_000_000], str(candidate)))
-            except (PlexusDatasetsError, OSError):
-                continue  # score files and anything else that isn't a scorecard
-            if any(_same_score(s, spec) for _, scores in card.sections for s in scores):
-                return card
+    """A scorecard YAML in ``folder`` itself that lists this score."""
+    for candidate in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])[:200]:
+        try:
+            card = parse_scorecard(decode_text(candidate.read_bytes()[:4_000_000], str(candidate)))
+        except (PlexusDatasetsError, OSError):
+            continue  # score files and anything else that isn't a scorecard
+        if any(_same_score(s, spec) for _, scores in card.sections for s in scores):
+            return card
     return None
 
 
 def _same_score(listed: ScoreSpec, spec: ScoreSpec) -> bool:
-    if spec.external_id and listed.external_id == spec.external_id:
-        return True
-    if spec.key and listed.key == spec.key:
-        return True
+    """Same external id, else same key; names count only when neither says otherwise."""
+    for field in ("external_id", "key"):
+        mine, theirs = getattr(spec, field), getattr(listed, field)
+        if mine and theirs:
+            return bool(mine == theirs)
     return listed.name == spec.name
 
 
@@ -214,26 +218,33 @@ def _import_data(service: DatasetService, card: Scorecard, score: Score, spec: S
     existing = [d for d in service.list_datasets(score=score) if d.name == spec.name]
     if not existing:
         dataset = service.create_dataset(card, spec.name, score=score, configuration=spec.data,
-                                         note="imported from score YAML", check=check)
+                                         note=IMPORT_NOTE, check=check)
         return ImportResult(score, dataset, service.current_version(dataset), "created", tuple(notes))
     dataset = existing[0]
     versions = service.list_versions(dataset)
-    latest = versions[-1] if versions else None
-    version = service.create_version(dataset, spec.data, note="imported from score YAML", check=check)
+    version = service.create_version(dataset, spec.data, note=IMPORT_NOTE, check=check)
     known = any(v.id == version.id for v in versions)
     current = dataset.current_version_id
     if version.id == current:
         return ImportResult(score, dataset, version, "unchanged", tuple(notes))
     action: Action = "existing-version" if known else "new-version"
-    if latest is not None and current == latest.id:  # the dataset follows the file
-        dataset = service.set_current_version(dataset, version, expected_current=latest)
-        if known:
-            notes.append(f"the file matches {version.label} again, which is current now")
+    if _following(versions, current):
+        dataset = service.set_current_version(dataset, version, expected_current=current)
+        if known and version.id != versions[-1].id:
+            notes.append(f"the file matches {version.label} again, which is current now; it is not the latest "
+                         "version, so later imports will leave it current (as if pinned) until the latest is")
     else:
         pinned = next((v.label for v in versions if v.id == current), "none")
         notes.append(f"current version stays {pinned} (pinned); make {version.label} current with "
-                     f"`plexus-datasets versions set-current {with_version(dataset.name, version.label)}`")
+                     f"`plexus-datasets versions set-current {shlex.quote(with_version(dataset.name, version.label))}`")
     return ImportResult(score, dataset, version, action, tuple(notes))
+
+
+def _following(versions: list[DatasetVersion], current: str | None) -> bool:
+    """Whether the dataset follows its file: its current version is the latest. Any
+    other current version counts as pinned (a rollback on purpose looks the same as a
+    revert of the file, so the importer never moves it)."""
+    return bool(versions) and versions[-1].id == current
 
 
 def import_score_config(service: DatasetService, source: str | Path, *,

@@ -28,10 +28,14 @@ read as the profile of its version. One of::
 
     {"kind": "full", "rows": N,                   # the whole materialized version
      "snapshot": {"sha256": HEX, "rows": N,       # optional: the cached Parquet profiled
-                  "built_at": ISO_8601_UTC | null, "sources": [FINGERPRINT, ...] | null}}
+                  "data_sha256": HEX | null,      # its rows' content, the same on every machine
+                  "built_at": ISO_8601_UTC | null,
+                  "source_count": int | null, "sources_digest": HEX | null}}
     {"kind": "sample", "rows": n,                 # a subset: n of the version's N rows
      "population": N, "seed": int | null, "purpose": "evaluation" | "sample"}
 
+A snapshot names its sources only by count and digest (their fingerprints, as the
+local cache keeps them, stay on the machine that read them: they hold local paths).
 ``rows`` is always the number of rows profiled (``len(df)``); ``population`` is how
 many rows the version had when the sample was drawn. ``subject=None`` means the
 whole version: ``{"kind": "full", "rows": len(df)}``. ``full_subject`` and
@@ -177,7 +181,7 @@ def payload_size(column_list: Any, record_counts: Any, answer_distribution: Any)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _FULL_KEYS = {"kind", "rows", "snapshot"}
 _SAMPLE_KEYS = {"kind", "rows", "population", "seed", "purpose"}
-_SNAPSHOT_KEYS = {"sha256", "rows", "built_at", "sources"}
+_SNAPSHOT_KEYS = {"sha256", "rows", "built_at", "data_sha256", "source_count", "sources_digest"}
 
 
 def full_subject(rows: int, snapshot: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -204,7 +208,7 @@ def validate_subject(subject: Mapping[str, Any] | None, rows: int) -> dict[str, 
     None and its ``purpose`` to "sample". Raises ValidationError naming the problem:
     an unknown kind or key, a count that is not a whole number, a population
     smaller than the sample, a seed that is not an integer, a snapshot that is not
-    ``{"sha256", "rows", "built_at", "sources"}``.
+    ``{"sha256", "rows", "built_at", "data_sha256", "source_count", "sources_digest"}``.
     """
     if subject is None:
         return {"kind": "full", "rows": rows}
@@ -266,14 +270,15 @@ def _snapshot(value: Any, rows: int) -> dict[str, Any]:
     if built_at is not None and not _utc_text(built_at):
         raise ValidationError(f"A snapshot's built_at must be ISO 8601 text in UTC (2025-01-31T09:00:00Z) or None "
                               f"(unknown), not {built_at!r}.")
-    sources = value.get("sources")
-    if sources is not None:
-        if not isinstance(sources, list | tuple) or not all(isinstance(s, Mapping) for s in sources):
-            raise ValidationError("A snapshot's sources must be a list of mappings (one fingerprint per source) "
-                                  "or None.")
-        sources = [dict(s) for s in sources]
-        check_json_tree(sources, "snapshot.sources")
-    return {"sha256": digest, "rows": rows, "built_at": built_at, "sources": sources}
+    for key in ("data_sha256", "sources_digest"):
+        found = value.get(key)
+        if found is not None and (not isinstance(found, str) or not _SHA256.fullmatch(found)):
+            raise ValidationError(f"A snapshot's {key} must be 64 lowercase hexadecimal digits or None.")
+    count = value.get("source_count")
+    if count is not None and _whole(count) is None:
+        raise ValidationError(f"A snapshot's source_count must be a whole number or None, not {count!r}.")
+    return {"sha256": digest, "rows": rows, "built_at": built_at, "data_sha256": value.get("data_sha256"),
+            "source_count": count, "sources_digest": value.get("sources_digest")}
 
 
 def _utc_text(value: Any) -> bool:

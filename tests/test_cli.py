@@ -72,7 +72,7 @@ def test_browse(run):
 def test_datasets_list_show_create_delete(run, tmp_path):
     listed = as_json(run("datasets", "list", "--json"))
     assert [d["name"] for d in listed] == ["greeting-calls", "greeting-calls-balanced", "misrepresentation-review"]
-    assert listed[0]["current"] == "v3" and listed[0]["versions"] == 3 and listed[0]["records"] == 75
+    assert listed[0]["current"] == "v3" and listed[0]["versions"] == 3 and listed[0]["records"] == 80
     assert [d["name"] for d in as_json(run("datasets", "list", "--score", "agent-misrepresentation", "--json"))] == [
         "misrepresentation-review"]
     assert "greeting-calls-balanced" in run("datasets", "list", "--scorecard", "demo-cc-qa").output
@@ -130,7 +130,7 @@ def test_profiles(run, db):
     assert float(table[0]["Greeting=Yes %"]) + float(table[0]["Greeting=No %"]) == pytest.approx(100)
     assert len(as_json(run("profiles", "history", "greeting-calls:2", "--json"))) == 2
     compared = as_json(run("profiles", "compare", "greeting-calls:1", "greeting-calls:3", "--json"))
-    assert compared["rows_a"] == 35 and compared["rows_b"] == 75 and compared["band"] in ("NO", "POSSIBLE", "DRIFT")
+    assert compared["rows_a"] == 40 and compared["rows_b"] == 80 and compared["band"] in ("NO", "POSSIBLE", "DRIFT")
     assert "change (pp)" in run("profiles", "compare", "greeting-calls:1", "greeting-calls:3").output
     assert "has no version v9" in run("profiles", "compare", "greeting-calls:1", "greeting-calls:9", expect=1).output
 

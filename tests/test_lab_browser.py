@@ -77,7 +77,7 @@ def test_sidebar_lists_datasets_and_inserts_load_code(tmp_path):
             current = page.locator(".pds-Version", has=page.locator(".pds-Version-current"))
             assert current.locator(".pds-Version-label").inner_text() == "v3"
             page.wait_for_selector(".pds-Profile-rows", timeout=30_000)
-            assert "75 rows" in page.locator(".pds-Profile-rows").inner_text()
+            assert "80 rows" in page.locator(".pds-Profile-rows").inner_text()
             assert "Greeting:" in page.locator(".pds-Profile-answers").first.inner_text()
 
             page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click()  # cursor in the cell

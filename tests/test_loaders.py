@@ -254,3 +254,32 @@ def test_cache_mirrors_to_s3_and_restores_from_it(csv_dataset, s3, tmp_path):
     source.unlink()  # the data is gone; a teammate with an empty local cache still gets it from S3
     svc._cache = MaterializationCache(tmp_path / "local-b", f"s3://{bucket}/materialized")
     assert svc.load("calls").equals(first)
+
+
+def test_a_stored_version_with_parameters_now_refused_still_loads(csv_dataset):
+    """A version written before built-in loaders declared their parameters carries `limit:` and
+    `description:`: versions are immutable, so loading it warns and ignores them, while writing
+    such a configuration again is refused."""
+    from plexus_datasets.formats import format_datetime, utcnow
+    from plexus_datasets.models import DatasetVersion
+    from plexus_datasets.service import version_id
+
+    svc, source = csv_dataset
+    legacy = {"class": "FileItems", "path": str(source), "limit": 2, "description": "old calls",
+              "processors": [{"class": "ColumnDatasetFilter", "parameters": {"columns": ["id", "label"], "keep": 1}}]}
+    dataset = svc.resolve("calls").dataset_id
+    now = format_datetime(utcnow())
+    vid = version_id(dataset, 2)
+    svc.backend.create("DatasetVersion", {  # straight into the store, as an older release wrote it
+        "id": vid, "datasetId": dataset, "versionNumber": 2, "createdAt": now, "updatedAt": now,
+        "configuration": DatasetVersion.wire_configuration(legacy, None)})
+    svc.backend.update("Dataset", dataset, {"currentVersionId": vid, "updatedAt": now})
+    with pytest.warns(DataQualityWarning) as caught:
+        frame = svc.load("calls")
+    messages = [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
+    assert [m.split(":")[0] for m in messages] == ["FileItems ignores the parameter 'limit' (did you mean 'delimiter'?)",
+                                                   "FileItems ignores the parameter 'description'",
+                                                   "ColumnDatasetFilter ignores the parameter 'keep'"]
+    assert list(frame.columns) == ["id", "label"] and frame["id"].tolist() == [1, 2, 3, 4, 5, 6]
+    with pytest.raises(LoaderError, match="FileItems has no parameter 'limit'"):
+        svc.create_version("calls", legacy)

@@ -2,8 +2,10 @@
 the magics: stale sources, configurations checked before anything is written,
 re-imports, label columns, evaluations. Every file here is written by the test."""
 
+import html
 import json
 import os
+import re
 import textwrap
 import time
 import warnings
@@ -76,10 +78,13 @@ def test_a_changed_source_is_reported_and_fresh_rebuilds(store, here):
     with pytest.warns(StaleDataWarning):
         profile = store.profile("sms")
     assert ProfileFacts.of(profile).rows == 10
+    with pytest.warns(StaleDataWarning, match=r"differs from what its newest full profile describes .*10 rows; "
+                                              r"now 4 rows.*profiles record sms:v1"):
+        assert len(store.load("sms", fresh=True)) == 4  # rebuilt: now the profile is the stale part
+    assert ProfileFacts.of(store.profile("sms")).rows == 4
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert len(store.load("sms", fresh=True)) == 4
-        assert len(store.load("sms")) == 4  # the rebuilt entry records the new fingerprint
+        assert len(store.load("sms")) == 4  # the rebuilt entry records the new fingerprint, the profile agrees
     os.utime(here / "sms.csv", ns=(time.time_ns(), time.time_ns() + 10**9))
     with pytest.warns(StaleDataWarning, match="was modified"):
         store.load("sms")
@@ -96,7 +101,7 @@ def test_a_glob_that_gains_a_file_and_a_source_that_disappears(store, here):
     assert len(store.load("parts", fresh=True)) == 10
     for name in ("a.csv", "b.csv"):
         (here / "parts" / name).unlink()
-    with pytest.warns(StaleDataWarning, match="can't be read now"):
+    with pytest.warns(StaleDataWarning, match="can't be checked now"):
         assert len(store.load("parts")) == 10
     with pytest.raises(LoaderError):
         store.load("parts", fresh=True)
@@ -147,38 +152,46 @@ def test_a_full_profile_records_the_snapshot_it_describes(store, here):
     assert subject["kind"] == "full" and subject["rows"] == 10
     entry = store.cache.entry(version.id, version.digest)
     assert subject["snapshot"]["sha256"] == entry.sha256 and subject["snapshot"]["rows"] == 10
-    assert subject["snapshot"]["sources"][0]["size"] == (here / "sms.csv").stat().st_size
+    assert subject["snapshot"]["source_count"] == 1 and len(subject["snapshot"]["sources_digest"]) == 64
+    assert str(here) not in json.dumps(profile.record_counts)  # local paths stay on this machine
+    assert subject["snapshot"]["data_sha256"] == entry.data_sha256
 
 
 # --- 9 and 10. one check before anything is written ----------------------------------------------
 
-REFUSED = [
-    ("empty", {}),
-    ("no class", {"path": "sms.csv"}),
-    ("class not text", {"class": 5, "path": "sms.csv"}),
-    ("misspelt class", {"class": "FileItem", "path": "sms.csv"}),
-    ("no path", {"class": "FileItems"}),
-    ("empty path", {"class": "FileItems", "path": ""}),
-    ("path a number", {"class": "FileItems", "path": 5}),
-    ("missing file", {"class": "FileItems", "path": "nope.csv"}),
-    ("a directory", {"class": "FileItems", "path": "folder"}),
-    ("a glob matching nothing", {"class": "FileItems", "path": "folder/*.parquet"}),
-    ("unknown format", {"class": "FileItems", "path": "sms.csv", "format": "xls"}),
-    ("unknown encoding", {"class": "FileItems", "path": "sms.csv", "encoding": "klingon"}),
-    ("misspelt parameter", {"class": "FileItems", "path": "sms.csv", "encodng": "latin-1"}),
-    ("long delimiter", {"class": "FileItems", "path": "sms.csv", "delimiter": ";;"}),
-    ("outside the data roots", {"class": "FileItems", "path": "/etc/hostname"}),
-    ("untrusted module", {"class": "evil_module_x.Loader"}),
-    ("inline without items", {"class": "InlineItems"}),
-    ("inline items not a list", {"class": "InlineItems", "items": "x"}),
-    ("inline items not rows", {"class": "InlineItems", "items": [1, 2]}),
-    ("processors not a list", {"class": "FileItems", "path": "sms.csv", "processors": "x"}),
-    ("unknown processor", {"class": "FileItems", "path": "sms.csv", "processors": [{"class": "NoSuchFilter"}]}),
+REFUSED = [  # (case, configuration, what the one-line error must say)
+    ("empty", {}, "has no `class:`"),
+    ("no class", {"path": "sms.csv"}, "has no `class:`"),
+    ("class not text", {"class": 5, "path": "sms.csv"}, "must be a class name"),
+    ("misspelt class", {"class": "FileItem", "path": "sms.csv"}, "did you mean 'FileItems'"),
+    ("no path", {"class": "FileItems"}, "needs `path:`"),
+    ("empty path", {"class": "FileItems", "path": ""}, "not empty text"),
+    ("path a number", {"class": "FileItems", "path": 5}, "path must be a path"),
+    ("missing file", {"class": "FileItems", "path": "nope.csv"}, "nope.csv does not exist"),
+    ("a directory", {"class": "FileItems", "path": "folder"}, "is a directory"),
+    ("a glob matching nothing", {"class": "FileItems", "path": "folder/*.parquet"}, "No file matches"),
+    ("unknown format", {"class": "FileItems", "path": "sms.csv", "format": "xls"}, "format must be csv"),
+    ("unknown encoding", {"class": "FileItems", "path": "sms.csv", "encoding": "klingon"}, "'klingon'"),
+    ("misspelt parameter", {"class": "FileItems", "path": "sms.csv", "encodng": "latin-1"},
+     "did you mean 'encoding'"),
+    ("long delimiter", {"class": "FileItems", "path": "sms.csv", "delimiter": ";;"}, "delimiter must be one"),
+    ("outside the data roots", {"class": "FileItems", "path": "/etc/hostname"}, "outside the data roots"),
+    ("untrusted module", {"class": "evil_module_x.Loader"}, "does not trust"),
+    ("inline without items", {"class": "InlineItems"}, "needs `items:`"),
+    ("inline items not a list", {"class": "InlineItems", "items": "x"}, "items must be a list"),
+    ("inline items not rows", {"class": "InlineItems", "items": [1, 2]}, "row 1 is a number"),
+    ("processors not a list", {"class": "FileItems", "path": "sms.csv", "processors": "x"},
+     "`processors` must be a list"),
+    ("unknown processor", {"class": "FileItems", "path": "sms.csv", "processors": [{"class": "NoSuchFilter"}]},
+     "'NoSuchFilter' can't be found"),
     ("processor parameter type", {"class": "FileItems", "path": "sms.csv",
-                                  "processors": [{"class": "ColumnDatasetFilter", "parameters": {"columns": 5}}]}),
-    ("balance as text", {"class": "FileItems", "path": "sms.csv", "balance": "true"}),
-    ("seed as text", {"class": "FileItems", "path": "sms.csv", "balance": True, "random_seed": "abc"}),
-    ("label column a number", {"class": "FileItems", "path": "sms.csv", "label_column": 5}),
+                                  "processors": [{"class": "ColumnDatasetFilter", "parameters": {"columns": 5}}]},
+     "columns must be a column name"),
+    ("balance as text", {"class": "FileItems", "path": "sms.csv", "balance": "true"}, "`balance: true`"),
+    ("seed as text", {"class": "FileItems", "path": "sms.csv", "balance": True, "random_seed": "abc"},
+     "random_seed must be a whole number"),
+    ("label column a number", {"class": "FileItems", "path": "sms.csv", "label_column": 5},
+     "label_column must be a column name"),
 ]
 
 
@@ -195,27 +208,29 @@ def _counts(svc):
     return len(datasets), sum(len(svc.list_versions(d)) for d in datasets)
 
 
-@pytest.mark.parametrize("case, config", REFUSED, ids=[c for c, _ in REFUSED])
-def test_a_configuration_that_can_never_load_is_refused_everywhere(checked_store, here, case, config):
+@pytest.mark.parametrize("case, config, says", REFUSED, ids=[c for c, _, _ in REFUSED])
+def test_a_configuration_that_can_never_load_is_refused_everywhere(checked_store, here, case, config, says):
     svc = checked_store
     before = _counts(svc)
-    with pytest.raises(PlexusDatasetsError):
+    with pytest.raises(PlexusDatasetsError, match=re.escape(says)):
         svc.create_dataset("sms", f"new {case}", configuration=config)
-    with pytest.raises(PlexusDatasetsError):
+    with pytest.raises(PlexusDatasetsError, match=re.escape(says)):
         svc.create_version("existing", config)
     assert _counts(svc) == before
     (here / "config.json").write_text(json.dumps(config))
     created = cli_run(here, "datasets", "create", "--scorecard", "sms", "--name", f"cli {case}",
                       "--config", str(here / "config.json"), expect=1)
-    assert created.output.startswith("Error: ") and "Created" not in created.output
-    assert "Traceback" not in created.output
-    cli_run(here, "versions", "create", "existing", "--config", str(here / "config.json"), expect=1)
+    assert created.output.startswith("Error: ") and says in created.output and "Created" not in created.output
+    assert "Traceback" not in created.output and len(created.output.strip().splitlines()) == 1
+    assert says in cli_run(here, "versions", "create", "existing", "--config", str(here / "config.json"),
+                           expect=1).output
     from plexus_datasets.widgets import DatasetForm
 
     form = DatasetForm(svc)
     form.name.value = f"form {case}"
     form.configuration.value = json.dumps(config)
-    assert form.check() and form.submit() is None and form.created is None
+    assert form.submit() is None and form.created is None
+    assert html.escape(says) in form.problems.value
     assert _counts(svc) == before
 
 
@@ -314,12 +329,13 @@ def test_reimporting_old_yaml_returns_the_old_version_and_says_what_happened(sto
     back = import_score_config(store, score)
     assert (back.action, back.version.version_number) == ("existing-version", 1)
     assert store.current_version("Spam Detection").version_number == 1 and "current now" in back.notes[0]
+    store.create_version("Spam Detection", {"class": "FileItems", "path": "sms.csv"})  # someone's own v3
     store.set_current_version("Spam Detection", 1)
-    write("v2")  # current v1 is pinned (v2 is the latest): it stays, and the note says so
+    write("v2")  # current v1 is pinned (v3, not an import, came after it): it stays, and the note says so
     pinned = import_score_config(store, score)
     assert (pinned.action, pinned.version.version_number) == ("existing-version", 2)
     assert store.current_version("Spam Detection").version_number == 1 and "pinned" in pinned.notes[0]
-    assert len(store.list_versions("Spam Detection")) == 2
+    assert len(store.list_versions("Spam Detection")) == 3
 
 
 # --- 15. the importer's scorecard --------------------------------------------------------------------
@@ -473,7 +489,10 @@ def test_profile_history_and_compare_in_the_cli_ignore_samples(sms_dataset, here
     frame = svc.load(version)
     svc.profile_frame(version, frame.head(3), population=len(frame), seed=1, purpose="evaluation")
     compared = json.loads(cli_run(here, "profiles", "compare", "sms:v1", "sms:v1", "--json").stdout)
-    assert json.dumps(compared).count("10") >= 1 and "3 ->" not in json.dumps(compared)
+    assert compared["rows_a"] == compared["rows_b"] == 10  # the full profile, not the newer 3-row sample
+    assert compared["subject_a"]["kind"] == compared["subject_b"]["kind"] == "full"
+    history = json.loads(cli_run(here, "profiles", "history", "sms", "--json").stdout)
+    assert [row["subject"] for row in history] == ["full", "sample 3/10 seed 1"]
     assert ProfileFacts.of(svc.latest_profile("sms")).rows == 10
 
 
@@ -491,3 +510,121 @@ def test_scorer_modules_are_imported_from_the_working_directory(sms_dataset, her
     report = json.loads(cli_run(here, "evaluate", "accuracy", "--dataset", "sms", "--scorer",
                                 "cwd_scorer_xyz:predict", "--json").stdout)
     assert report["total"] == 10 and report["matched_by"] == "scorer"
+
+
+# --- review follow-ups --------------------------------------------------------------------------
+
+
+def test_a_fresh_build_that_differs_from_the_profile_is_said_without_a_cache(store, here, monkeypatch):
+    write_sms(here / "sms.csv")
+    store.create_dataset("sms", "sms", configuration={"class": "FileItems", "path": "sms.csv", "label_column": "v1"})
+    store.profile("sms")
+    write_sms(here / "sms.csv", SMS[:7])
+    teammate = connect(str(here / "store.db"))  # another machine: an empty cache of its own
+    monkeypatch.setenv("PLEXUS_DATASETS_CACHE_DIR", str(here / "teammate-cache"))
+    with pytest.warns(StaleDataWarning, match=r"sms:v1 differs from what its newest full profile .*10 rows; now 7"):
+        assert len(teammate.load("sms")) == 7
+    said = cli_run(here, "load", "sms", "--fresh", "--out", str(here / "x.csv"))  # rebuilt here too: said again
+    assert "Warning: The data of sms:v1 differs" in said.stderr and "profiles record sms:v1" in said.stderr
+    teammate.close()
+
+
+def test_a_glob_of_many_files_profiles_with_its_sources_as_a_digest(store, here):
+    (here / "many").mkdir()
+    for i in range(1500):
+        (here / "many" / f"part-{i:04}.csv").write_text(f"v1,v2\nham,message {i}\n")
+    store.create_dataset("sms", "many", configuration={"class": "FileItems", "path": "many/*.csv", "label_column": "v1"})
+    profile = store.profile("many")
+    snapshot = profile.record_counts["subject"]["snapshot"]
+    assert snapshot["source_count"] == 1500 and snapshot["rows"] == 1500
+    assert len(json.dumps(profile.record_counts)) < 20_000
+
+
+def test_evaluation_samples_after_matching_and_normalizes_float_ids(store, here):
+    rows = [{"msg_id": i if i != 3 else None, "v1": label, "v2": text} for i, (label, text) in enumerate(SMS)]
+    pd.DataFrame(rows).to_csv(here / "ids.csv", index=False)  # one blank id: the column reads as floats
+    store.create_dataset("sms", "ids", configuration={"class": "FileItems", "path": "ids.csv", "label_column": "v1"})
+    pd.DataFrame({"msg_id": [str(i) for i in range(10) if i != 3],
+                  "prediction": [label for i, (label, _) in enumerate(SMS) if i != 3]}).to_csv(here / "p.csv",
+                                                                                              index=False)
+    report = json.loads(cli_run(here, "evaluate", "accuracy", "--dataset", "ids", "--predictions",
+                                str(here / "p.csv"), "--id-column", "msg_id", "--json").stdout)
+    assert report["total"] == 9 and report["accuracy"] == 1.0 and report["unmatched_predictions"] == 0
+    sampled = json.loads(cli_run(here, "evaluate", "accuracy", "--dataset", "ids", "--predictions",
+                                 str(here / "p.csv"), "--id-column", "msg_id", "--number-of-samples", "3",
+                                 "--random-seed", "5", "--json").stdout)
+    assert sampled["rows"] == 3 and sampled["unmatched_predictions"] == 0  # counted against the whole data
+    pd.DataFrame({"prediction": [label for label, _ in SMS]}).to_csv(here / "ordered.csv", index=False)
+    store.create_dataset("sms", "plain", configuration={"class": "FileItems", "path": "sms.csv", "label_column": "v1"},
+                         check=False)
+    write_sms(here / "sms.csv")
+    by_order = json.loads(cli_run(here, "evaluate", "accuracy", "--dataset", "plain", "--predictions",
+                                  str(here / "ordered.csv"), "--number-of-samples", "4", "--json").stdout)
+    assert by_order["rows"] == 4 and by_order["accuracy"] == 1.0 and by_order["matched_by"].startswith("row order")
+
+
+def test_a_cp1252_predictions_file_says_where_and_reads_with_its_encoding(sms_dataset, here):
+    (here / "p.csv").write_bytes(("prediction,comment\n" + "".join(f"{label},caf\u00e9\n" for label, _ in SMS))
+                                 .encode("cp1252"))
+    failed = cli_run(here, "evaluate", "accuracy", "--dataset", "sms", "--predictions", str(here / "p.csv"), expect=1)
+    assert "line 2" in failed.output and "encoding" in failed.output
+    report = json.loads(cli_run(here, "evaluate", "accuracy", "--dataset", "sms", "--predictions",
+                                str(here / "p.csv"), "--predictions-encoding", "cp1252", "--json").stdout)
+    assert report["accuracy"] == 1.0
+
+
+def test_an_import_after_a_revert_says_the_dataset_now_counts_as_pinned(store, here):
+    write_sms(here / "sms.csv")
+    folder = here / "SMS"
+    folder.mkdir()
+    score = folder / "spam.yaml"
+    results = []
+    for label in ("v1", "v2", "v1", "v2 "):  # A, B, A again (a revert), then C
+        score.write_text(f"name: Spam Detection\nkey: spam\ndata:\n  class: FileItems\n  path: sms.csv\n"
+                         f"  label_column: {label!r}\n")
+        results.append(import_score_config(store, score))
+    assert "later imports will leave it current" in results[2].notes[0]  # said when it happens...
+    assert results[3].version.version_number == 3 and "pinned" in results[3].notes[0]  # ...and again after
+    assert "`plexus-datasets versions set-current 'Spam Detection:v3'`" in results[3].notes[0]
+    assert store.current_version("Spam Detection").version_number == 1
+
+
+def test_a_scorecard_yaml_listing_another_score_of_the_same_name_is_not_used(here):
+    svc = connect(str(here / "cards.db"))
+    (here / "cards").mkdir()
+    (here / "cards" / "billing.yaml").write_text("name: Billing QA\nscores:\n  - name: Greeting\n"
+                                                 "    key: billing-greeting\n")
+    (here / "cards" / "greeting.yaml").write_text("name: Greeting\nkey: support-greeting\ndata:\n"
+                                                  "  class: InlineItems\n  items: [{a: 1}]\n")
+    with pytest.raises(PlexusDatasetsError, match="--scorecard"):
+        import_score_config(svc, here / "cards" / "greeting.yaml")
+    assert [c.name for c in svc.list_scorecards()] == []
+    svc.close()
+
+
+def test_make_current_that_loses_a_race_says_the_version_exists(store, here):
+    write_sms(here / "sms.csv")
+    ds = store.create_dataset("sms", "race", configuration={"class": "FileItems", "path": "sms.csv"})
+    other = connect(str(here / "store.db"))
+    v2 = other.create_version("race", {"class": "FileItems", "path": "sms.csv", "label_column": "v1"})
+
+    class Racing:  # another writer moves the pointer between our read and our compare-and-set
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def update(self, model, id, changes, condition=None):
+            if model == "Dataset" and condition:
+                other.set_current_version("race", v2)
+            return self.inner.update(model, id, changes, condition=condition)
+
+    from plexus_datasets.service import DatasetService
+
+    racing = DatasetService(Racing(store.backend))
+    with pytest.raises(PlexusDatasetsError, match=r"race:v3 was created \(or found\), but it was not made current"):
+        racing.create_version(ds, {"class": "FileItems", "path": "sms.csv", "format": "csv"}, make_current=True)
+    assert [v.version_number for v in store.list_versions(ds)] == [1, 2, 3]
+    assert store.current_version(ds).id == v2.id
+    other.close()

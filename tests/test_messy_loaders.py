@@ -8,6 +8,7 @@ offsets and counts are worked out by hand from those bytes.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import uuid
@@ -135,7 +136,7 @@ def test_the_unknown_parameter_message_names_it_and_lists_the_accepted_ones(trus
     assert one_line(info) == ("FileItems has no parameter 'encodng'; did you mean 'encoding'? Its parameters are: "
                               "path, format, encoding, delimiter, label_column, balance, random_seed.")
     with pytest.raises(LoaderError) as info:
-        materialize({"class": "InlineItems", "items": ROWS, "lable_column": "label"}, trust=trust)
+        check_configuration({"class": "InlineItems", "items": ROWS, "lable_column": "label"}, trust)
     assert "did you mean 'label_column'?" in one_line(info) and "items, type, label_column" in str(info.value)
 
 
@@ -306,9 +307,9 @@ def test_a_row_with_too_many_fields_names_the_line_its_record_starts_on(root, tr
 
 def test_every_row_one_field_too_long_is_refused_not_shifted(root, trust):
     # pandas would make `id` the index and shift every value under the wrong name.
-    (root / "trailing.csv").write_text("id,text,label\n1,a,Yes,\n2,b,No,\n3,c,Yes,\n")
+    (root / "long.csv").write_text("id,text,label\n1,a,Yes,x\n2,b,No,y\n3,c,Yes,z\n")
     with pytest.raises(LoaderError) as info:
-        load(quiet("trailing.csv"), trust)
+        load(quiet("long.csv"), trust)
     assert "line 2 has 4 fields but the header has 3 columns (3 rows have too many fields: lines 2, 3, 4)" in \
         one_line(info)
 
@@ -527,3 +528,351 @@ def test_loaded_frames_match_what_pandas_reads_from_a_clean_file(root, trust):
     loaded = load(quiet("clean.csv"), trust)
     assert loaded.equals(pd.read_csv(root / "clean.csv", keep_default_na=False, na_values=[""]))
     assert loaded["label"].tolist()[0] == "NA" and pd.isna(loaded["label"].iloc[1])
+
+
+# --- CSV is streamed: a big file is never read whole -------------------------------------------------
+
+def wide_utf8_csv(path, rows=20_500, bad_row=None):
+    """A 9-byte header, then rows of exactly 129 bytes: a 7-digit id, a comma, 60 é (2 bytes
+    each in utf-8) and a newline. Row n (0-based) starts at byte 9 + 129 * n, on line n + 2.
+    With ``bad_row``, the first byte of that row's first é becomes 0xff (never valid utf-8)."""
+    body = bytearray(b"id,texts\n")
+    for n in range(rows):
+        body += f"{n:07d},".encode() + "é".encode() * 60 + b"\n"
+    if bad_row is not None:
+        body[9 + 129 * bad_row + 8] = 0xFF
+    path.write_bytes(bytes(body))
+    return bytes(body)
+
+
+def test_a_bad_byte_megabytes_into_a_file_is_found_at_its_exact_offset(root, trust):
+    from plexus_datasets.loaders._reading import RESCAN_CHUNK
+
+    data = wide_utf8_csv(root / "wide.csv", bad_row=20_000)
+    # Row 20,000 starts at 9 + 129 * 20,000 = 2,580,009; its first é starts 8 bytes later, on line 20,002.
+    assert len(data) > 2 * RESCAN_CHUNK and data[2_580_017] == 0xFF and data.count(b"\n", 0, 2_580_017) + 1 == 20_002
+    # The rescan reads 1 MiB at a time: an é straddles the first boundary (its lead byte is the last of the
+    # chunk), and must not be mistaken for a bad byte.
+    assert data[RESCAN_CHUNK - 1] == 0xC3 and data[RESCAN_CHUNK] == 0xA9
+    with pytest.raises(LoaderError) as info:
+        load(quiet("wide.csv"), trust)
+    assert f"{root / 'wide.csv'} as utf-8: byte 0xff at line 20002 (byte offset 2580017) is not valid utf-8." \
+        in one_line(info)
+    (root / "tail.csv").write_bytes(data.replace(b"\xff", b"\xc3") + b"9999999,caf\xc3")  # cut off mid-character
+    with pytest.raises(LoaderError) as info:
+        load(quiet("tail.csv"), trust)
+    assert f"byte 0xc3 at line 20502 (byte offset {len(data) + 11}) is not valid utf-8" in one_line(info)
+
+
+@pytest.fixture
+def largest_read(monkeypatch):
+    """The most bytes any one read of a file FileItems opens has returned (a list of one)."""
+    from plexus_datasets.loaders import builtin
+
+    largest = [0]
+
+    class Counted(io.BufferedReader):
+        def _seen(self, n: int) -> int:
+            largest[0] = max(largest[0], n)
+            return n
+
+        def read(self, size=-1):
+            data = super().read(size)
+            self._seen(len(data))
+            return data
+
+        def read1(self, size=-1):
+            data = super().read1(size)
+            self._seen(len(data))
+            return data
+
+        def readinto(self, buffer):
+            return self._seen(super().readinto(buffer) or 0)
+
+        def readinto1(self, buffer):
+            return self._seen(super().readinto1(buffer) or 0)
+
+    monkeypatch.setattr(builtin, "open", lambda path, mode="rb": Counted(io.FileIO(path, "rb")), raising=False)
+    return largest
+
+
+def test_csv_files_are_read_in_chunks_never_whole(root, trust, largest_read):
+    size = len(wide_utf8_csv(root / "wide.csv"))  # 2.6 MB
+    frame = load(quiet("wide.csv"), trust)
+    assert len(frame) == 20_500 and frame["texts"].iloc[-1] == "é" * 60
+    assert 0 < largest_read[0] < size // 2
+    # The scans for short rows, trailing delimiters and bad bytes stream too.
+    wide = (root / "wide.csv").read_bytes()
+    (root / "short.csv").write_bytes(wide + b"7777777\n")
+    with pytest.warns(DataQualityWarning, match=r"1 row\(s\) have fewer fields .* \(line 20502\)"):
+        assert len(materialize(quiet("short.csv"), trust=trust)) == 20_501
+    (root / "trailing.csv").write_bytes(wide.replace(b"\n", b",\n").replace(b"texts,\n", b"texts\n", 1))
+    with pytest.warns(DataQualityWarning, match=r"20500 row\(s\) end with empty field"):
+        assert materialize(quiet("trailing.csv"), trust=trust)["texts"].iloc[0] == "é" * 60
+    wide_utf8_csv(root / "bad.csv", bad_row=20_000)
+    with pytest.raises(LoaderError, match=r"byte offset 2580017"):
+        load(quiet("bad.csv"), trust)
+    assert largest_read[0] < size // 2
+
+
+# --- trailing delimiters and unterminated quotes ------------------------------------------------------
+
+def test_a_trailing_delimiter_on_every_row_is_dropped_with_a_warning(root, trust):
+    # A common export shape: the header has two names, every row ends with a comma.
+    (root / "export.csv").write_text("id,label\n1,Yes,\n2,No,\n3,Yes,\n")
+    with pytest.warns(DataQualityWarning) as caught:
+        frame = materialize(quiet("export.csv"), trust=trust)
+    assert [str(w.message) for w in caught] == [
+        (f"{root / 'export.csv'}: 3 row(s) end with empty field(s) beyond the 2 columns of the header (a trailing "
+        "`,`; lines 2, 3, 4); the empty fields were dropped.")]
+    assert list(frame.columns) == ["id", "label"]  # not shifted: id is a column, not the index
+    assert frame["id"].tolist() == [1, 2, 3] and frame["label"].tolist() == ["Yes", "No", "Yes"]
+
+
+def test_trailing_delimiters_on_some_rows_with_short_rows_and_semicolons(root, trust):
+    # line 2 plain, 3 one empty extra, 4 short, 5 two empty extras (one a space), 6 blank, 7 one empty extra
+    (root / "mixed.csv").write_text("id;text;label\n1;a;Yes\n2;b;No;\n3;c\n4;d;Yes; ;\n\n5;e;No;\n")
+    with pytest.warns(DataQualityWarning) as caught:
+        frame = materialize(quiet("mixed.csv", delimiter=";"), trust=trust)
+    name = root / "mixed.csv"
+    assert [str(w.message) for w in caught] == [
+        (f"{name}: 3 row(s) end with empty field(s) beyond the 3 columns of the header (a trailing `;`; lines 3, 5, 7); "
+        "the empty fields were dropped."),
+        f"{name}: 1 row(s) have fewer fields than the 3 columns of the header (line 4); their missing cells are empty."]
+    assert list(frame.columns) == ["id", "text", "label"] and frame["text"].tolist() == ["a", "b", "c", "d", "e"]
+    assert frame["label"].isna().tolist() == [False, False, True, False, False] and frame["label"].iloc[4] == "No"
+
+
+def test_an_extra_field_that_holds_something_is_still_refused_naming_its_line(root, trust):
+    # Lines 2 and 3 end with an empty field (droppable); line 4 has a value past the header: refused.
+    (root / "extra.csv").write_text("id,label\n1,Yes,\n2,No,\n3,Yes,oops\n")
+    with pytest.raises(LoaderError) as info:
+        load(quiet("extra.csv"), trust)
+    message = one_line(info)
+    assert message.startswith(f"{root / 'extra.csv'}: line 4 has 3 fields but the header has 2 columns. ")
+    assert "rows have too many fields" not in message  # the two empty extras are not counted against it
+    (root / "first.csv").write_text("id,label\n1,Yes,oops\n2,No,\n")  # the first row: pandas would shift
+    with pytest.raises(LoaderError, match=r"first.csv: line 2 has 3 fields but the header has 2 columns\."):
+        load(quiet("first.csv"), trust)
+
+
+UNCLOSED = (
+    'id,text\n'            # 1
+    '1,"two\nlines"\n'     # 2-3  a quoted newline, closed
+    '2,5" screen\n'        # 4    a quote inside a value is an ordinary character
+    '3,"say ""hi"""\n'     # 5    doubled quotes, closed
+    '4,"never closed\n'    # 6    opens here and never closes
+    '5,more\n'             # 7
+    '6,""x""\n'            # 8    doubled quotes inside the open value: still open
+)
+
+
+def test_an_unterminated_quote_names_the_file_and_the_line_it_opens_on(root, trust):
+    (root / "unclosed.csv").write_text(UNCLOSED)
+    with pytest.raises(LoaderError) as info:
+        load(quiet("unclosed.csv"), trust)
+    message = one_line(info)
+    assert message.startswith(f"{root / 'unclosed.csv'}: line 6 opens a quoted value that is never closed "
+                              "(an unterminated quote)")
+    assert 'write a quote inside a quoted value twice ("")' in message and "row 1" not in message
+    (root / "closed.csv").write_text(UNCLOSED.replace('"never closed', '"now closed"'))
+    assert load(quiet("closed.csv"), trust)["text"].tolist()[:4] == ["two\nlines", '5" screen', 'say "hi"',
+                                                                     "now closed"]
+
+
+# --- encoding and delimiter only where they mean something ---------------------------------------------
+
+@pytest.fixture
+def formats(root):
+    pd.DataFrame({"id": [1, 2], "label": ["Yes", "No"]}).to_parquet(root / "calls.parquet")
+    (root / "calls.jsonl").write_text('{"id": 1, "label": "Yes"}\n')
+    return root
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({"path": "calls.parquet", "encoding": "latin-1"},
+     ("FileItems: `encoding:` applies to CSV and JSON Lines files only, but 'calls.parquet' is parquet (Parquet files "
+     "store their own text and types); remove the encoding or list only CSV and JSON Lines files.")),
+    ({"path": "calls.csv", "format": "parquet", "encoding": "utf-8"},
+     ("FileItems: `encoding:` applies to CSV and JSON Lines files only, but `format:` is parquet (Parquet files store "
+     "their own text and types); remove the encoding.")),
+    ({"path": ["calls.csv", "calls.parquet"], "delimiter": ";"},
+     ("FileItems: `delimiter:` applies to CSV files only, but 'calls.parquet' is parquet (Parquet files store their "
+     "own text and types); remove the delimiter or list only CSV files.")),
+    ({"path": "calls.jsonl", "delimiter": ";"},
+     ("FileItems: `delimiter:` applies to CSV files only, but 'calls.jsonl' is jsonl; remove the delimiter or list "
+     "only CSV files.")),
+    ({"path": "calls.csv", "format": "jsonl", "delimiter": "|"},
+     "FileItems: `delimiter:` applies to CSV files only, but `format:` is jsonl; remove the delimiter."),
+])
+def test_encoding_and_delimiter_are_refused_for_formats_that_cannot_use_them(formats, trust, extra, expected):
+    config = {"class": "FileItems", **extra}
+    for environment in (True, False):  # the format is known from the configuration alone
+        with pytest.raises(LoaderError) as info:
+            check_configuration(config, trust, environment=environment)
+        assert one_line(info) == expected
+
+
+def test_encoding_for_text_files_and_unjudged_paths_passes(formats, trust):
+    check_configuration(quiet("calls.jsonl", encoding="latin-1"), trust)
+    check_configuration(quiet("calls.csv", encoding="latin-1", delimiter=","), trust)
+    check_configuration(quiet("calls.parquet", format="csv", encoding="latin-1"), trust)  # format: decides
+    check_configuration(quiet("/elsewhere/export", encoding="latin-1", delimiter=";"), trust, environment=False)
+
+
+def test_a_stored_encoding_on_parquet_loads_with_a_warning(formats, trust):
+    with pytest.warns(DataQualityWarning) as caught:
+        frame = materialize(quiet(["calls.parquet", "calls.csv"], encoding="cp1252"), trust=trust)
+    assert [str(w.message) for w in caught] == [
+        ("FileItems: `encoding:` applies to CSV and JSON Lines files only, but 'calls.parquet' is parquet (Parquet "
+        "files store their own text and types), so it is not applied to those files. To stop this warning, remove "
+        "the encoding or list only CSV and JSON Lines files in a new version of the configuration.")]
+    assert frame["label"].tolist() == ["Yes", "No", "Yes", "No"]
+
+
+# --- stored versions: unknown names are ignored when loading, refused when checking --------------------
+
+def test_unknown_loader_parameters_are_refused_when_checked_and_ignored_when_loaded(root, trust):
+    legacy = quiet("calls.csv", limit=100, description="calls from May", lable_column="label")
+    with pytest.raises(LoaderError, match="FileItems has no parameter 'limit'"):
+        check_configuration(legacy, trust)
+    with pytest.raises(LoaderError, match="FileItems has no parameter 'limit'"):
+        check_configuration(legacy, trust, environment=False)
+    with pytest.warns(DataQualityWarning) as caught:
+        frame = materialize(legacy, trust=trust)
+    messages = [str(w.message) for w in caught]
+    accepted = "path, format, encoding, delimiter, label_column, balance, random_seed"
+    assert messages == [
+        (f"FileItems ignores the parameter 'limit' (did you mean 'delimiter'?): it has no such parameter (its "
+        f"parameters are: {accepted}). Remove it in a new version of the configuration to stop this warning."),
+        (f"FileItems ignores the parameter 'description': it has no such parameter (its parameters are: {accepted}). "
+        "Remove it in a new version of the configuration to stop this warning."),
+        ("FileItems ignores the parameter 'lable_column' (did you mean 'label_column'?): it has no such parameter "
+        f"(its parameters are: {accepted}). Remove it in a new version of the configuration to stop this warning."),
+    ]
+    assert frame["id"].tolist() == [1, 2]  # limit: 100 did nothing, as it never did
+    # The fingerprint (read before every cached load) ignores them silently; materialize is the one that warns.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert source_fingerprint(legacy, trust)[0]["source"] == str(root / "calls.csv")
+    with pytest.warns(DataQualityWarning, match="InlineItems ignores the parameter 'description'"):
+        assert len(materialize({"type": "fixed", "items": ROWS, "description": "x"}, trust=trust)) == 5
+
+
+def test_wrong_types_of_known_parameters_stay_errors_when_loaded(root, trust):
+    for config, expected in [(quiet("calls.csv", limit=5, balance="true"), "write `balance: true`"),
+                             (quiet("calls.csv", limit=5, encoding="klingon"), "encoding must be a text encoding"),
+                             (quiet(5), "path must be")]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            with pytest.raises(LoaderError) as info:
+                materialize(config, trust=trust)
+        assert expected in one_line(info)
+
+
+def test_unknown_processor_parameters_and_keys_are_ignored_when_loaded(trust):
+    step = {"class": "ByColumnValueDatasetFilter", "note": "old",
+            "parameters": {"column-name": "label", "value": "spam", "case-sensitive": True}}
+    with pytest.raises(LoaderError, match="processors\\[0\\] has no key 'note'"):
+        check_configuration(inline(step), trust)
+    with pytest.raises(LoaderError, match="ByColumnValueDatasetFilter has no parameter 'case-sensitive'"):
+        check_configuration(inline({**step, "note": None} and {k: v for k, v in step.items() if k != "note"}), trust)
+    with pytest.warns(DataQualityWarning) as caught:
+        frame = materialize(inline(step), trust=trust)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 2 and "processors[0] ignores the key 'note'" in messages[0]
+    assert messages[1].startswith("ByColumnValueDatasetFilter ignores the parameter 'case-sensitive': it has no such "
+                                  "parameter (its parameters are: filter-type, column-name, value).")
+    assert frame["id"].tolist() == [2, 3, 5]
+    bad = {"class": "ByColumnValueDatasetFilter", "parameters": {"column-name": "label", "value": ["spam"], "x": 1}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        with pytest.raises(LoaderError, match="value must be a single value"):
+            materialize(inline(bad), trust=trust)
+
+
+# --- processors: long cells, numbers, merging into a merged column -------------------------------------
+
+def test_values_listed_by_a_filter_are_cut_short_and_few(trust):
+    # 300 distinct transcripts of 2,000 characters, each twice, and "Hello there" once: the exact match but for
+    # case is found although it is the least frequent value (outside the 200 ranked by similarity).
+    rows = [{"text": f"transcript {i:03} " + "words " * 330} for i in range(300)] * 2 + [{"text": "Hello there"}]
+    step = {"class": "ByColumnValueDatasetFilter",
+            "parameters": {"filter-type": "exclude", "column-name": "text", "value": "hello THERE"}}
+    with pytest.warns(DataQualityWarning) as caught:
+        frame = materialize({"class": "InlineItems", "items": rows, "processors": [step]}, trust=trust)
+    assert len(frame) == 601
+    message = str(caught[0].message)
+    assert len(message) < 1_000, len(message)
+    assert "values present (closest first): 'Hello there', 'transcript " in message and "and 291 more." in message
+    listed = message.split("(closest first): ")[1].split(" and 291 more")[0].split("', '")
+    assert len(listed) == 10 and all(len(value.strip("'")) <= 41 for value in listed)
+    assert "\u2026" in listed[1]  # cut, and says so
+    long_value = "x" * 5_000
+    with pytest.warns(DataQualityWarning) as caught:
+        materialize({"class": "InlineItems", "items": rows[:3], "processors": [
+            {"class": "ByColumnValueDatasetFilter",
+             "parameters": {"filter-type": "exclude", "column-name": "text", "value": long_value}}]}, trust=trust)
+    assert len(str(caught[0].message)) < 1_000
+
+
+NUMBERS = [{"id": 1, "score": 1.0}, {"id": 2, "score": None}, {"id": 3, "score": 2.0}, {"id": 4, "score": 1.0}]
+
+
+@pytest.mark.parametrize("value", [1, "1", 1.0, "1.0", " 1 "])
+def test_a_number_matches_a_float_column_with_a_null(value, trust):
+    frame = pd.DataFrame(NUMBERS)
+    assert frame["score"].dtype == "float64"  # one null makes the whole column float: 1 is stored as 1.0
+    include = {"class": "ByColumnValueDatasetFilter", "parameters": {"column-name": "score", "value": value}}
+    assert load(inline_rows(NUMBERS, include), trust)["id"].tolist() == [1, 4]
+    exclude = {"class": "ByColumnValueDatasetFilter",
+               "parameters": {"filter-type": "exclude", "column-name": "score", "value": value}}
+    assert load(inline_rows(NUMBERS, exclude), trust)["id"].tolist() == [2, 3]  # the null never matches
+
+
+def inline_rows(rows, *processors):
+    return {"class": "InlineItems", "items": rows, "processors": list(processors)}
+
+
+def test_numbers_and_text_compare_as_the_docstring_says(trust):
+    mixed = [{"v": 1}, {"v": "1"}, {"v": "1.0"}, {"v": None}, {"v": "one"}]  # object column: compared as text
+    by = {"class": "ByColumnValueDatasetFilter", "parameters": {"column-name": "v", "value": 1}}
+    assert load(inline_rows(mixed, by), trust)["v"].tolist() == [1, "1"]
+    ints = [{"v": 1}, {"v": 2}, {"v": 10}]
+    for value in ("1", 1, 1.0):
+        by = {"class": "ByColumnValueDatasetFilter", "parameters": {"column-name": "v", "value": value}}
+        assert load(inline_rows(ints, by), trust)["v"].tolist() == [1]
+    text_digits = [{"v": "01"}, {"v": "1"}]  # a text column is never read as numbers: "01" is not 1
+    by = {"class": "ByColumnValueDatasetFilter", "parameters": {"column-name": "v", "value": 1}}
+    assert load(inline_rows(text_digits, by), trust)["v"].tolist() == ["1"]
+    with pytest.warns(DataQualityWarning, match=r"no row has score = 'abc'.*\(closest first\): '1\.0', '2\.0'\."):
+        materialize(inline_rows(NUMBERS, {"class": "ByColumnValueDatasetFilter", "parameters": {
+            "filter-type": "exclude", "column-name": "score", "value": "abc"}}), trust=trust)
+    down = {"class": "DownsampleClassDatasetFilter", "parameters": {"column-name": "score", "value": 1}}
+    # Three rows of class 1 (ids 1, 4, 5) against two others (the null and the 2.0): two of the three are kept.
+    kept = load(inline_rows([*NUMBERS, {"id": 5, "score": 1.0}], down), trust)["id"].tolist()
+    assert len(kept) == 4 and {2, 3} <= set(kept) and kept == sorted(kept)
+    merge = {"class": "MergeColumnsDatasetFilter", "parameters": {"new_column_name": "top", "columns_to_merge": {
+        "score": {"labels": [2, "1"], "new_label": "yes"}}}}
+    top = load(inline_rows(NUMBERS, merge), trust)["top"]
+    assert top.isna().tolist() == [False, True, False, False] and set(top.dropna()) == {"yes"}
+
+
+def test_merging_into_one_of_the_merged_columns_replaces_it_with_a_warning(trust):
+    step = {"class": "MergeColumnsDatasetFilter", "parameters": {"new_column_name": "label", "columns_to_merge": {
+        "label": {"labels": ["spam"], "new_label": "bad"}}}}
+    with pytest.warns(DataQualityWarning) as caught:
+        frame = materialize(inline(step), trust=trust)
+    assert [str(w.message) for w in caught] == [
+        ("MergeColumnsDatasetFilter: new_column_name 'label' is one of the columns it merges, so its values are "
+        "replaced by the merged labels (null where no label matched). Choose another new_column_name to keep the "
+        "original column.")]
+    assert frame["label"].isna().tolist() == [True, False, False, True, False]
+    assert set(frame["label"].dropna()) == {"bad"}
+    other = {"class": "MergeColumnsDatasetFilter", "parameters": {"new_column_name": "id", "columns_to_merge": {
+        "label": {"labels": ["spam"], "new_label": "bad"}}}}
+    with pytest.warns(DataQualityWarning, match="new_column_name 'id' is already a column, so its values are "
+                                                "replaced"):
+        materialize(inline(other), trust=trust)
+    assert load(inline({**step, "parameters": {**step["parameters"], "new_column_name": "verdict"}}), trust)[
+        "label"].tolist() == ["ham", "spam", "spam", "ham", "spam"]  # a new name: nothing replaced, no warning

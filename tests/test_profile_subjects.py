@@ -51,8 +51,8 @@ def test_profile_records_its_subject_and_defaults_to_the_full_version():
     assert whole["recordCounts"]["spec"] == 2 and whole["recordCounts"]["subject"] == {"kind": "full", "rows": 50}
     sample = profile(frame(10), answer_columns=["label"], subject=EVALUATION)
     assert sample["recordCounts"]["subject"] == EVALUATION and sample["recordCounts"]["rows"] == 10
-    snapshot = {"sha256": SHA, "rows": 50, "built_at": "2025-01-31T09:00:00Z",
-                "sources": [{"path": "calls.csv", "size": 1234, "mtime_ns": 5}]}
+    snapshot = {"sha256": SHA, "rows": 50, "built_at": "2025-01-31T09:00:00Z", "data_sha256": SHA,
+                "source_count": 1, "sources_digest": SHA}
     fingerprinted = profile(frame(), subject={"kind": "full", "rows": 50, "snapshot": snapshot})
     assert fingerprinted["recordCounts"]["subject"]["snapshot"] == snapshot
     # completed: rows filled in, a sample's seed and purpose defaulted
@@ -64,9 +64,9 @@ def test_profile_records_its_subject_and_defaults_to_the_full_version():
 
 def test_payload_size_counts_the_subject():
     plain = profile(frame(), subject={"kind": "full", "rows": 50})
-    sources = [{"path": f"part-{i:04}.csv", "size": i} for i in range(200)]
     heavy = profile(frame(), subject={"kind": "full", "rows": 50, "snapshot": {
-        "sha256": SHA, "rows": 50, "built_at": "2025-01-31T09:00:00+00:00", "sources": sources}})
+        "sha256": SHA, "rows": 50, "built_at": "2025-01-31T09:00:00+00:00", "data_sha256": SHA,
+        "source_count": 200, "sources_digest": SHA}})
 
     def size(p):
         return payload_size(p["columnList"], p["recordCounts"], p["answerDistribution"])
@@ -93,8 +93,9 @@ def test_payload_size_counts_the_subject():
     ({"kind": "full", "snapshot": {"sha256": SHA, "rows": 5, "built_at": None}}, "snapshot has 5 rows"),
     ({"kind": "full", "snapshot": {"sha256": SHA, "built_at": "yesterday"}}, "built_at"),
     ({"kind": "full", "snapshot": {"sha256": SHA, "built_at": "2025-01-31T09:00:00+02:00"}}, "built_at"),
-    ({"kind": "full", "snapshot": {"sha256": SHA, "built_at": None, "sources": "calls.csv"}}, "sources"),
-    ({"kind": "full", "snapshot": {"sha256": SHA, "built_at": None, "sources": [{"x": float("nan")}]}}, "JSON"),
+    ({"kind": "full", "snapshot": {"sha256": SHA, "built_at": None, "sources": ["calls.csv"]}}, "unknown key"),
+    ({"kind": "full", "snapshot": {"sha256": SHA, "built_at": None, "sources_digest": "calls"}}, "sources_digest"),
+    ({"kind": "full", "snapshot": {"sha256": SHA, "built_at": None, "source_count": -1}}, "source_count"),
 ])
 def test_a_subject_that_does_not_fit_is_refused_before_any_work(subject, message):
     with pytest.raises(ValidationError, match=message):
@@ -107,7 +108,7 @@ def test_a_subject_that_does_not_fit_is_refused_before_any_work(subject, message
 def test_facts_read_the_subject_and_legacy_profiles_as_full():
     sample = ProfileFacts.of(profile(frame(10), subject=EVALUATION))
     assert not sample.is_full and sample.subject == SubjectFacts("sample", 10, 50, 7, "evaluation", declared=True)
-    snapshot = {"sha256": SHA, "rows": 50, "built_at": "2025-01-31T09:00:00Z", "sources": None}
+    snapshot = {"sha256": SHA, "rows": 50, "built_at": "2025-01-31T09:00:00Z", "source_count": None}
     full = ProfileFacts.of(profile(frame(), subject={"kind": "full", "snapshot": snapshot}))
     assert full.is_full and full.subject.declared
     assert (full.subject.snapshot_sha256, full.subject.built_at) == (SHA, "2025-01-31T09:00:00Z")

@@ -24,15 +24,25 @@ Three entry points, one set of checks:
 - ``materialize(config, ...)``: the same checks, then the data.
 - ``source_fingerprint(config, trust)``: what a configuration's sources are right
   now (file sizes and times, S3 ETags), for a cache to tell whether they changed.
+
+Checking is strict; loading is not stricter than the versions already stored.
+A stored version is immutable and may carry names an older release ignored
+(``limit:`` or ``description:`` on FileItems, an extra key on a built-in
+processor), or an ``encoding:`` on a Parquet file. ``check_configuration``
+(run before anything is written) refuses them; ``materialize`` and
+``source_fingerprint`` (run on stored versions) ignore them, ``materialize``
+with one DataQualityWarning each, so a registry never stops loading because the
+rules grew. A known parameter of the wrong type is an error everywhere.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LoaderError, PlexusDatasetsError
+from ..errors import DataQualityWarning, LoaderError, PlexusDatasetsError
 from ._classes import builtin_loader, check_class_name, resolve_class
 from .builtin import BUILTIN_LOADERS, FileItems, InlineItems
 from .interfaces import Loader, Processor
@@ -83,11 +93,18 @@ class _Plan:
     params: dict[str, Any]
     steering: Any
     steps: list[Step]
+    stored: bool = False
 
 
-def _plan(config: Any, trust: TrustPolicy, *, resolve: bool) -> _Plan:
-    """Every structural check, plus (``resolve``) the classes resolved under ``trust``."""
-    from ._params import LOADER_MODELS, STEERING, Steering, validated
+def _plan(config: Any, trust: TrustPolicy, *, resolve: bool, stored: bool = False, warn: bool = True) -> _Plan:
+    """Every structural check, plus (``resolve``) the classes resolved under ``trust``.
+
+    ``stored``: the configuration is a stored version being loaded, so names a built-in
+    doesn't know, and an ``encoding:``/``delimiter:`` its files can't use, are ignored
+    (a DataQualityWarning each when ``warn``) rather than refused.
+    """
+    from ._params import LOADER_MODELS, STEERING, Steering, unknown_ignored, validated
+    from .builtin import misapplied
     from .processors import check_processors
 
     if not isinstance(config, Mapping):
@@ -96,8 +113,17 @@ def _plan(config: Any, trust: TrustPolicy, *, resolve: bool) -> _Plan:
     params = {k: v for k, v in config.items() if k not in RESERVED}
     cls = builtin_loader(name)
     if cls is not None:
-        # A built-in's model covers its parameters and the steering keys, unknown names refused.
-        steering = validated(LOADER_MODELS[cls.__name__], cls.__name__, params)
+        # A built-in's model covers its parameters and the steering keys, unknown names refused
+        # (when checking) or dropped (when loading a stored version).
+        model = LOADER_MODELS[cls.__name__]
+        if stored:
+            params = unknown_ignored(model, cls.__name__, params, warn=warn)
+        steering = validated(model, cls.__name__, params)
+        for problem in misapplied(steering) if cls is FileItems else []:
+            if not stored:
+                raise LoaderError(problem.refusal)
+            if warn:
+                warnings.warn(problem.warning, DataQualityWarning, stacklevel=3)
     else:
         if resolve:
             cls = resolve_class(name, trust=trust)
@@ -105,8 +131,8 @@ def _plan(config: Any, trust: TrustPolicy, *, resolve: bool) -> _Plan:
             check_class_name(name)
         # A third-party loader takes any parameters; only the keys read here are checked.
         steering = validated(Steering, name[:80], {k: params[k] for k in STEERING if k in params})
-    steps = check_processors(config.get("processors"), trust, resolve=resolve)
-    return _Plan(name, cls, cls in BUILTIN_LOADERS.values(), params, steering, steps)
+    steps = check_processors(config.get("processors"), trust, resolve=resolve, stored=stored, warn=warn)
+    return _Plan(name, cls, cls in BUILTIN_LOADERS.values(), params, steering, steps, stored)
 
 
 def check_configuration(config: Mapping[str, Any], trust: TrustPolicy | None = None, *,
@@ -114,7 +140,9 @@ def check_configuration(config: Mapping[str, Any], trust: TrustPolicy | None = N
     """Check a configuration fully before anything is written or loaded; return its loader class.
 
     Always: ``class:`` present and a class name; a built-in loader's parameters
-    (unknown names with a did-you-mean, wrong types named); the ``processors``
+    (unknown names with a did-you-mean, wrong types named, ``encoding:`` or
+    ``delimiter:`` for a Parquet file or ``delimiter:`` for JSON Lines, the format
+    known from ``format:`` or the path's extension); the ``processors``
     shapes and built-in processors' parameters; ``balance`` true/false,
     ``random_seed`` a valid seed, ``label_column`` text.
     With ``environment`` (this machine will load it): the loader and processor
@@ -157,8 +185,10 @@ def source_fingerprint(config: Mapping[str, Any], trust: TrustPolicy | None = No
         return []
     if cls is not FileItems:
         return None
-    plan = _plan(config, trust, resolve=False)  # the parameters checked as loading checks them
-    return FileItems(**{**plan.params, "trust": trust}).fingerprint()
+    # The parameters checked as loading checks them (a stored version's unknown names ignored,
+    # silently: materialize is the one that reports them).
+    plan = _plan(config, trust, resolve=False, stored=True, warn=False)
+    return FileItems(**{**plan.params, "trust": trust, "stored": True}).fingerprint()
 
 
 def materialize(config: Mapping[str, Any], *, label_column: str | None = None, fresh: bool = False,
@@ -172,12 +202,15 @@ def materialize(config: Mapping[str, Any], *, label_column: str | None = None, f
     anything untrusted is imported or read, LoaderError for an unknown class, a bad
     parameter, unreadable data, or a result with no rows. Data that loads but
     deserves a look (short CSV rows, a filter value never present) is reported by
-    a DataQualityWarning.
+    a DataQualityWarning, and so is what a stored version carries that checking
+    would now refuse but an older release ignored (an unknown name of a built-in
+    loader or processor, an ``encoding:`` on a Parquet file): it is ignored, never
+    an error, so stored versions keep loading (see the module docstring).
     """
     from .processors import apply_steps, balance
 
     trust = trust if trust is not None else TrustPolicy()
-    plan = _plan(config, trust, resolve=True)
+    plan = _plan(config, trust, resolve=True, stored=True)
     df = _load(plan, trust, fresh)
     df = apply_steps(df, plan.steps)
     if df.empty:
@@ -199,7 +232,7 @@ def _load(plan: _Plan, trust: TrustPolicy, fresh: bool) -> pd.DataFrame:
     assert cls is not None  # resolved by _plan(resolve=True)
     try:
         # Built-ins read files, so they get the policy; a config can't supply its own.
-        loader = cls(**{**plan.params, "trust": trust}) if plan.builtin else cls(**plan.params)
+        loader = cls(**{**plan.params, "trust": trust, "stored": plan.stored}) if plan.builtin else cls(**plan.params)
         df = loader.load_dataframe(data=dict(plan.params), fresh=fresh)
     except PlexusDatasetsError:
         raise

@@ -6,6 +6,13 @@ runs a model over a configuration's mapping and turns the first problem into a
 one-line LoaderError naming the parameter: an unknown name gets a did-you-mean
 and the list of accepted names; pydantic's own report never reaches the user.
 
+Unknown names are refused when a configuration is checked (``validated``, used by
+``check_configuration`` before anything is written). A stored version is
+immutable and may carry names older releases ignored (``limit:``,
+``description:``), so when one is loaded ``unknown_ignored`` drops them instead,
+each reported by a DataQualityWarning with the same did-you-mean; a wrong type
+of a known parameter stays an error either way.
+
 Processors take their parameters in the shapes people write (``filter-type``
 and ``filter_type`` alike); giving both spellings of one parameter is an error.
 Loaders take theirs as declared (snake case). The steering keys
@@ -20,18 +27,19 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from ..errors import LoaderError
+from ..errors import DataQualityWarning, LoaderError
 
 __all__ = [
     "LOADER_MODELS", "MAX_SEED", "PROCESSOR_MODELS", "SEED", "STEERING", "ByColumnValueParams", "ColumnFilterParams",
     "DownsampleParams", "FileItemsParams", "InlineItemsParams", "MergeParams", "MergeRule", "Steering",
-    "closest_first", "describe", "did_you_mean", "parse_seed", "validated",
+    "closest_first", "describe", "did_you_mean", "parse_seed", "unknown_ignored", "validated",
 ]
 
 SEED = 42
@@ -258,13 +266,8 @@ class FileItemsParams(_Params):
     label_column: LabelColumn = None
     balance: Balance = False
     random_seed: Seed = SEED
-
-    @pydantic.model_validator(mode="after")
-    def _delimiter_is_for_csv(self) -> FileItemsParams:
-        if self.delimiter is not None and self.format not in (None, "csv"):
-            raise _Invalid(f"`delimiter:` applies to CSV files only, but `format:` is {self.format}; "
-                           "remove the delimiter")
-        return self
+    # Which formats `encoding:` and `delimiter:` apply to is checked by loaders.builtin.misapplied,
+    # which knows the file extensions: refused when checked, ignored (with a warning) when loaded.
 
 
 class InlineItemsParams(_Params):
@@ -381,6 +384,31 @@ def validated(model: type[_Params], owner: str, params: Mapping[str, Any], *, ke
     except pydantic.ValidationError as exc:
         # The message says everything; chained, pydantic's multi-line report would follow it in tracebacks.
         raise LoaderError(_one_line(owner, model, exc.errors()[0], spelled)) from None
+
+
+def unknown_ignored(model: type[_Params], owner: str, params: Mapping[str, Any], *, kebab: bool = False,
+                    spelled: Mapping[str, str] | None = None, warn: bool = True) -> dict[str, Any]:
+    """``params`` without the names ``model`` doesn't know, each one reported (``warn``) by a
+    DataQualityWarning with a did-you-mean: how a stored configuration is loaded. Non-text
+    names are kept, for ``validated`` to refuse."""
+    spelled = dict(spelled or {})
+    fields = tuple(model.model_fields)
+    kept: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(key, str) and (key.replace("-", "_") if kebab else key) not in fields:
+            if warn:
+                warnings.warn(_ignored(owner, key, [spelled.get(f, f) for f in fields]), DataQualityWarning,
+                              stacklevel=4)
+            continue
+        kept[key] = value
+    return kept
+
+
+def _ignored(owner: str, key: str, accepted: list[str]) -> str:
+    guess = did_you_mean(key, accepted)
+    hint = f" (did you mean {guess!r}?)" if guess else ""
+    return (f"{owner} ignores the parameter {_short(key, 80)}{hint}: it has no such parameter (its parameters are: "
+            f"{', '.join(accepted)}). Remove it in a new version of the configuration to stop this warning.")
 
 
 def _respelled(params: Mapping[Any, Any], fields: tuple[str, ...], spelled: Mapping[str, str], owner: str, *,

@@ -15,6 +15,13 @@ the standard AWS environment and config (``AWS_ENDPOINT_URL`` included).
 Both declare their parameters in ``_params`` (``InlineItemsParams``,
 ``FileItemsParams``): an unknown or mistyped parameter is a one-line
 LoaderError naming it, raised when the loader is built, before anything is read.
+``encoding:`` applies to CSV and JSON Lines, ``delimiter:`` to CSV only: given
+for a file whose format can't use it (Parquet, or JSON Lines for a delimiter;
+the format known from ``format:`` or the file's extension), it is refused
+(``misapplied``) when a configuration is checked or a loader built. A stored
+configuration (``stored=True``, how ``materialize`` builds it) may predate that
+rule: there it is a DataQualityWarning (raised by ``materialize``) and the
+parameter is applied only to the files that can use it.
 
 What ``FileItems`` may read is the loading user's ``TrustPolicy``: a relative
 path starts at the first data root; every path (``~``, ``..``, symlinks and
@@ -33,6 +40,7 @@ import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +51,7 @@ from .trust import TrustPolicy
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BUILTIN_LOADERS", "FileItems", "InlineItems", "split_s3"]
+__all__ = ["BUILTIN_LOADERS", "FileItems", "InlineItems", "Misapplied", "misapplied", "split_s3"]
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 #: Marks a parameter left out (None is a value someone wrote: ``items:`` with nothing after it).
@@ -55,9 +63,11 @@ def _given(params: dict[str, Any], **named: Any) -> dict[str, Any]:
 
 
 class InlineItems:
-    """Rows listed in the configuration (``items:``); the parameters are checked when built."""
+    """Rows listed in the configuration (``items:``); the parameters are checked when built
+    (``trust`` and ``stored`` are accepted as FileItems takes them, and mean nothing here)."""
 
-    def __init__(self, items: Any = _MISSING, *, trust: TrustPolicy | None = None, **params: Any) -> None:
+    def __init__(self, items: Any = _MISSING, *, trust: TrustPolicy | None = None, stored: bool = False,
+                 **params: Any) -> None:
         from ._params import InlineItemsParams, validated
 
         self.params = validated(InlineItemsParams, "InlineItems", _given(params, items=items))
@@ -72,25 +82,21 @@ class InlineItems:
 class FileItems:
     """Rows from CSV, Parquet or JSON Lines files, local or on S3, read under ``trust``
     (default: ``TrustPolicy()``, the current directory and any bucket). The parameters
-    are checked when built (LoaderError naming the parameter)."""
+    are checked when built (LoaderError naming the parameter); with ``stored`` (a stored
+    configuration being loaded) an ``encoding:``/``delimiter:`` some file can't use is
+    left to the caller to report, and applied only where it can be."""
 
     def __init__(self, path: Any = _MISSING, format: Any = _MISSING, *, trust: TrustPolicy | None = None,
-                 **params: Any) -> None:
+                 stored: bool = False, **params: Any) -> None:
         from ._params import FileItemsParams, validated
 
         self.params = validated(FileItemsParams, "FileItems", _given(params, path=path, format=format))
         self.paths = list(self.params.path)
         self.format = self.params.format
         self.trust = trust if trust is not None else TrustPolicy()
-        if self.params.delimiter is not None and self.format is None:
-            self._delimiter_needs_csv()
-
-    def _delimiter_needs_csv(self) -> None:
-        # `format:` left out: the extensions decide, and a delimiter only means something for CSV.
-        other = next((p for p in self.paths if FORMATS.get(_suffix(p)) in ("parquet", "jsonl")), None)
-        if other is not None:
-            raise LoaderError(f"FileItems: `delimiter:` applies to CSV files only, but {other!r} is "
-                              f"{FORMATS[_suffix(other)]}; remove the delimiter or list only CSV files.")
+        problems = [] if stored else misapplied(self.params)
+        if problems:
+            raise LoaderError(problems[0].refusal)
 
     def _check_buckets(self) -> None:
         for pattern in self.paths:  # every bucket is checked before anything is listed or read
@@ -143,9 +149,10 @@ class FileItems:
             with opener() as handle:
                 if fmt == "parquet":
                     return pd.read_parquet(handle)
+                if fmt == "csv":  # streamed from the handle, never held whole
+                    return read_csv(name, handle, self.params.encoding, self.params.delimiter)
                 data = handle.read()
-            text = decode(name, data, self.params.encoding)
-            return read_csv(name, text, self.params.delimiter) if fmt == "csv" else read_jsonl(name, text)
+            return read_jsonl(name, decode(name, data, self.params.encoding))
         except LoaderError:
             raise
         except Exception as exc:  # pandas/pyarrow raise many types for unreadable files
@@ -154,6 +161,50 @@ class FileItems:
 
 def _suffix(name: str) -> str:
     return Path(name.split("?")[0]).suffix.lower()
+
+
+#: The formats each text parameter applies to, and how messages say them.
+TEXT_PARAMETERS = {"encoding": (("csv", "jsonl"), "CSV and JSON Lines files"), "delimiter": (("csv",), "CSV files")}
+
+
+@dataclass(frozen=True)
+class Misapplied:
+    """A text parameter given for files whose format can't use it: ``refusal`` (when checked)
+    and ``warning`` (when a stored configuration is loaded) are one line each."""
+
+    parameter: str
+    refusal: str
+    warning: str
+
+
+def misapplied(params: Any) -> list[Misapplied]:
+    """``encoding:``/``delimiter:`` given (in ``params``, a FileItemsParams) for a format that
+    can't use them: Parquet stores its own types and text, and JSON Lines has no delimiter. The
+    format is ``format:`` when given, else each path's extension (a path without a known one
+    is not judged)."""
+    found = []
+    for parameter, (formats, applies) in TEXT_PARAMETERS.items():
+        if getattr(params, parameter) is None:
+            continue
+        if params.format is not None:
+            if params.format in formats:
+                continue
+            fmt = params.format
+            why = f"`{parameter}:` applies to {applies} only, but `format:` is {fmt}"
+            remedy = f"remove the {parameter}"
+        else:
+            other = next((p for p in params.path if FORMATS.get(_suffix(p)) not in (None, *formats)), None)
+            if other is None:
+                continue
+            fmt = FORMATS[_suffix(other)]
+            why = f"`{parameter}:` applies to {applies} only, but {other[:200]!r} is {fmt}"
+            remedy = f"remove the {parameter} or list only {applies}"
+        if fmt == "parquet":
+            why += " (Parquet files store their own text and types)"
+        found.append(Misapplied(parameter, f"FileItems: {why}; {remedy}.",
+                                f"FileItems: {why}, so it is not applied to those files. To stop this warning, "
+                                f"{remedy} in a new version of the configuration."))
+    return found
 
 
 # --- local files -------------------------------------------------------------------------------

@@ -6,12 +6,15 @@ become file names)::
 
     <entry>.parquet   the data
     <entry>.json      {"entry": <entry>, "sha256": ..., "rows": ..., "columns": [...],
-                       "built_at": ISO-8601 UTC, "sources": [fingerprint, ...] | null}
+                       "built_at": ISO-8601 UTC, "data_sha256": ... | null,
+                       "sources": [fingerprint, ...] | null, "machine": ...}
 
-``sha256`` is the content digest of the Parquet bytes; ``sources`` is what the
-loader read, as ``loaders.source_fingerprint`` describes it when the entry was
-built (null when the loader can't say), so a later load can tell that a source
-changed. ``entry()`` returns all of it as a ``Snapshot`` with the frame.
+``sha256`` is the digest of the Parquet bytes; ``data_sha256`` a digest of the
+rows' content that is the same on every machine (``content_digest``); ``sources``
+is what the loader read, as ``loaders.source_fingerprint`` describes it when the
+entry was built (null when the loader can't say), so a later load can tell that a
+source changed; ``machine`` (a hash of the host name) says whose local paths those
+are. ``entry()`` returns all of it as a ``Snapshot`` with the frame.
 
 Writes go to a temporary file in the same directory and are renamed into
 place (atomic on POSIX), data first, then the manifest. A read checks the
@@ -32,6 +35,7 @@ import io
 import json
 import logging
 import os
+import socket
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -59,11 +63,40 @@ class Snapshot:
     rows: int
     built_at: str | None
     sources: list[dict[str, Any]] | None | str  # UNRECORDED for an entry older than fingerprints
+    data_sha256: str | None = None
+    machine: str | None = None
 
     def describe(self) -> dict[str, Any]:
-        """The snapshot as a profile records it (``profiling``'s ``subject.snapshot``)."""
+        """The snapshot as a profile records it (``profiling``'s ``subject.snapshot``): its
+        sources only by count and digest, since their fingerprints hold local paths."""
         sources = None if self.sources == UNRECORDED else self.sources
-        return {"sha256": self.sha256, "rows": self.rows, "built_at": self.built_at, "sources": sources}
+        digest = hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest() if sources else None
+        return {"sha256": self.sha256, "rows": self.rows, "built_at": self.built_at, "data_sha256": self.data_sha256,
+                "source_count": len(sources) if sources is not None else None, "sources_digest": digest}
+
+    @property
+    def built_here(self) -> bool:
+        """Whether this entry was built on this machine (so its local paths are ours)."""
+        return self.machine in (None, this_machine())
+
+
+def this_machine() -> str:
+    """A short hash of the host name: tells entries built here from a mirror's others."""
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def content_digest(frame: pd.DataFrame) -> str | None:
+    """A sha256 of the rows' content and the column names, the same on every machine
+    for the same data (pandas' fixed-key row hashes); None for cells pandas can't hash."""
+    import pandas as pd
+
+    try:
+        rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    except (TypeError, ValueError):  # lists or dicts in cells
+        return None
+    digest = hashlib.sha256(json.dumps([str(c) for c in frame.columns]).encode())
+    digest.update(rows.tobytes())
+    return digest.hexdigest()
 
 log = logging.getLogger("plexus_datasets.cache")
 
@@ -161,7 +194,8 @@ class MaterializationCache:
         payload = buffer.getvalue()
         built = datetime.now(UTC).isoformat(timespec="seconds")
         meta = {"entry": data.stem, "sha256": hashlib.sha256(payload).hexdigest(), "rows": len(frame),
-                "columns": [str(c) for c in frame.columns], "built_at": built, "sources": sources}
+                "columns": [str(c) for c in frame.columns], "built_at": built, "sources": sources,
+                "data_sha256": content_digest(frame), "machine": this_machine()}
         self._write_entry(data, manifest, payload, meta)
         if self.s3_uri:
             self._write_s3(data.stem, payload, meta)
@@ -249,13 +283,30 @@ def _manifest(raw: bytes, entry: str) -> dict[str, Any]:
     if sources not in (None, UNRECORDED) and not (isinstance(sources, list)
                                                    and all(isinstance(s, dict) for s in sources)):
         raise TypeError("the manifest's sources are not a list of fingerprints")
-    if not isinstance(meta.get("built_at"), str | None):
-        raise TypeError("the manifest's built_at is not text")
+    for key in ("built_at", "data_sha256", "machine"):
+        if not isinstance(meta.get(key), str | None):
+            raise TypeError(f"the manifest's {key} is not text")
     return meta
 
 
 def _snapshot(frame: pd.DataFrame, meta: dict[str, Any]) -> Snapshot:
-    return Snapshot(frame, meta["sha256"], meta["rows"], meta.get("built_at"), meta.get("sources", UNRECORDED))
+    return Snapshot(frame, meta["sha256"], meta["rows"], _utc_or_none(meta.get("built_at")),
+                    meta.get("sources", UNRECORDED), _hex_or_none(meta.get("data_sha256")), meta.get("machine"))
+
+
+def _utc_or_none(value: str | None) -> str | None:
+    """``built_at`` as ISO 8601 UTC text, or None when a (mirrored) manifest says anything else."""
+    try:
+        when = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    if when is None or when.utcoffset() is None or when.utcoffset().total_seconds() != 0:
+        return None
+    return when.isoformat(timespec="seconds")
+
+
+def _hex_or_none(value: str | None) -> str | None:
+    return value if value and len(value) == 64 and all(c in "0123456789abcdef" for c in value) else None
 
 
 def _verified(payload: bytes, meta: dict[str, Any]) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..compose import default_progress, materialization_cache, open_store, trust_policy
 from ..configs import validate_configuration
-from ..errors import NotFoundError
+from ..errors import ConflictError, NotFoundError
 from ..formats import utcnow
 from ..models import (
     Dataset,
@@ -123,7 +123,8 @@ class DatasetService:
         self._versions = Versions(records, self._resolver)
         self._datasets = Datasets(records, self._catalog, self._resolver, self._versions)
         self._profiles = Profiles(records)
-        self._data = Data(records, self._resolver, lambda: self.cache, progress or default_progress(), self.trust)
+        self._data = Data(records, self._resolver, self._profiles, lambda: self.cache, progress or default_progress(),
+                          self.trust)
 
     @property
     def cache(self) -> MaterializationCache:
@@ -278,7 +279,11 @@ class DatasetService:
         before = ds.current_version_id
         version = self._versions.create(ds, config, note, force=force, created_at=created_at)
         if make_current and version.id != before:
-            self._versions.set_current(ds, version, before)
+            try:
+                self._versions.set_current(ds, version, before)
+            except ConflictError as exc:
+                raise ConflictError(f"{self._data.named(version)} was created (or found), but it was not made "
+                                    f"current: {exc} Make it current with set_current_version.") from exc
         return version
 
     def list_versions(self, dataset: DatasetLike) -> list[DatasetVersion]:
@@ -334,9 +339,16 @@ class DatasetService:
         return self._profiles.list(self._resolver.target(target), samples=samples)
 
     def latest_profile(self, target: DatasetLike | DatasetVersion) -> DatasetProfile | None:
-        """"The" profile of a version (or of a dataset's newest profiled version): its
-        newest profile of a full materialization, never a sample's; None if none."""
-        return self._profiles.latest(self._resolver.target(target))
+        """"The" profile of a version (a dataset means its current version, as in
+        ``resolve``): its newest profile of a full materialization, never a sample's;
+        None if it has none."""
+        index = self._resolver.target(target)
+        if index[0] == "datasetId":
+            current = self._resolver.current(self.get_dataset(index[1]), required=False)
+            if current is None:
+                return None
+            index = ("datasetVersionId", current.id)
+        return self._profiles.latest(index)
 
     # --- data ------------------------------------------------------------------------
 
@@ -373,7 +385,7 @@ class DatasetService:
         when it fails.
         """
         version = self.get_version(ref)
-        snapshot = self._data.materialization(version, fresh)
+        snapshot = self._data.materialization(version, fresh, profiling=record)
         subject = {"kind": "full", "rows": snapshot.rows, "snapshot": snapshot.describe()}
         payload = self._data.profile_frame(version, snapshot.frame, answer_columns, text_columns, subject)
         return self._record_payload(version, payload, record, None)

@@ -10,11 +10,19 @@ files, ETag and VersionId for S3 objects). When they differ from those recorded
 with the entry, or a source is gone, the cached data is still returned (it is
 what the version's profiles describe) with a ``StaleDataWarning`` naming the
 version, the source and when the entry was built; ``fresh=True`` rebuilds it.
-An entry written before fingerprints were recorded is rebuilt once.
+An entry written before fingerprints were recorded is rebuilt once; an entry
+from another machine (an S3 mirror) is compared on its S3 sources only.
+
+Whatever is served, cached or just built, is also compared with the version's
+newest full profile (by the rows' content digest, else the row count): when they
+differ, a ``StaleDataWarning`` says that listings, views and comparisons still
+describe the old data, so a teammate's fresh build never passes silently under a
+profile of other data.
 """
 
 from __future__ import annotations
 
+import shlex
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -22,8 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..configs import parse_configuration, validate_configuration
 from ..errors import DataAccessError, DataQualityWarning, LoaderError, StaleDataWarning, UntrustedCodeError
+from ..facts import ProfileFacts
 from ..models import DatasetVersion, Score
 from ..progress import Progress
+from ._profiles import Profiles
 from ._records import Records
 from ._resolution import Resolver
 
@@ -46,10 +56,11 @@ class LabelColumn:
 
 
 class Data:
-    def __init__(self, records: Records, resolver: Resolver, cache: Callable[[], MaterializationCache],
-                 progress: Progress, trust: TrustPolicy) -> None:
+    def __init__(self, records: Records, resolver: Resolver, profiles: Profiles,
+                 cache: Callable[[], MaterializationCache], progress: Progress, trust: TrustPolicy) -> None:
         self.records = records
         self.resolver = resolver
+        self.profiles = profiles
         self.cache = cache
         self.progress = progress
         self.trust = trust
@@ -82,11 +93,18 @@ class Data:
     def load(self, version: DatasetVersion, fresh: bool) -> pd.DataFrame:
         return self.materialization(version, fresh).frame
 
-    def materialization(self, version: DatasetVersion, fresh: bool) -> Snapshot:
-        """The version's data as a verified cache entry (built now when needed)."""
+    def materialization(self, version: DatasetVersion, fresh: bool, *, profiling: bool = False) -> Snapshot:
+        """The version's data as a verified cache entry (built now when needed), compared
+        with its newest full profile unless a new one is about to be recorded (``profiling``)."""
+        named = self.named(version)
+        snapshot = self._materialize(version, fresh, named)
+        if not profiling:
+            self._compare_with_profile(version, snapshot, named)
+        return snapshot
+
+    def _materialize(self, version: DatasetVersion, fresh: bool, named: str) -> Snapshot:
         from ..loaders import materialize, source_fingerprint
 
-        named = self.named(version)
         with self.progress(f"Loading {named}", 2) as advance:
             cache = self.cache()
             sources, gone = _fingerprint(source_fingerprint, version.configuration, self.trust)
@@ -102,6 +120,21 @@ class Data:
             snapshot = cache.put(version.id, version.digest, frame, sources=sources)
             advance()
         return snapshot
+
+    def _compare_with_profile(self, version: DatasetVersion, snapshot: Snapshot, named: str) -> None:
+        profile = self.profiles.latest(("datasetVersionId", version.id))
+        if profile is None:
+            return
+        facts = ProfileFacts.of(profile)
+        recorded = facts.subject.data_sha256
+        same = recorded == snapshot.data_sha256 if recorded and snapshot.data_sha256 else facts.rows == snapshot.rows
+        if not same:
+            rows = f"{facts.rows:,} rows" if facts.rows is not None else "an unknown number of rows"
+            warnings.warn(
+                f"The data of {named} differs from what its newest full profile describes (recorded "
+                f"{profile.created_at:%Y-%m-%d %H:%M} UTC: {rows}; now {snapshot.rows:,} rows). Listings, ProfileView "
+                f"and comparisons describe the old data until you record a new profile "
+                f"(`plexus-datasets profiles record {shlex.quote(named)}`).", StaleDataWarning, stacklevel=4)
 
     # --- profiles -------------------------------------------------------------------------------
 
@@ -142,7 +175,8 @@ class Data:
 
 def likely_label_columns(frame: pd.DataFrame, limit: int = 5) -> list[str]:
     """Columns that look like labels: text (or boolean) with 2 to 20 distinct values,
-    fewest distinct values first, each shown as ``name (N values)``."""
+    each used at least twice on average, fewest distinct values first, each shown as
+    ``name (N values)``."""
     found = []
     for name in frame.columns:
         series = frame[name]
@@ -152,7 +186,7 @@ def likely_label_columns(frame: pd.DataFrame, limit: int = 5) -> list[str]:
             distinct = int(series.nunique(dropna=True))
         except TypeError:  # unhashable cells (lists, dicts) are not labels
             continue
-        if 2 <= distinct <= LIKELY_LABEL_VALUES and distinct < len(series):
+        if 2 <= distinct <= min(LIKELY_LABEL_VALUES, series.notna().sum() / 2):  # labels repeat; free text doesn't
             found.append((distinct, str(name)))
     return [f"{name!r} ({count} values)" for count, name in sorted(found)[:limit]]
 
@@ -186,17 +220,27 @@ def _usable(found: Snapshot, sources: list[dict[str, Any]] | None, gone: LoaderE
     rebuild = "Using the cached data; load with fresh=True (CLI: --fresh) to rebuild it."
     if gone is not None:
         reason = str(gone).rstrip(".")
-        warnings.warn(f"{named} was materialized {when}, but its source can't be read now ({reason}). {rebuild}",
+        warnings.warn(f"{named} was materialized {when}, but its sources can't be checked now ({reason}). {rebuild}",
                       StaleDataWarning, stacklevel=5)
         return True
     if found.sources == UNRECORDED:
         return sources is None  # built before fingerprints were kept: rebuild when the loader can tell
-    if sources is None or found.sources == sources:
+    if sources is None:
         return True
-    changes = "; ".join(source_changes(found.sources, sources))  # type: ignore[arg-type]
+    before, now = found.sources, sources
+    if not found.built_here:  # a mirror's entry: its local paths are another machine's
+        before, now = _remote(before), _remote(now)  # type: ignore[arg-type]
+    if before == now:
+        return True
+    changes = "; ".join(source_changes(before, now))  # type: ignore[arg-type]
     warnings.warn(f"{named} was materialized {when}; its sources have changed since: {changes}. {rebuild}",
                   StaleDataWarning, stacklevel=5)
     return True
+
+
+def _remote(sources: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The S3 sources of a fingerprint: the ones every machine sees alike."""
+    return [s for s in sources or [] if str(s.get("source", "")).startswith("s3://")]
 
 
 def source_changes(before: list[dict[str, Any]] | None, now: list[dict[str, Any]]) -> list[str]:

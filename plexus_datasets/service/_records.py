@@ -158,10 +158,10 @@ class Records:
         A summary shows the *current* version's newest *full* profile (never another
         version's, never a sample's). From the backend's profile stamps, the current
         version's are taken newest first and read with the batched ``get_many``:
-        round 1 reads each dataset's newest; round 2, only for datasets whose newest
-        turned out to be a sample (or unreadable), reads all their other candidates
-        in one batched call and takes the newest full one. So two calls at most,
-        whatever the number of datasets.
+        round 1 reads each dataset's newest; later rounds, only for datasets whose
+        candidates so far were samples (or unreadable), read 4, then 16, then 64...
+        more. Typically one call whatever the number of datasets; a few when many
+        samples were recorded after the last full profile.
 
         A corrupt dataset is skipped; a corrupt (or foreign) current version or
         profile, and version numbers out of bounds, are left out of its summary;
@@ -198,33 +198,33 @@ class Records:
                        ) -> tuple[dict[str, DatasetProfile], set[str], int]:
         """Per dataset id, the newest full profile among its candidates (newest first);
         the ids of datasets whose readable candidates are all samples; how many
-        candidates were refused as corrupt."""
+        candidates were refused as corrupt. Candidates are read in rounds of growing
+        size per dataset (1, 4, 16, ...), one batched call per round, and only for the
+        datasets still without a full one: a long run of samples costs a few calls
+        and never reads every profile."""
         chosen: dict[str, DatasetProfile] = {}
         seen_sample: set[str] = set()
         refused = 0
-        first = self._profiles_by_id([c[0] for *_, c in pending if c])
-        later: list[tuple[Dataset, DatasetVersion, list[str]]] = []
-        for dataset, current, _, candidates in pending:
-            if not candidates or current is None:
-                continue
-            found = self._candidate(first.get(candidates[0]), dataset, current)
-            refused += found is False
-            if found and ProfileFacts.of(found).is_full:
-                chosen[dataset.id] = found
-                continue
-            if found:
-                seen_sample.add(dataset.id)
-            later.append((dataset, current, candidates[1:]))
-        rest = self._profiles_by_id([id for *_, ids in later for id in ids])
-        for dataset, current, ids in later:
-            for id in ids:
-                found = self._candidate(rest.get(id), dataset, current)
-                refused += found is False
-                if found and ProfileFacts.of(found).is_full:
-                    chosen[dataset.id] = found
-                    break
-                if found:
-                    seen_sample.add(dataset.id)
+        open_ = [(dataset, current, candidates) for dataset, current, _, candidates in pending
+                 if candidates and current is not None]
+        start, size = 0, 1
+        while open_:
+            window = {dataset.id: candidates[start:start + size] for dataset, _, candidates in open_}
+            fetched = self._profiles_by_id([id for ids in window.values() for id in ids])
+            still = []
+            for dataset, current, candidates in open_:
+                for id in window[dataset.id]:
+                    found = self._candidate(fetched.get(id), dataset, current)  # type: ignore[arg-type]
+                    refused += found is False
+                    if found and ProfileFacts.of(found).is_full:
+                        chosen[dataset.id] = found
+                        break
+                    if found:
+                        seen_sample.add(dataset.id)
+                else:
+                    if len(candidates) > start + size:
+                        still.append((dataset, current, candidates))
+            open_, start, size = still, start + size, size * 4
         return chosen, seen_sample - set(chosen), refused
 
     def _profiles_by_id(self, ids: list[str]) -> dict[str, Any]:

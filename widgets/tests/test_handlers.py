@@ -20,7 +20,7 @@ async def test_scorecards_and_datasets(jp_fetch, demo_db):
     rows = await get(jp_fetch, "datasets", scorecard=cards[0]["id"])
     assert [r["name"] for r in rows] == ["greeting-calls", "greeting-calls-balanced", "misrepresentation-review"]
     first = rows[0]
-    assert (first["currentVersion"], first["versions"], first["records"]) == (3, 3, 75)
+    assert (first["currentVersion"], first["versions"], first["records"]) == (3, 3, 80)
     assert first["lastProfile"].startswith("2025-02-10")
     assert [r["name"] for r in await get(jp_fetch, "datasets", name="BALANCED")] == ["greeting-calls-balanced"]
 
@@ -32,7 +32,7 @@ async def test_dataset_with_versions_and_profile_summary(jp_fetch, demo_db):
     assert [(v["number"], v["current"]) for v in detail["versions"]] == [(1, False), (2, False), (3, True)]
     assert detail["versions"][0]["note"] == "first cut"
     profile = await get(jp_fetch, "versions", detail["versions"][2]["id"], "profile")
-    assert profile["rows"] == 75 and profile["columns"] == 3
+    assert profile["rows"] == 80 and profile["columns"] == 3
     assert profile["answers"]["Greeting"]["counts"] == {"Yes": 50, "No": 22} and profile["answers"]["Greeting"]["null"] == 3
 
 
