@@ -318,6 +318,9 @@ def datasets_delete(ctx: click.Context, ref: str, cascade: bool, yes: bool) -> N
     svc = service(ctx)
     dataset = svc.get_dataset(ref)
     versions, profiles = len(svc.list_versions(dataset)), len(svc.list_profiles(dataset))
+    if versions and not cascade:
+        raise ValidationError(f"{dataset.name} has {versions} version(s) and {profiles} profile(s); add --cascade to "
+                              "delete them with it.")
     if not yes:
         click.confirm(f"Delete {dataset.name} ({versions} versions, {profiles} profiles)?", abort=True)
     svc.delete_dataset(dataset, cascade=cascade)
@@ -366,8 +369,12 @@ def versions_create(ctx: click.Context, ref: str, config_source: str, note: str 
     elif unchanged:
         click.echo(f"Unchanged: {named} already has this configuration (use --force to add a copy anyway)"
                    + ("; it is current" if current else ""))
+    elif current:
+        click.echo(f"Created {named} (current)")
     else:
-        click.echo(f"Created {named}" + (" (current)" if current else ""))
+        now = svc.current_version(dataset)
+        click.echo(f"Created {named}; the current version is still {now.label if now else 'none'} "
+                   f"(make it current with --current, or `versions set-current {shlex.quote(named)}`)")
 
 
 @versions_group.command("set-current")
@@ -564,7 +571,7 @@ def _evaluation_data(svc: DatasetService, version: DatasetVersion | None, score_
     spec = read_score_config(score_config)  # type: ignore[arg-type]
     if spec.data is None:
         raise ValidationError(f"{score_config} has no data: section to evaluate on.")
-    label = label_column or spec.label_column
+    label = label_column or spec.data.get("label_column") or spec.label_column
     return svc.load_configuration(spec.data, label_column=label), label, f"{score_config} (data: section)"
 
 
@@ -577,7 +584,9 @@ def _check_label(frame: pd.DataFrame, label: str | None, source: str) -> str:
         raise ValidationError(f"{source} names no label column (no label_column in its configuration and no "
                               f"score); pass --label-column.{hint}")
     if label not in frame.columns:
-        raise ValidationError(f"No label column {label!r} in {source}; pass --label-column.{hint}")
+        same = [str(c) for c in frame.columns if str(c).casefold() == label.casefold()]
+        fix = f" Did you mean {same[0]!r}? Column names are case-sensitive." if same else f" Pass --label-column.{hint}"
+        raise ValidationError(f"No label column {label!r} in {source}.{fix}")
     return label
 
 
@@ -639,6 +648,9 @@ def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str |
     matched = predictions_from_file(predictions, full, id_column, predictions_encoding) if predictions else None
     frame = sample_rows(full, number_of_samples, seed)
     sampled = len(frame) < len(full)
+    if number_of_samples and not sampled:
+        warnings.warn(f"--number-of-samples {number_of_samples:,} is not fewer than the {len(full):,} rows of "
+                      f"{source}: every row is evaluated.", PlexusDatasetsWarning, stacklevel=1)
     guessed = (matched.values.loc[frame.index] if matched
                else predictions_from_scorer(load_scorer(scorer), frame))  # type: ignore[arg-type]
     try:

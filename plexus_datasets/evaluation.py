@@ -242,7 +242,13 @@ def load_scorer(spec: str) -> Callable[[pd.DataFrame], Any]:
         raise LoaderError(f"Importing the scorer module {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
     scorer = getattr(module, attr, None)
     if not callable(scorer):
-        raise LoaderError(f"{module_name!r} has no callable {attr!r}.")
+        import difflib
+
+        names = [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n, None))]
+        close = difflib.get_close_matches(attr, names, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else (f" Its callables: {', '.join(names[:10])}." if names
+                                                              else "")
+        raise LoaderError(f"{module_name!r} has no callable {attr!r}.{hint}")
     return scorer
 
 
@@ -254,7 +260,13 @@ def predictions_from_scorer(scorer: Callable[[pd.DataFrame], Any], frame: pd.Dat
     out: list[Any] = []
     for start in range(0, len(frame), batch_size):
         batch = frame.iloc[start:start + batch_size]
-        result = list(scorer(batch))
+        try:
+            result = list(scorer(batch))
+        except Exception as exc:  # the scorer is the user's code: say where it failed, in one line
+            name = getattr(scorer, "__qualname__", repr(scorer))
+            first = str(exc).splitlines()[0][:300] if str(exc) else ""
+            raise LoaderError(f"The scorer {name} failed on rows {start:,} to {start + len(batch) - 1:,}: "
+                              f"{type(exc).__name__}: {first} (--debug shows its traceback).") from exc
         if len(result) != len(batch):
             raise ValidationError(f"The scorer returned {len(result)} predictions for a batch of {len(batch)} rows.")
         out.extend(result)

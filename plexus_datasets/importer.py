@@ -232,7 +232,7 @@ def _import_data(service: DatasetService, card: Scorecard, score: Score, spec: S
         dataset = service.set_current_version(dataset, version, expected_current=current)
         if known and version.id != versions[-1].id:
             notes.append(f"the file matches {version.label} again, which is current now; it is not the latest "
-                         "version, so later imports will leave it current (as if pinned) until the latest is")
+                         "version, so later imports will treat it as pinned until you make the latest one current")
     else:
         pinned = next((v.label for v in versions if v.id == current), "none")
         notes.append(f"current version stays {pinned} (pinned); make {version.label} current with "

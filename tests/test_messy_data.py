@@ -583,7 +583,7 @@ def test_an_import_after_a_revert_says_the_dataset_now_counts_as_pinned(store, h
         score.write_text(f"name: Spam Detection\nkey: spam\ndata:\n  class: FileItems\n  path: sms.csv\n"
                          f"  label_column: {label!r}\n")
         results.append(import_score_config(store, score))
-    assert "later imports will leave it current" in results[2].notes[0]  # said when it happens...
+    assert "later imports will treat it as pinned" in results[2].notes[0]  # said when it happens...
     assert results[3].version.version_number == 3 and "pinned" in results[3].notes[0]  # ...and again after
     assert "`plexus-datasets versions set-current 'Spam Detection:v3'`" in results[3].notes[0]
     assert store.current_version("Spam Detection").version_number == 1
@@ -628,3 +628,57 @@ def test_make_current_that_loses_a_race_says_the_version_exists(store, here):
     assert [v.version_number for v in store.list_versions(ds)] == [1, 2, 3]
     assert store.current_version(ds).id == v2.id
     other.close()
+
+
+# --- a newcomer's trial ---------------------------------------------------------------------------
+
+
+def test_what_a_newcomer_tripped_on_is_said_plainly(store, here):
+    write_sms(here / "sms.csv", [*SMS, ("ham", "short")])
+    with open(here / "sms.csv", "a") as f:
+        f.write("ham\n")  # one row with too few fields
+    score = here / "Spam.yaml"
+    score.write_text("name: Spam\nclass: LangGraphScore\ndata:\n  class: FileItems\n  path: sms.csv\n"
+                     "  label_column: v1\n")
+    whole = cli_run(here, "datasets", "create", "--scorecard", "sms", "--name", "t", "--config", str(score), expect=1)
+    assert "whole Plexus score YAML" in whole.output and "import score-config" in whole.output
+    (here / "plexus.yaml").write_text("class: FeedbackItems\ndays: 30\n")
+    elsewhere = cli_run(here, "datasets", "create", "--scorecard", "sms", "--name", "t", "--config",
+                        str(here / "plexus.yaml"), expect=1)
+    assert "--no-check" in elsewhere.output
+    (here / "scorer_newcomer.py").write_text("def predict(batch):\n    return ['ham'] * len(batch)\n"
+                                             "def boom(batch):\n    raise RuntimeError('model server down')\n")
+    legacy = json.loads(cli_run(here, "evaluate", "accuracy", "--score-config", str(score), "--scorer",
+                                "scorer_newcomer:predict", "--json").stdout)
+    assert legacy["label_column"] == "v1"  # the data: section's own label_column
+    boom = cli_run(here, "evaluate", "accuracy", "--score-config", str(score), "--scorer", "scorer_newcomer:boom",
+                   expect=1)
+    assert "RuntimeError: model server down" in boom.output and "Traceback" not in boom.output
+    typo = cli_run(here, "evaluate", "accuracy", "--score-config", str(score), "--scorer", "scorer_newcomer:predcit",
+                   expect=1)
+    assert "Did you mean 'predict'?" in typo.output
+    case = cli_run(here, "evaluate", "accuracy", "--score-config", str(score), "--scorer", "scorer_newcomer:predict",
+                   "--label-column", "V1", expect=1)
+    assert "Did you mean 'v1'?" in case.output
+    store.create_dataset("sms", "sms", configuration={"class": "FileItems", "path": "sms.csv", "label_column": "v1"})
+    first, again = (cli_run(here, "load", "sms", "--head", "0") for _ in range(2))
+    assert "fewer fields" in first.stderr and "fewer fields" in again.stderr  # the cached load says it too
+    assert "said when sms:v1 was built" in again.stderr
+    (here / "v2.yaml").write_text("class: FileItems\npath: sms.csv\n")
+    made = cli_run(here, "versions", "create", "sms", "--config", str(here / "v2.yaml")).output
+    assert "the current version is still v1" in made and "--current" in made
+    refused = cli_run(here, "datasets", "delete", "sms", expect=1)  # refused before asking anything
+    assert "--cascade" in refused.output and "?" not in refused.output.splitlines()[0][:-1]
+
+
+def test_files_stacked_with_other_columns_or_named_twice_are_said(store, here):
+    write_sms(here / "sms.csv")
+    pd.DataFrame({"content_id": [1, 2], "prediction": ["ham", "spam"]}).to_csv(here / "preds.csv", index=False)
+    store.create_dataset("sms", "mixed", configuration={"class": "FileItems", "path": ["sms.csv", "preds.csv"]})
+    with pytest.warns(DataQualityWarning, match=r"1 of 2 files have other columns .*preds\.csv.*missing v1"):
+        store.load("mixed")
+    store.create_dataset("sms", "twice", configuration={"class": "FileItems", "path": ["sms.csv", "*.csv"]},
+                         check=False)
+    (here / "preds.csv").unlink()
+    with pytest.warns(DataQualityWarning, match="matched more than one path; each file is read once"):
+        assert len(store.load("twice")) == 10

@@ -723,7 +723,7 @@ def test_encoding_for_text_files_and_unjudged_paths_passes(formats, trust):
 def test_a_stored_encoding_on_parquet_loads_with_a_warning(formats, trust):
     with pytest.warns(DataQualityWarning) as caught:
         frame = materialize(quiet(["calls.parquet", "calls.csv"], encoding="cp1252"), trust=trust)
-    assert [str(w.message) for w in caught] == [
+    assert [str(w.message) for w in caught if "`encoding:`" in str(w.message)] == [
         ("FileItems: `encoding:` applies to CSV and JSON Lines files only, but 'calls.parquet' is parquet (Parquet "
         "files store their own text and types), so it is not applied to those files. To stop this warning, remove "
         "the encoding or list only CSV and JSON Lines files in a new version of the configuration.")]

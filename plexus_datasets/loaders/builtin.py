@@ -38,6 +38,7 @@ import fnmatch
 import glob
 import io
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DataAccessError, LoaderError
+from ..errors import DataAccessError, DataQualityWarning, LoaderError
 from .trust import TrustPolicy
 
 if TYPE_CHECKING:
@@ -134,8 +135,12 @@ class FileItems:
             else:
                 sources += [(name, partial(open, real, "rb"))  # what was checked is what is read
                             for name, real in _local_matches(pattern, self.trust, self.format)]
+        sources = _once(sources)
         frames = [self._read(name, opener) for name, opener in sources]
-        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        if len(frames) == 1:
+            return frames[0]
+        _warn_mixed_columns([name for name, _ in sources], frames)
+        return pd.concat(frames, ignore_index=True)
 
     def _read(self, name: str, opener: Any) -> pd.DataFrame:
         import pandas as pd
@@ -208,6 +213,34 @@ def misapplied(params: Any) -> list[Misapplied]:
 
 
 # --- local files -------------------------------------------------------------------------------
+
+def _once(sources: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Each file once, in order: a file named twice (a path and a glob over it) is read once, said aloud."""
+    seen: dict[str, Any] = {}
+    for name, opener in sources:
+        seen.setdefault(name, opener)
+    if len(seen) < len(sources):
+        twice = sorted({name for name, _ in sources if [n for n, _ in sources].count(name) > 1})
+        warnings.warn(f"FileItems: {', '.join(twice[:5])} matched more than one path; each file is read once.",
+                      DataQualityWarning, stacklevel=4)
+    return list(seen.items())
+
+
+def _warn_mixed_columns(names: list[str], frames: list[pd.DataFrame]) -> None:
+    """Files are stacked by column name; say so when they don't have the same columns."""
+    first = [str(c) for c in frames[0].columns]
+    odd = [(name, [str(c) for c in frame.columns]) for name, frame in zip(names, frames, strict=True)
+           if [str(c) for c in frame.columns] != first]
+    if odd:
+        name, columns = odd[0]
+        missing = [c for c in first if c not in columns]
+        extra = [c for c in columns if c not in first]
+        warnings.warn(
+            f"FileItems: {len(odd)} of {len(frames)} files have other columns than {names[0]} ({name}: "
+            f"{'missing ' + ', '.join(missing[:5]) if missing else ''}{'; ' if missing and extra else ''}"
+            f"{'extra ' + ', '.join(extra[:5]) if extra else ''}); rows are stacked by column name and the gaps "
+            "are empty. Narrow `path:` to the files that belong together.", DataQualityWarning, stacklevel=4)
+
 
 def _local_matches(pattern: str, trust: TrustPolicy, fmt: str | None = None) -> list[tuple[str, Path]]:
     """(name, resolved path) of each file ``pattern`` names, checked inside the data roots.

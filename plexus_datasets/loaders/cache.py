@@ -7,14 +7,17 @@ become file names)::
     <entry>.parquet   the data
     <entry>.json      {"entry": <entry>, "sha256": ..., "rows": ..., "columns": [...],
                        "built_at": ISO-8601 UTC, "data_sha256": ... | null,
-                       "sources": [fingerprint, ...] | null, "machine": ...}
+                       "sources": [fingerprint, ...] | null, "machine": ...,
+                       "warnings": [text, ...]}
 
 ``sha256`` is the digest of the Parquet bytes; ``data_sha256`` a digest of the
 rows' content that is the same on every machine (``content_digest``); ``sources``
 is what the loader read, as ``loaders.source_fingerprint`` describes it when the
 entry was built (null when the loader can't say), so a later load can tell that a
 source changed; ``machine`` (a hash of the host name) says whose local paths those
-are. ``entry()`` returns all of it as a ``Snapshot`` with the frame.
+are; ``warnings`` are the data-quality warnings building it gave (short rows...),
+said again whenever the entry is read. ``entry()`` returns all of it as a
+``Snapshot`` with the frame.
 
 Writes go to a temporary file in the same directory and are renamed into
 place (atomic on POSIX), data first, then the manifest. A read checks the
@@ -65,6 +68,7 @@ class Snapshot:
     sources: list[dict[str, Any]] | None | str  # UNRECORDED for an entry older than fingerprints
     data_sha256: str | None = None
     machine: str | None = None
+    warnings: tuple[str, ...] = ()  # the DataQualityWarnings building it gave, said again on every read
 
     def describe(self) -> dict[str, Any]:
         """The snapshot as a profile records it (``profiling``'s ``subject.snapshot``): its
@@ -175,7 +179,7 @@ class MaterializationCache:
     # --- write -------------------------------------------------------------------------
 
     def put(self, version_id: str, digest: str, frame: pd.DataFrame, *,
-            sources: list[dict[str, Any]] | None = None) -> Snapshot:
+            sources: list[dict[str, Any]] | None = None, warnings: list[str] | None = None) -> Snapshot:
         """Store ``frame`` atomically (and mirror it to S3) with the fingerprint of the
         ``sources`` it was built from; return the entry.
 
@@ -195,7 +199,8 @@ class MaterializationCache:
         built = datetime.now(UTC).isoformat(timespec="seconds")
         meta = {"entry": data.stem, "sha256": hashlib.sha256(payload).hexdigest(), "rows": len(frame),
                 "columns": [str(c) for c in frame.columns], "built_at": built, "sources": sources,
-                "data_sha256": content_digest(frame), "machine": this_machine()}
+                "data_sha256": content_digest(frame), "machine": this_machine(),
+                "warnings": [str(w)[:2000] for w in (warnings or [])[:20]]}
         self._write_entry(data, manifest, payload, meta)
         if self.s3_uri:
             self._write_s3(data.stem, payload, meta)
@@ -290,8 +295,10 @@ def _manifest(raw: bytes, entry: str) -> dict[str, Any]:
 
 
 def _snapshot(frame: pd.DataFrame, meta: dict[str, Any]) -> Snapshot:
+    said = meta.get("warnings")
+    said = tuple(str(w)[:2000] for w in said[:20] if isinstance(w, str)) if isinstance(said, list) else ()
     return Snapshot(frame, meta["sha256"], meta["rows"], _utc_or_none(meta.get("built_at")),
-                    meta.get("sources", UNRECORDED), _hex_or_none(meta.get("data_sha256")), meta.get("machine"))
+                    meta.get("sources", UNRECORDED), _hex_or_none(meta.get("data_sha256")), meta.get("machine"), said)
 
 
 def _utc_or_none(value: str | None) -> str | None:

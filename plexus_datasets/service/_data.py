@@ -29,7 +29,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..configs import parse_configuration, validate_configuration
-from ..errors import DataAccessError, DataQualityWarning, LoaderError, StaleDataWarning, UntrustedCodeError
+from ..errors import (
+    DataAccessError,
+    DataQualityWarning,
+    LoaderError,
+    StaleDataWarning,
+    UntrustedCodeError,
+    ValidationError,
+)
 from ..facts import ProfileFacts
 from ..models import DatasetVersion, Score
 from ..progress import Progress
@@ -111,13 +118,21 @@ class Data:
             if not fresh:
                 found = cache.entry(version.id, version.digest)
                 if found is not None and _usable(found, sources, gone, named):
+                    for said in found.warnings:  # what building it said is still true of it
+                        warnings.warn(f"{said} (said when {named} was built)", DataQualityWarning, stacklevel=5)
                     return found
             if gone is not None:
                 raise gone
             label = self.label_column(version, None)
-            frame = materialize(version.configuration, label_column=label, fresh=fresh, trust=self.trust)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                frame = materialize(version.configuration, label_column=label, fresh=fresh, trust=self.trust)
+            for found_warning in caught:  # passed on as they came, and kept with the entry
+                warnings.warn_explicit(found_warning.message, found_warning.category, found_warning.filename,
+                                       found_warning.lineno)
             advance()
-            snapshot = cache.put(version.id, version.digest, frame, sources=sources)
+            said = [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
+            snapshot = cache.put(version.id, version.digest, frame, sources=sources, warnings=said)
             advance()
         return snapshot
 
@@ -164,7 +179,18 @@ class Data:
         from ..loaders import check_configuration
 
         config = parse_configuration(source)
-        check_configuration(config, self.trust, environment=environment)
+        if isinstance(config.get("data"), Mapping):
+            raise ValidationError(
+                "This looks like a whole Plexus score YAML (it has a `data:` section); a dataset's configuration is "
+                "that data: section alone. Import the score with `plexus-datasets import score-config FILE` (Python: "
+                "plexus_datasets.importer.import_score_config), or give only its data: section.")
+        try:
+            check_configuration(config, self.trust, environment=environment)
+        except LoaderError as exc:
+            if environment and _fine_elsewhere(check_configuration, config, self.trust):
+                raise type(exc)(f"{str(exc).rstrip('.')}. If the configuration is meant for another machine, "
+                                "store it with check=False (CLI: --no-check).") from exc
+            raise
         return config
 
     def load_configuration(self, configuration: Mapping[str, Any], label_column: str | None) -> pd.DataFrame:
@@ -199,6 +225,15 @@ def missing_label_message(named: str, label: LabelColumn, frame: pd.DataFrame) -
     hint = f" Likely label columns: {', '.join(likely)}." if likely else ""
     return (f"{named} has no column {label.name!r} ({why}), so its profile has no answer distribution.{hint} "
             "Name the right one with `label_column:` in the configuration.")
+
+
+def _fine_elsewhere(check: Callable[..., Any], config: Mapping[str, Any], trust: TrustPolicy) -> bool:
+    """Whether only this machine is the problem: the structural checks pass."""
+    try:
+        check(config, trust, environment=False)
+    except LoaderError:
+        return False
+    return True
 
 
 def _fingerprint(fingerprint: Callable[..., Any], config: Mapping[str, Any],
