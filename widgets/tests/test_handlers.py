@@ -33,7 +33,7 @@ async def test_dataset_with_versions_and_profile_summary(jp_fetch, demo_db):
     assert detail["versions"][0]["note"] == "first cut"
     profile = await get(jp_fetch, "versions", detail["versions"][2]["id"], "profile")
     assert profile["rows"] == 80 and profile["columns"] == 3
-    assert profile["answers"]["Greeting"]["counts"] == {"Yes": 50, "No": 22} and profile["answers"]["Greeting"]["null"] == 3
+    assert profile["answers"]["Greeting"]["counts"] == {"Yes": 51, "No": 25} and profile["answers"]["Greeting"]["null"] == 4
 
 
 async def test_unknown_ids_are_json_404s(jp_fetch, demo_db):
