@@ -129,6 +129,7 @@ def test_every_test_the_plan_names_exists():
     plan = (ROOT / "docs" / "dataset-management-plan.md").read_text()
     named = set(re.findall(r"`((?:tests|widgets/tests)/[\w/]+\.py)::(test_\w+)", plan))
     assert len(named) > 30
+
     def defined(path: str, name: str) -> bool:
         source = ROOT / path
         return source.exists() and re.search(rf"^(async )?def {name}\(", source.read_text(), re.M) is not None
