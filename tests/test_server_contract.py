@@ -1,0 +1,198 @@
+"""The Amplify contracts as data (``plexus_datasets.server.contract``), checked against the Plexus files.
+
+The expected numbers and names were read in the packaged files themselves: ``model_introspection.json``
+for keys and associations, and ``plexus_datasources.graphql`` for fields and ``Create<Model>Input``.
+They also agree with the shared contract's README §3 and the #14 design brief §1.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from plexus_datasets.server.contract import CONTRACT_FILES, Contract, Field, Index, Relation, load_contract
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "plexus"
+PACKAGED = resources.files("plexus_datasets.server").joinpath("contracts").joinpath("plexus")
+
+
+@pytest.fixture(scope="module")
+def plexus() -> Contract:
+    return load_contract("plexus")
+
+
+def _files() -> tuple[str, dict]:
+    sdl_file, introspection_file = CONTRACT_FILES["plexus"]
+    return (PACKAGED.joinpath(sdl_file).read_text(encoding="utf-8"),
+            json.loads(PACKAGED.joinpath(introspection_file).read_text(encoding="utf-8")))
+
+
+# (indexes with a query field, relation-only GSIs), as the introspection's `key` attributes list them.
+# The first column is README §3's "Account 1, Scorecard 5, ..., DataSet 9". Score and DataSource each also
+# carry one relation GSI, which has a name but no queryField: `gsi-ScoreVersion.scoresAsChampion` and
+# `gsi-DataSourceVersion.dataSourcesAsCurrentVersion`.
+INDEX_COUNTS = {
+    "Account": (1, 0), "Scorecard": (5, 0), "ScorecardSection": (1, 0), "Score": (5, 1), "ScoreVersion": (3, 0),
+    "DataSource": (5, 1), "DataSourceVersion": (1, 0), "DataSet": (9, 0),
+}
+
+
+def test_the_plexus_contract_has_its_eight_models(plexus):
+    assert list(plexus.models) == list(INDEX_COUNTS)
+
+
+@pytest.mark.parametrize("model", list(INDEX_COUNTS))
+def test_index_counts_per_model(plexus, model):
+    indexes = plexus.models[model].indexes
+    queried = [i for i in indexes if i.query_field is not None]
+    relation_only = [i for i in indexes if i.query_field is None]
+    assert (len(queried), len(relation_only)) == INDEX_COUNTS[model]
+    assert all(i.name for i in indexes)
+
+
+@pytest.mark.parametrize("model", list(INDEX_COUNTS))
+def test_the_primary_key_is_id_with_no_name_or_query_field(plexus, model):
+    assert plexus.models[model].primary_key == Index(None, None, "id", ())
+
+
+@pytest.mark.parametrize("model, query_field, expected", [
+    ("Account", "listAccountByKey", Index("accountsByKey", "listAccountByKey", "key", ())),
+    ("DataSource", "listDataSourceByAccountIdAndName",
+     Index("dataSourcesByAccountIdAndName", "listDataSourceByAccountIdAndName", "accountId", ("name",))),
+    ("DataSource", "listDataSourceByAccountIdAndKey",
+     Index("dataSourcesByAccountIdAndKey", "listDataSourceByAccountIdAndKey", "accountId", ("key",))),
+    ("DataSource", "listDataSourceByScorecardIdAndUpdatedAt",
+     Index("dataSourcesByScorecardIdAndUpdatedAt", "listDataSourceByScorecardIdAndUpdatedAt", "scorecardId",
+           ("updatedAt",))),
+    ("ScoreVersion", "listScoreVersionByScoreIdAndIsFeaturedAndCreatedAt",
+     Index("byScoreIdAndIsFeaturedAndCreatedAt", "listScoreVersionByScoreIdAndIsFeaturedAndCreatedAt", "scoreId",
+           ("isFeatured", "createdAt"))),
+    ("DataSourceVersion", "listDataSourceVersionByDataSourceIdAndCreatedAt",
+     Index("dataSourceVersionsByDataSourceIdAndCreatedAt", "listDataSourceVersionByDataSourceIdAndCreatedAt",
+           "dataSourceId", ("createdAt",))),
+    ("Scorecard", "listScorecardByAccountIdAndExternalId",
+     Index("byAccountIdAndExternalId", "listScorecardByAccountIdAndExternalId", "accountId", ("externalId",))),
+])
+def test_specific_indexes_with_their_sort_keys(plexus, model, query_field, expected):
+    assert plexus.models[model].index(query_field) == expected
+
+
+def test_relation_gsis_have_a_name_and_no_query_field(plexus):
+    assert Index("gsi-DataSourceVersion.dataSourcesAsCurrentVersion", None, "currentVersionId", ()) \
+        in plexus.models["DataSource"].indexes
+    assert Index("gsi-ScoreVersion.scoresAsChampion", None, "championVersionId", ()) in plexus.models["Score"].indexes
+
+
+def test_an_unknown_index_query_is_a_key_error(plexus):
+    with pytest.raises(KeyError, match="listDataSourceByVersionNumber"):
+        plexus.models["DataSource"].index("listDataSourceByVersionNumber")
+
+
+@pytest.mark.parametrize("model, required", [
+    ("Account", {"name", "key"}),
+    ("Scorecard", {"name", "key", "accountId"}),
+    ("ScorecardSection", {"name", "order", "scorecardId"}),
+    ("Score", {"name", "order", "type", "sectionId", "scorecardId", "externalId"}),
+    ("ScoreVersion", {"scoreId", "configuration"}),
+    ("DataSource", {"name", "accountId"}),
+    ("DataSourceVersion", {"dataSourceId", "yamlConfiguration", "isFeatured"}),
+    ("DataSet", {"accountId", "dataSourceVersionId"}),
+])
+def test_required_create_inputs(plexus, model, required):
+    assert plexus.models[model].create_required == required
+
+
+# The SDL's Create<Model>Input takes createdAt/updatedAt for the four models that declare them in
+# resource.ts (ScoreVersion, DataSource, DataSourceVersion, DataSet); the server sets them for the others.
+@pytest.mark.parametrize("model, takes_timestamps", [
+    ("Account", False), ("Scorecard", False), ("ScorecardSection", False), ("Score", False),
+    ("ScoreVersion", True), ("DataSource", True), ("DataSourceVersion", True), ("DataSet", True),
+])
+def test_which_create_inputs_take_timestamps(plexus, model, takes_timestamps):
+    assert plexus.models[model].timestamps_in_input is takes_timestamps
+
+
+def test_field_kinds_and_requiredness(plexus):
+    data_source = plexus.models["DataSource"].fields
+    assert data_source["id"] == Field("ID", True)
+    assert data_source["name"] == Field("String", True)
+    assert data_source["key"] == Field("String", False)
+    assert data_source["attachedFiles"] == Field("String", False, is_list=True)
+    assert data_source["createdAt"] == Field("AWSDateTime", True)
+    assert plexus.models["DataSourceVersion"].fields["isFeatured"] == Field("Boolean", True)
+    assert plexus.models["ScoreVersion"].fields["isFeatured"] == Field("String", False)
+    assert plexus.models["Score"].fields["order"] == Field("Int", True)
+    assert plexus.models["Score"].fields["accuracy"] == Field("Float", False)
+    assert plexus.models["DataSet"].fields["buildContext"] == Field("AWSJSON", False)
+    assert "metadata" not in plexus.models["Score"].fields  # Plexus's Score has none
+
+
+def test_relationship_fields_are_relations_not_stored_fields(plexus):
+    data_source = plexus.models["DataSource"]
+    assert {"account", "scorecard", "score", "versions", "currentVersion"} == set(data_source.relations)
+    assert not set(data_source.relations) & set(data_source.fields)
+
+
+def test_relations(plexus):
+    version = plexus.models["DataSourceVersion"].relations
+    source = plexus.models["DataSource"].relations
+    assert version["dataSource"] == Relation("BELONGS_TO", "DataSource", target_names=("dataSourceId",))
+    assert source["versions"] == Relation("HAS_MANY", "DataSourceVersion", associated_with=("dataSourceId",))
+    assert source["currentVersion"] == Relation("BELONGS_TO", "DataSourceVersion",
+                                                target_names=("currentVersionId",))
+    assert version["dataSourcesAsCurrentVersion"] == Relation("HAS_MANY", "DataSource",
+                                                              associated_with=("currentVersionId",))
+    assert version["childVersions"] == Relation("HAS_MANY", "DataSourceVersion",
+                                                associated_with=("parentVersionId",))
+    assert plexus.models["DataSet"].relations["dataSourceVersion"] == Relation(
+        "BELONGS_TO", "DataSourceVersion", target_names=("dataSourceVersionId",))
+
+
+def test_the_contract_is_loaded_once_and_frozen(plexus):
+    assert load_contract("plexus") is plexus
+    with pytest.raises(TypeError):
+        plexus.models["Extra"] = plexus.models["Account"]  # type: ignore[index]
+    assert plexus.sdl.startswith("# AWS Amplify Gen2 (AppSync) SDL")
+
+
+def test_an_unknown_contract_name_is_refused():
+    with pytest.raises(ValueError, match="no contract named 'nope'; known: plexus"):
+        load_contract("nope")
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"the shared contract folder {SHARED} is not on this machine")
+@pytest.mark.parametrize("file_name", CONTRACT_FILES["plexus"])
+def test_the_packaged_copies_are_byte_identical_to_the_shared_contract(file_name):
+    assert PACKAGED.joinpath(file_name).read_bytes() == (SHARED / file_name).read_bytes()
+
+
+def test_an_index_queried_by_a_field_the_sdl_lacks_is_refused():
+    sdl_text, introspection = _files()
+    tampered = copy.deepcopy(introspection)
+    key = next(a for a in tampered["models"]["DataSource"]["attributes"]
+               if a["type"] == "key" and a["properties"].get("queryField") == "listDataSourceByAccountIdAndName")
+    key["properties"]["queryField"] = "listDataSourceByAccountIdAndTitle"
+    with pytest.raises(ValueError, match="DataSource: index 'dataSourcesByAccountIdAndName' is queried by "
+                                         "'listDataSourceByAccountIdAndTitle', which is not a Query field"):
+        Contract.from_files(sdl_text, tampered)
+
+
+def test_a_model_the_sdl_lacks_is_refused():
+    sdl_text, introspection = _files()
+    tampered = copy.deepcopy(introspection)
+    tampered["models"]["Dataset"] = copy.deepcopy(tampered["models"]["DataSource"]) | {"name": "Dataset"}
+    with pytest.raises(ValueError, match=r"the SDL has no type 'Dataset' \(model Dataset of the introspection\)"):
+        Contract.from_files(sdl_text, tampered)
+
+
+def test_an_index_on_a_field_the_model_lacks_is_refused():
+    sdl_text, introspection = _files()
+    tampered = copy.deepcopy(introspection)
+    tampered["models"]["DataSourceVersion"]["attributes"].append(
+        {"type": "key", "properties": {"name": "byVersionNumber", "fields": ["dataSourceId", "versionNumber"]}})
+    with pytest.raises(ValueError, match=r"uses \['versionNumber'\], not stored fields"):
+        Contract.from_files(sdl_text, tampered)
