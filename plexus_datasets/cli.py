@@ -578,7 +578,9 @@ def _evaluation_data(svc: DatasetService, version: DatasetVersion | None, score_
 def _check_label(frame: pd.DataFrame, label: str | None, source: str) -> str:
     from .service import likely_label_columns
 
-    likely = likely_label_columns(frame)
+    if label and label in frame.columns:
+        return label
+    likely = likely_label_columns(frame)  # only when it must be said: it counts every text column
     hint = f" Likely label columns: {', '.join(likely)}." if likely else ""
     if not label:
         raise ValidationError(f"{source} names no label column (no label_column in its configuration and no "

@@ -198,31 +198,30 @@ def _ensure_score(service: DatasetService, card: Scorecard, spec: ScoreSpec, sec
     )
 
 
-def _check(service: DatasetService, data: dict[str, Any]) -> tuple[bool, list[str]]:
-    """Whether to check this machine too, and a note when the configuration is fine but
-    can't load here; a configuration that is wrong anywhere raises."""
+def _check(service: DatasetService, data: dict[str, Any]) -> list[str]:
+    """The whole check, once (the writes below skip this machine's part): a note when the
+    configuration is fine but can't load here; a configuration wrong anywhere raises."""
     service.check_configuration(data, environment=False)
     try:
         service.check_configuration(data)
     except LoaderError as exc:
-        return False, [f"imported, but it can't load on this machine: {exc}"]
-    return True, []
+        return [f"imported, but it can't load on this machine: {exc}"]
+    return []
 
 
 def _import_data(service: DatasetService, card: Scorecard, score: Score, spec: ScoreSpec,
                  notes: list[str]) -> ImportResult:
     if spec.data is None:
         return ImportResult(score, None, None, "no-data", tuple(notes))
-    check, more = _check(service, spec.data)
-    notes = [*notes, *more]
+    notes = [*notes, *_check(service, spec.data)]
     existing = [d for d in service.list_datasets(score=score) if d.name == spec.name]
     if not existing:
         dataset = service.create_dataset(card, spec.name, score=score, configuration=spec.data,
-                                         note=IMPORT_NOTE, check=check)
+                                         note=IMPORT_NOTE, check=False)
         return ImportResult(score, dataset, service.current_version(dataset), "created", tuple(notes))
     dataset = existing[0]
     versions = service.list_versions(dataset)
-    version = service.create_version(dataset, spec.data, note=IMPORT_NOTE, check=check)
+    version = service.create_version(dataset, spec.data, note=IMPORT_NOTE, check=False)
     known = any(v.id == version.id for v in versions)
     current = dataset.current_version_id
     if version.id == current:

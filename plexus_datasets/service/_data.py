@@ -54,6 +54,21 @@ if TYPE_CHECKING:
 LIKELY_LABEL_VALUES = 20
 
 
+class _Name:
+    """Text computed on first use (``str()``, or in an f-string) and kept."""
+
+    def __init__(self, compute: Callable[[], str], short: str) -> None:
+        self._compute, self._text, self.short = compute, None, short
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = self._compute()
+        return self._text
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 @dataclass(frozen=True)
 class LabelColumn:
     """The answer column a version's profile and evaluations use, and where that came from."""
@@ -95,6 +110,10 @@ class Data:
         """``DATASET:vN`` for messages."""
         return f"{self.resolver.dataset(version.dataset_id).name}:{version.label}"
 
+    def lazily_named(self, version: DatasetVersion) -> _Name:
+        """``DATASET:vN``, read from the store only if a message is shown (loads stay one read)."""
+        return _Name(lambda: self.named(version), version.label)
+
     # --- materialization ------------------------------------------------------------------------
 
     def load(self, version: DatasetVersion, fresh: bool) -> pd.DataFrame:
@@ -103,16 +122,16 @@ class Data:
     def materialization(self, version: DatasetVersion, fresh: bool, *, profiling: bool = False) -> Snapshot:
         """The version's data as a verified cache entry (built now when needed), compared
         with its newest full profile unless a new one is about to be recorded (``profiling``)."""
-        named = self.named(version)
+        named = self.lazily_named(version)
         snapshot = self._materialize(version, fresh, named)
         if not profiling:
             self._compare_with_profile(version, snapshot, named)
         return snapshot
 
-    def _materialize(self, version: DatasetVersion, fresh: bool, named: str) -> Snapshot:
+    def _materialize(self, version: DatasetVersion, fresh: bool, named: _Name) -> Snapshot:
         from ..loaders import materialize, source_fingerprint
 
-        with self.progress(f"Loading {named}", 2) as advance:
+        with self.progress(f"Loading {named.short}", 2) as advance:
             cache = self.cache()
             sources, gone = _fingerprint(source_fingerprint, version.configuration, self.trust)
             if not fresh:
@@ -136,7 +155,7 @@ class Data:
             advance()
         return snapshot
 
-    def _compare_with_profile(self, version: DatasetVersion, snapshot: Snapshot, named: str) -> None:
+    def _compare_with_profile(self, version: DatasetVersion, snapshot: Snapshot, named: _Name) -> None:
         profile = self.profiles.latest(("datasetVersionId", version.id))
         if profile is None:
             return
@@ -149,7 +168,7 @@ class Data:
                 f"The data of {named} differs from what its newest full profile describes (recorded "
                 f"{profile.created_at:%Y-%m-%d %H:%M} UTC: {rows}; now {snapshot.rows:,} rows). Listings, ProfileView "
                 f"and comparisons describe the old data until you record a new profile "
-                f"(`plexus-datasets profiles record {shlex.quote(named)}`).", StaleDataWarning, stacklevel=4)
+                f"(`plexus-datasets profiles record {shlex.quote(str(named))}`).", StaleDataWarning, stacklevel=4)
 
     # --- profiles -------------------------------------------------------------------------------
 
@@ -161,7 +180,7 @@ class Data:
 
         if answer_columns is None:
             answer_columns = self.default_answer_columns(version, frame)
-        with self.progress(f"Profiling {self.named(version)}", 1) as advance:
+        with self.progress(f"Profiling {version.label}", 1) as advance:
             payload = profile(frame, answer_columns=answer_columns, text_columns=text_columns, subject=subject)
             advance()
         return payload
@@ -247,7 +266,7 @@ def _fingerprint(fingerprint: Callable[..., Any], config: Mapping[str, Any],
         return None, exc
 
 
-def _usable(found: Snapshot, sources: list[dict[str, Any]] | None, gone: LoaderError | None, named: str) -> bool:
+def _usable(found: Snapshot, sources: list[dict[str, Any]] | None, gone: LoaderError | None, named: _Name) -> bool:
     """Whether to serve a cache entry, warning when its sources changed or are gone."""
     from ..loaders.cache import UNRECORDED
 
