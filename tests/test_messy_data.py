@@ -682,3 +682,20 @@ def test_files_stacked_with_other_columns_or_named_twice_are_said(store, here):
     (here / "preds.csv").unlink()
     with pytest.warns(DataQualityWarning, match="matched more than one path; each file is read once"):
         assert len(store.load("twice")) == 10
+
+
+def test_a_cached_entrys_warnings_reach_the_terminal_without_control_characters(store, here):
+    write_sms(here / "sms.csv", [*SMS, ("ham", "x")])
+    with open(here / "sms.csv", "a") as f:
+        f.write("ham\n")
+    store.create_dataset("sms", "sms", configuration={"class": "FileItems", "path": "sms.csv"})
+    store.load("sms")
+    version = store.resolve("sms")
+    _, manifest = store.cache.paths(version.id, version.digest)
+    meta = json.loads(manifest.read_text())
+    meta["warnings"] = ["\x1b[2J\x1b[Hall good\x07"]  # a mirrored manifest is someone else's file
+    manifest.write_text(json.dumps(meta))
+    with pytest.warns(DataQualityWarning) as caught:
+        store.load("sms")
+    said = [str(w.message) for w in caught]
+    assert any("all good" in m for m in said) and not any("\x1b" in m or "\x07" in m for m in said)

@@ -296,9 +296,15 @@ def _manifest(raw: bytes, entry: str) -> dict[str, Any]:
 
 def _snapshot(frame: pd.DataFrame, meta: dict[str, Any]) -> Snapshot:
     said = meta.get("warnings")
-    said = tuple(str(w)[:2000] for w in said[:20] if isinstance(w, str)) if isinstance(said, list) else ()
+    said = tuple(_printable(w) for w in said[:20] if isinstance(w, str)) if isinstance(said, list) else ()
     return Snapshot(frame, meta["sha256"], meta["rows"], _utc_or_none(meta.get("built_at")),
                     meta.get("sources", UNRECORDED), _hex_or_none(meta.get("data_sha256")), meta.get("machine"), said)
+
+
+def _printable(text: str) -> str:
+    """A manifest's warning as it may reach a terminal: no control characters (a mirrored
+    manifest is someone else's file; escape sequences would rewrite the screen)."""
+    return "".join(c if c.isprintable() else " " for c in text[:2000])
 
 
 def _utc_or_none(value: str | None) -> str | None:
