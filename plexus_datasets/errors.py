@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "AccountNotFoundError",
     "AmbiguousReferenceError",
     "AuthError",
     "BackendError",
@@ -43,11 +44,13 @@ __all__ = [
     "CorruptRecordError",
     "DataAccessError",
     "DataQualityWarning",
+    "DialectError",
     "LoaderError",
     "NotFoundError",
     "PlexusDatasetsError",
     "PlexusDatasetsWarning",
     "SchemaVersionError",
+    "SnapshotMismatchError",
     "StaleDataWarning",
     "UntrustedCodeError",
     "ValidationError",
@@ -67,6 +70,11 @@ class NotFoundError(PlexusDatasetsError, LookupError):
     def __init__(self, message: str, candidates: Iterable[str] = ()) -> None:
         self.candidates = list(candidates)
         super().__init__(_with_candidates(message, self.candidates))
+
+
+class AccountNotFoundError(NotFoundError):
+    """No Plexus account to work in: ``PLEXUS_ACCOUNT_KEY`` (or ``connect(account_key=...)``)
+    is unset, or names no account on that API."""
 
 
 class AmbiguousReferenceError(PlexusDatasetsError, LookupError):
@@ -123,6 +131,17 @@ class AuthError(BackendError):
 
 class SchemaVersionError(BackendError):
     """The database was written by a newer plexus-datasets than this one."""
+
+
+class DialectError(BackendError):
+    """The GraphQL API speaks neither schema this package knows (the dataset plan's
+    Dataset/DatasetVersion/DatasetProfile, or Plexus's DataSource/DataSourceVersion/DataSet),
+    or both, so which one to use must be said (``PLEXUS_DATASETS_DIALECT``)."""
+
+
+class SnapshotMismatchError(BackendError):
+    """A stored data file (a Plexus DataSet's Parquet file) is not the one that was
+    recorded: its sha256 differs. Never used; load with ``fresh=True`` to rebuild."""
 
 
 def _with_candidates(message: str, candidates: list[str], shown: int = 10) -> str:

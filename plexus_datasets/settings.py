@@ -9,6 +9,17 @@ Environment variables:
 ``PLEXUS_API_URL`` / ``PLEXUS_API_KEY``
     An Amplify/AppSync GraphQL endpoint and its API key. When the URL is set,
     ``connect()`` uses the GraphQL backend instead of the embedded store.
+``PLEXUS_DATASETS_DIALECT``
+    Which schema the GraphQL API speaks: ``plan`` (Dataset/DatasetVersion/
+    DatasetProfile), ``plexus`` (DataSource/DataSourceVersion/DataSet, what Plexus
+    runs) or ``auto`` (the default: asked once per connection).
+``PLEXUS_ACCOUNT_KEY``
+    The Plexus account to work in (its ``key``), on the ``plexus`` schema.
+``PLEXUS_GRAPHQL_AUTH_MODE`` / ``PLEXUS_API_REGION``
+    ``iam`` signs requests with AWS SigV4 (the standard AWS credential chain) instead
+    of sending the API key; the region defaults to the AppSync host's.
+``AMPLIFY_STORAGE_DATASETS_BUCKET_NAME``
+    The S3 bucket of Plexus DataSet files (``datasets/{account}/{id}/dataset.parquet``).
 ``PLEXUS_DATASETS_CACHE_DIR``
     Where materialized datasets are cached (default: the per-user cache dir).
 ``PLEXUS_DATASETS_S3_URI``
@@ -50,6 +61,11 @@ class Settings:
     db: str | None = None
     api_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
+    dialect: str | None = None
+    account_key: str | None = field(default=None, repr=False)
+    auth_mode: str | None = None
+    api_region: str | None = None
+    datasets_bucket: str | None = None
     cache_dir: Path | None = None
     s3_uri: str | None = None
     trusted_modules: tuple[str, ...] = ()
@@ -65,6 +81,11 @@ class Settings:
             db=_env("PLEXUS_DATASETS_DB"),
             api_url=_env("PLEXUS_API_URL"),
             api_key=_env("PLEXUS_API_KEY"),
+            dialect=_env("PLEXUS_DATASETS_DIALECT"),
+            account_key=_env("PLEXUS_ACCOUNT_KEY"),
+            auth_mode=_env("PLEXUS_GRAPHQL_AUTH_MODE"),
+            api_region=_env("PLEXUS_API_REGION") or _env("NEXT_PUBLIC_PLEXUS_API_REGION"),
+            datasets_bucket=_env("AMPLIFY_STORAGE_DATASETS_BUCKET_NAME"),
             cache_dir=Path(cache).expanduser() if cache else None,
             s3_uri=_env("PLEXUS_DATASETS_S3_URI"),
             trusted_modules=_items(_env("PLEXUS_DATASETS_TRUSTED_MODULES"), ","),

@@ -39,7 +39,7 @@ from typing import Any
 
 from ..refs import is_id
 
-__all__ = ["STAMP_FIELDS", "Backend", "Page", "Record", "Summary", "assemble_summaries", "item_size"]
+__all__ = ["STAMP_FIELDS", "Backend", "Page", "Record", "SnapshotFile", "Summary", "assemble_summaries", "item_size"]
 
 Record = dict[str, Any]
 Filter = Mapping[str, Any]
@@ -52,6 +52,21 @@ class Page:
     next_token: str | None
 
 
+@dataclass(frozen=True)
+class SnapshotFile:
+    """A materialized data file a store keeps for a version (a Plexus DataSet's Parquet
+    file): the record that holds it (``profile_id``, a DatasetProfile id), where it is
+    (``location``, store-specific), what it should hash to (``sha256``, None when its
+    writer recorded none), its row count when known, and when it was recorded."""
+
+    profile_id: str
+    dataset_version_id: str
+    location: str
+    sha256: str | None
+    rows: int | None
+    created_at: str
+
+
 class Backend(ABC):
     """A store of Scorecard, ScorecardSection, Score, Dataset, DatasetVersion and
     DatasetProfile records (``model`` is one of ``specs.MODEL_SPECS``)."""
@@ -60,6 +75,12 @@ class Backend(ABC):
     description: str = ""
     #: Whether ``transaction()`` makes a group of writes all-or-nothing.
     atomic_transactions: bool = False
+    #: Whether versions may be deleted. False where a version's number is its position
+    #: among its dataset's versions (Plexus's DataSourceVersion has no number field), so a
+    #: deletion would renumber every later version; the service refuses before writing.
+    deletes_versions: bool = True
+    #: Whether this store keeps data files beside profiles (``put_snapshot`` and friends).
+    keeps_snapshots: bool = False
 
     @abstractmethod
     def create(self, model: str, record: Mapping[str, Any]) -> Record:
@@ -158,6 +179,24 @@ class Backend(ABC):
         versions = self.list("DatasetVersion")
         profiles = self.list("DatasetProfile")
         return assemble_summaries(datasets, versions, profiles, {v["id"]: v for v in versions})
+
+    # --- data files (only stores with ``keeps_snapshots``) --------------------------------
+
+    def put_snapshot(self, profile_id: str, dataset_version_id: str, path: str, sha256: str) -> str | None:
+        """Store the Parquet file at ``path`` (content ``sha256``) as the data of the
+        profile ``profile_id`` that is about to be created for ``dataset_version_id``;
+        return its location. The ``create("DatasetProfile", ...)`` that follows with that
+        id records it. Stores without files return None and keep nothing."""
+        return None
+
+    def snapshots(self, dataset_version_id: str) -> list[SnapshotFile]:
+        """The data files this store keeps for a version, newest first (none by default)."""
+        return []
+
+    def fetch_snapshot(self, snapshot: SnapshotFile, dest: str) -> None:
+        """Download ``snapshot`` to the local file ``dest`` (its content is checked by the
+        caller). Raises NotFoundError when the file is gone."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no data files")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
