@@ -96,6 +96,12 @@ def read_config(source: str) -> dict[str, Any]:
     UTF-8 text only: a binary, UTF-16 or otherwise undecodable file, or one over 16
     times the configuration size limit, is one ConfigurationError line.
     """
+    return parse_configuration(read_config_text(source))
+
+
+def read_config_text(source: str) -> str:
+    """The text of a configuration file (or ``-``: standard input), checked as in
+    ``read_config``; a version keeps it as written, comments included."""
     from .configs import MAX_CONFIG_BYTES
     from .formats import decode_text
 
@@ -117,7 +123,9 @@ def read_config(source: str) -> dict[str, Any]:
     if len(data) > limit:
         raise ValidationError(f"{where} is over {limit:,} bytes; a configuration is at most {MAX_CONFIG_BYTES:,} "
                               "bytes as JSON.")
-    return parse_configuration(decode_text(data, where))
+    text = decode_text(data, where)
+    parse_configuration(text)  # refused here, with the file's name in context, before anything else
+    return text
 
 
 # --- shared options: each declared once -----------------------------------------------------------
@@ -359,7 +367,7 @@ def versions_create(ctx: click.Context, ref: str, config_source: str, note: str 
     svc = service(ctx)
     dataset = svc.get_dataset(ref)
     existing = {v.id for v in svc.list_versions(dataset)}
-    version = svc.create_version(dataset, read_config(config_source), note=note, force=force,
+    version = svc.create_version(dataset, read_config_text(config_source), note=note, force=force,
                                  make_current=make_current, check=not no_check)
     unchanged = version.id in existing
     named = with_version(dataset.name, version.label)
@@ -713,9 +721,18 @@ def _origins(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
 
 @cli.command("serve")
 @click.option("--db", "db_option", help="Store to serve: SQLite file or SQLAlchemy URL (default: the embedded store).")
+@click.option("--schema", "schema", type=click.Choice(["plan", "plexus"]), default="plan", show_default=True,
+              help="The GraphQL schema to serve: the dataset plan's (Dataset, DatasetVersion, DatasetProfile) or "
+                   "Plexus's deployed one (DataSource, DataSourceVersion, DataSet, Account...).")
+@click.option("--account-key", metavar="KEY",
+              help="With --schema plexus: make sure an Account with this key exists (created if missing) and "
+                   "print its id.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--api-key", help="Key clients must send in x-api-key [env: PLEXUS_API_KEY].")
+@click.option("--iam-credentials-env", is_flag=True,
+              help="Also accept requests signed with AWS SigV4 by the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY "
+                   "of the server's environment.")
 @click.option("--insecure-no-auth", is_flag=True, help="Serve without an API key (only for a loopback-only server).")
 @click.option("--cors-origin", "cors_origins", multiple=True, callback=_origins, metavar="URL",
               help="A browser origin (scheme://host[:port]) allowed to call the API; repeatable. None by default.")
@@ -723,8 +740,9 @@ def _origins(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
               help="A host name clients may use in the Host header besides the bound host and loopback names "
                    "(e.g. the server's DNS name with --host 0.0.0.0); repeatable.")
 @click.pass_context
-def serve_command(ctx: click.Context, db_option: str | None, host: str, port: int, api_key: str | None,
-                  insecure_no_auth: bool, cors_origins: tuple[str, ...], allowed_hosts: tuple[str, ...]) -> None:
+def serve_command(ctx: click.Context, db_option: str | None, schema: str, account_key: str | None, host: str,
+                  port: int, api_key: str | None, iam_credentials_env: bool, insecure_no_auth: bool,
+                  cors_origins: tuple[str, ...], allowed_hosts: tuple[str, ...]) -> None:
     """Serve the store over GraphQL, speaking the Amplify/AppSync contract.
 
     Point the package at it with PLEXUS_API_URL=http://HOST:PORT/graphql and
@@ -733,15 +751,24 @@ def serve_command(ctx: click.Context, db_option: str | None, host: str, port: in
     from .compose import configured_api_key, serve, store_description
 
     api_key = configured_api_key(api_key or ctx.find_root().obj.get("api_key"))
-    if not api_key and not insecure_no_auth:
-        raise click.UsageError("serve needs --api-key KEY (or PLEXUS_API_KEY), or --insecure-no-auth.")
+    if not api_key and not iam_credentials_env and not insecure_no_auth:
+        raise click.UsageError("serve needs --api-key KEY (or PLEXUS_API_KEY), --iam-credentials-env, "
+                               "or --insecure-no-auth.")
+    if account_key and schema != "plexus":
+        raise click.UsageError("--account-key needs --schema plexus.")
     db = db_option or ctx.find_root().obj.get("db")
-    auth = "x-api-key required" if api_key else "NO AUTHENTICATION"
+    modes = [mode for mode, on in (("x-api-key", api_key), ("AWS SigV4", iam_credentials_env)) if on]
+    auth = f"{' or '.join(modes)} required" if modes else "NO AUTHENTICATION"
     cors = ", ".join(cors_origins) or "none"
-    click.echo(f"Serving {store_description(db)} at http://{host}:{port}/graphql ({auth}; CORS origins: {cors}); "
-               "Ctrl+C stops.", err=True)
+    click.echo(f"Serving {store_description(db, schema)} at http://{host}:{port}/graphql ({auth}; CORS origins: "
+               f"{cors}); Ctrl+C stops.", err=True)
+
+    def announce(account_id: str) -> None:
+        click.echo(f"Plexus account {account_key}: {account_id}")
+
     serve(db, host=host, port=port, api_key=api_key or None, log_level="warning", cors_origins=cors_origins,
-          allowed_hosts=allowed_hosts)
+          allowed_hosts=allowed_hosts, schema=schema, account_key=account_key or None,
+          iam_credentials_env=iam_credentials_env, on_account=announce)
 
 
 def main() -> None:

@@ -233,7 +233,9 @@ class SubjectFacts:
     """What a profile's rows describe (``recordCounts.subject``; see the module docstring).
 
     ``kind`` is "full" (the whole materialized version), "sample" (a subset of it),
-    or None (a subject that can't be read: not full). ``rows`` is the rows
+    "unprofiled" (a stored data file, ``file``, that nobody profiled yet: a Plexus
+    DataSet; never full, so never "the version's profile"), or None (a subject that
+    can't be read: not full). ``rows`` is the rows
     profiled; a sample's ``population`` is the version's rows when it was drawn,
     ``seed`` its random seed (None: unknown) and ``purpose`` why ("evaluation",
     "sample"). A full profile may name the cached data it read: ``snapshot_sha256``,
@@ -250,6 +252,7 @@ class SubjectFacts:
     built_at: str | None = None
     declared: bool = False
     data_sha256: str | None = None
+    file: str | None = None
 
     @classmethod
     def read(cls, value: Any, rows: int | None, present: bool = True) -> SubjectFacts:
@@ -259,8 +262,12 @@ class SubjectFacts:
             return cls("full", rows)
         info = _mapping(value)
         kind = _text(info.get("kind"))
-        if not isinstance(value, Mapping) or kind not in ("full", "sample"):
+        if not isinstance(value, Mapping) or kind not in ("full", "sample", "unprofiled"):
             return cls(None, rows)
+        if kind == "unprofiled":
+            snapshot = _mapping(info.get("snapshot"))
+            return cls("unprofiled", _count(info.get("rows")), snapshot_sha256=_sha256(snapshot.get("sha256")),
+                       built_at=_iso_time(snapshot.get("built_at")), declared=True, file=_text(info.get("file")))
         own_rows = _count(info.get("rows"))
         if kind == "full":
             snapshot = _mapping(info.get("snapshot"))
@@ -278,11 +285,16 @@ class SubjectFacts:
     def is_sample(self) -> bool:
         return self.kind == "sample"
 
+    @property
+    def is_unprofiled(self) -> bool:
+        """A data file recorded without a profile (a Plexus DataSet made by Plexus, or by a load)."""
+        return self.kind == "unprofiled"
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-ready), every field."""
         return {"kind": self.kind, "rows": self.rows, "population": self.population, "seed": self.seed,
                 "purpose": self.purpose, "snapshot_sha256": self.snapshot_sha256, "built_at": self.built_at,
-                "declared": self.declared, "data_sha256": self.data_sha256}
+                "declared": self.declared, "data_sha256": self.data_sha256, "file": self.file}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from typing import Any
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import HTML, display
 
-from .configs import parse_configuration
 from .display import comparison_html, diff_html
 from .errors import PlexusDatasetsError
 
@@ -116,7 +115,7 @@ class DatasetMagics(Magics):
                 return None
             dataset = self.service.get_dataset(words[0])
             existing = {v.id for v in self.service.list_versions(dataset)}
-            version = self.service.create_version(dataset, parse_configuration(cell), note=note,
+            version = self.service.create_version(dataset, cell, note=note,
                                                   make_current="--current" in flags, check="--no-check" not in flags)
         except (PlexusDatasetsError, ValueError) as exc:
             print(f"Error: {exc}")

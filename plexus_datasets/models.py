@@ -43,9 +43,9 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
 from . import display
-from .errors import CorruptRecordError, ValidationError
+from .errors import CorruptRecordError, PlexusDatasetsError, ValidationError
 from .facts import ProfileFacts
-from .formats import canonical_json, check_json_tree, config_digest, format_datetime
+from .formats import canonical_json, check_json_tree, config_digest, format_datetime, parse_yaml
 from .refs import ID_PATTERN, MAX_ID_LENGTH, MAX_VERSION_NUMBER, is_id
 
 __all__ = [
@@ -212,25 +212,40 @@ NOTE_KEY = "_plexus_datasets"
 class DatasetVersion(Record):
     """An immutable, numbered configuration of a dataset.
 
-    ``digest`` is the sha256 of the configuration's canonical JSON. The contract
-    has no attribute for this package's metadata, so on the wire it rides inside
-    the configuration as ``{"_plexus_datasets": {"digest": ..., "note": ...}}``
-    (``note`` only when one is given) and is split off again when read, on every
-    backend. The digest is recorded at creation; a stored configuration that no
+    ``digest`` is the sha256 of the configuration's canonical JSON. The dataset
+    plan's contract has no attribute for this package's metadata, so on the wire it
+    rides inside the configuration as ``{"_plexus_datasets": {"digest", "note",
+    "text", "parent", "featured"}}`` (each only when set) and is split off again
+    when read, on every backend (Plexus's DataSourceVersion has real fields for
+    them; ``backends.plexus`` maps them):
+
+    - ``note``: free text about the version;
+    - ``text``: the YAML text the configuration was written as, comments included
+      (None when it was given as a mapping). The parsed ``configuration`` is what
+      counts: the digest covers it, and a text that no longer parses to it is
+      refused like an in-place edit;
+    - ``parent_version_id``: the version this one was made from (the current
+      version when it was created, or the one named by ``based_on=``);
+    - ``featured``: Plexus's "show prominently" flag (False unless asked).
+
+    The digest is recorded at creation; a stored configuration that no
     longer matches it was edited in place and is refused (CorruptRecordError via
     ``read_record``). Versions without a recorded digest (older releases, other
-    clients) are read as they are.
+    clients, Plexus) are read as they are.
     """
 
     model_config = ConfigDict(frozen=True)
     __model_name__ = "DatasetVersion"
     __indexes__ = ("datasetId",)
-    __local_fields__ = ("note",)
+    __local_fields__ = ("note", "text", "parent_version_id", "featured")
 
     dataset_id: RecordId
     version_number: int = Field(ge=1, le=MAX_VERSION_NUMBER, strict=True)
     configuration: dict[str, Any]
     note: str | None = None
+    text: str | None = None
+    parent_version_id: RecordId | None = None
+    featured: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -250,19 +265,37 @@ class DatasetVersion(Record):
         if recorded is not None and recorded != hashlib.sha256(encoded).hexdigest():  # formats.config_digest
             raise ValueError("configuration no longer matches the digest recorded when the version was created: "
                              "it was edited in place (tampering?)")
+        text = meta.get("text")
+        if text is not None and not _text_matches(text, config):
+            raise ValueError("configuration text no longer parses to the configuration (edited in place?)")
         data = {**data, "configuration": config}
         data.setdefault("note", meta.get("note"))
+        data.setdefault("text", text)
+        data.setdefault("parent_version_id", meta.get("parent"))
+        data.setdefault("featured", meta.get("featured") or False)
         return data
 
     @staticmethod
-    def wire_configuration(configuration: dict[str, Any], note: str | None) -> dict[str, Any]:
-        """The configuration as stored: with its digest, and the note when there is one."""
-        meta = {"digest": config_digest(configuration), **({"note": note} if note else {})}
+    def wire_configuration(configuration: dict[str, Any], note: str | None, *, text: str | None = None,
+                           parent: str | None = None, featured: bool = False) -> dict[str, Any]:
+        """The configuration as stored: with its digest, and the note, text, parent and
+        featured flag when they are set."""
+        meta: dict[str, Any] = {"digest": config_digest(configuration)}
+        if note:
+            meta["note"] = note
+        if text is not None:
+            meta["text"] = text
+        if parent:
+            meta["parent"] = parent
+        if featured:
+            meta["featured"] = True
         return {**configuration, NOTE_KEY: meta}
 
     def to_wire(self) -> dict[str, Any]:
         wire = super().to_wire()
-        wire["configuration"] = self.wire_configuration(wire["configuration"], wire.pop("note"))
+        wire["configuration"] = self.wire_configuration(
+            wire["configuration"], wire.pop("note"), text=wire.pop("text"), parent=wire.pop("parentVersionId"),
+            featured=wire.pop("featured"))
         return wire
 
     @property
@@ -272,6 +305,16 @@ class DatasetVersion(Record):
     @property
     def label(self) -> str:
         return f"v{self.version_number}"
+
+
+def _text_matches(text: Any, configuration: dict[str, Any]) -> bool:
+    """Whether a version's recorded YAML text parses to its configuration."""
+    if not isinstance(text, str) or len(text) > MAX_CONFIG_BYTES:
+        return False
+    try:
+        return canonical_json(parse_yaml(text)) == canonical_json(configuration)
+    except (PlexusDatasetsError, ValueError, TypeError):
+        return False
 
 
 class DatasetProfile(Record):

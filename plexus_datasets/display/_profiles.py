@@ -25,7 +25,7 @@ def _count(value: int | None) -> str:
 def subject_text(subject: SubjectFacts, *, short: bool = False) -> str:
     """What a profile's rows are, in words.
 
-    Short (tables): ``full``, ``sample 100/5,572 seed 7``, ``unknown``. Long
+    Short (tables): ``full``, ``sample 100/5,572 seed 7``, ``not profiled``, ``unknown``. Long
     (sentences): ``full version``, ``sample of 100 of 5,572 rows (seed 7, for an
     evaluation)``, ``rows of an unknown subject (not the full version)``.
     """
@@ -34,6 +34,9 @@ def subject_text(subject: SubjectFacts, *, short: bool = False) -> str:
             return "full"
         snapshot = f" (snapshot {subject.snapshot_sha256[:12]})" if subject.snapshot_sha256 else ""
         return f"full version{snapshot}"
+    if subject.kind == "unprofiled":
+        rows = f" of {_count(subject.rows)} rows" if subject.rows is not None else ""
+        return "not profiled" if short else f"a data file{rows} nobody has profiled yet"
     if subject.kind != "sample":
         return "unknown" if short else "rows of an unknown subject (not the full version)"
     if short:

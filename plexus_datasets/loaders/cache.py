@@ -206,6 +206,23 @@ class MaterializationCache:
             self._write_s3(data.stem, payload, meta)
         return _snapshot(frame, meta)
 
+    def adopt(self, version_id: str, digest: str, payload: bytes, *, built_at: str | None, origin: str) -> Snapshot:
+        """Keep Parquet bytes that a store holds for a version (a Plexus DataSet's file) as
+        its entry, byte for byte, so the entry's sha256 is the stored file's. ``origin``
+        says where it came from (kept as the entry's machine: its sources are not
+        fingerprinted here). Raises LoaderError for bytes that are not a readable
+        Parquet file, or when the cache can't be written."""
+        try:
+            frame = _parquet_frame(payload)
+        except ValueError as exc:
+            raise LoaderError(str(exc)[:300]) from exc
+        data, manifest = self.paths(version_id, digest)
+        meta = {"entry": data.stem, "sha256": hashlib.sha256(payload).hexdigest(), "rows": len(frame),
+                "columns": [str(c) for c in frame.columns], "built_at": _utc_or_none(built_at), "sources": None,
+                "data_sha256": content_digest(frame), "machine": _printable(origin)[:200], "warnings": []}
+        self._write_entry(data, manifest, payload, meta)
+        return _snapshot(frame, meta)
+
     def _write_entry(self, data: Path, manifest: Path, payload: bytes, meta: dict) -> None:
         try:
             self._root().mkdir(parents=True, exist_ok=True)

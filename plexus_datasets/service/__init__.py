@@ -31,8 +31,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..compose import default_progress, materialization_cache, open_store, trust_policy
-from ..configs import validate_configuration
-from ..errors import ConflictError, NotFoundError
+from ..configs import parse_configuration, validate_configuration
+from ..errors import ConflictError, NotFoundError, ValidationError
 from ..formats import utcnow
 from ..models import (
     Dataset,
@@ -259,25 +259,33 @@ class DatasetService:
 
     # --- versions ----------------------------------------------------------------------
 
-    def create_version(self, dataset: DatasetLike, configuration: Mapping[str, Any], note: str | None = None,
+    def create_version(self, dataset: DatasetLike, configuration: str | Mapping[str, Any], note: str | None = None,
                        force: bool = False, *, make_current: bool = False, check: bool = True,
+                       featured: bool = False, based_on: VersionLike | None = None,
                        created_at: datetime | None = None) -> DatasetVersion:
         """Add the next version of a dataset's configuration.
 
-        If the configuration is identical (same canonical JSON digest) to an existing
-        version's, that version is returned and nothing is written, unless
-        ``force=True``. The first version of a dataset becomes its current one;
+        ``configuration`` is a mapping or YAML/JSON text; text is kept as written
+        (comments included, ``DatasetVersion.text``) while the digest covers its
+        parsed form. If the configuration is identical (same canonical JSON digest)
+        to an existing version's, that version is returned and nothing is written,
+        unless ``force=True``. The first version of a dataset becomes its current one;
         ``make_current=True`` makes this one current too (compare-and-set against the
-        current version seen before). Safe under concurrent writers: numbers stay
-        unique and contiguous. With ``check`` (default) the configuration must load
-        here (``check_configuration``); ``check=False`` keeps only the structural
-        checks, for a configuration meant for another machine.
+        current version seen before). The new version records the version it was
+        made from: ``based_on`` (a ref or version of this dataset), else the current
+        one. ``featured`` sets Plexus's "show prominently" flag. Safe under concurrent
+        writers: numbers stay unique and contiguous. With ``check`` (default) the
+        configuration must load here (``check_configuration``); ``check=False`` keeps
+        only the structural checks, for a configuration meant for another machine.
         """
         note = validate.note(note)
         ds = self.get_dataset(dataset)
-        config = self._checked(configuration, check)
+        text = validate.configuration_text(configuration) if isinstance(configuration, str) else None
+        config = self._checked(parse_configuration(text) if text is not None else configuration, check)
+        parent = self._based_on(ds, based_on).id if based_on is not None else None
         before = ds.current_version_id
-        version = self._versions.create(ds, config, note, force=force, created_at=created_at)
+        version = self._versions.create(ds, config, note, force=force, created_at=created_at, text=text,
+                                        parent=parent, featured=bool(featured))
         if make_current and version.id != before:
             try:
                 self._versions.set_current(ds, version, before)
@@ -285,6 +293,15 @@ class DatasetService:
                 raise ConflictError(f"{self._data.named(version)} was created (or found), but it was not made "
                                     f"current: {exc} Make it current with set_current_version.") from exc
         return version
+
+    def _based_on(self, ds: Dataset, ref: VersionLike) -> DatasetVersion:
+        """A version of ``ds`` named by a full reference (``calls:v2``), an id, a number or ``vN``."""
+        if isinstance(ref, str) and ":" in ref:
+            version = self.resolve(ref, ds.scorecard_id)
+            if version.dataset_id != ds.id:
+                raise ValidationError(f"based_on={ref!r} is a version of another dataset, not of {ds.name!r}.")
+            return version
+        return self._resolver.version_of(ds, ref)
 
     def list_versions(self, dataset: DatasetLike) -> list[DatasetVersion]:
         """Every version of a dataset, by number."""
@@ -388,7 +405,7 @@ class DatasetService:
         snapshot = self._data.materialization(version, fresh, profiling=record)
         subject = {"kind": "full", "rows": snapshot.rows, "snapshot": snapshot.describe()}
         payload = self._data.profile_frame(version, snapshot.frame, answer_columns, text_columns, subject)
-        return self._record_payload(version, payload, record, None)
+        return self._record_payload(version, payload, record, None, self._data.data_file(version, snapshot))
 
     def profile_frame(self, version: VersionLike, frame: pd.DataFrame, *, record: bool = True,
                       answer_columns: Iterable[str] | None = None, text_columns: Iterable[str] | None = None,
@@ -411,11 +428,12 @@ class DatasetService:
         return self._record_payload(version, payload, record, created_at)
 
     def _record_payload(self, version: DatasetVersion, payload: dict[str, Any], record: bool,
-                        created_at: datetime | None) -> DatasetProfile | dict[str, Any]:
+                        created_at: datetime | None, data_file: tuple[str, str] | None = None
+                        ) -> DatasetProfile | dict[str, Any]:
         if not record:
             return payload
         return self._profiles.record(version, payload["columnList"], payload["recordCounts"],
-                                     payload["answerDistribution"], created_at)
+                                     payload["answerDistribution"], created_at, data_file)
 
     def check_configuration(self, source: str | Mapping[str, Any], *, environment: bool = True) -> dict[str, Any]:
         """Parse a configuration and check that it can load, without loading anything;

@@ -33,6 +33,10 @@ from ..errors import (
     DataAccessError,
     DataQualityWarning,
     LoaderError,
+    NotFoundError,
+    PlexusDatasetsError,
+    PlexusDatasetsWarning,
+    SnapshotMismatchError,
     StaleDataWarning,
     UntrustedCodeError,
     ValidationError,
@@ -123,12 +127,12 @@ class Data:
         """The version's data as a verified cache entry (built now when needed), compared
         with its newest full profile unless a new one is about to be recorded (``profiling``)."""
         named = self.lazily_named(version)
-        snapshot = self._materialize(version, fresh, named)
+        snapshot = self._materialize(version, fresh, named, profiling)
         if not profiling:
             self._compare_with_profile(version, snapshot, named)
         return snapshot
 
-    def _materialize(self, version: DatasetVersion, fresh: bool, named: _Name) -> Snapshot:
+    def _materialize(self, version: DatasetVersion, fresh: bool, named: _Name, profiling: bool = False) -> Snapshot:
         from ..loaders import materialize, source_fingerprint
 
         with self.progress(f"Loading {named.short}", 2) as advance:
@@ -140,6 +144,10 @@ class Data:
                     for said in found.warnings:  # what building it said is still true of it
                         warnings.warn(f"{said} (said when {named} was built)", DataQualityWarning, stacklevel=5)
                     return found
+                if found is None and self.records.backend.keeps_snapshots:
+                    stored = self._stored_file(version, cache, named)
+                    if stored is not None:
+                        return stored
             if gone is not None:
                 raise gone
             label = self.label_column(version, None)
@@ -153,7 +161,66 @@ class Data:
             said = [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
             snapshot = cache.put(version.id, version.digest, frame, sources=sources, warnings=said)
             advance()
+        if self.records.backend.keeps_snapshots and not profiling:  # a profile records its own file
+            self._keep_file(version, snapshot, named)
         return snapshot
+
+    # --- data files kept by the store (Plexus DataSets) -----------------------------------------
+
+    def data_file(self, version: DatasetVersion, snapshot: Snapshot) -> tuple[str, str]:
+        """``(path, sha256)`` of the cache entry's Parquet file: what a store that keeps
+        data files uploads with a profile."""
+        return str(self.cache().paths(version.id, version.digest)[0]), snapshot.sha256
+
+    def _keep_file(self, version: DatasetVersion, snapshot: Snapshot, named: _Name) -> None:
+        """Record a fresh build as a data file of the version (a DataSet without a profile),
+        as Plexus's own ``dataset load`` does; a store that refuses gets a warning, the
+        load still succeeds."""
+        path, sha256 = self.data_file(version, snapshot)
+        described = snapshot.describe()
+        try:
+            self.records.backend.record_snapshot(version.id, path, sha256, snapshot.rows, {
+                "count": described["source_count"], "digest": described["sources_digest"]})
+        except PlexusDatasetsError as exc:
+            warnings.warn(f"{named} loaded, but its data file was not recorded in the store: {exc}",
+                          PlexusDatasetsWarning, stacklevel=5)
+
+    def _stored_file(self, version: DatasetVersion, cache: MaterializationCache, named: _Name) -> Snapshot | None:
+        """The newest data file the store keeps for the version, verified and put in the
+        cache; None when it has none that can be used (then the loader builds it).
+
+        Raises SnapshotMismatchError when a file's content is not what was recorded.
+        """
+        import hashlib
+        import tempfile
+
+        for stored in self.records.backend.snapshots(version.id):
+            if not stored.location.lower().endswith(".parquet"):
+                continue  # Plexus also keeps CSV files; the cache holds Parquet
+            with tempfile.TemporaryDirectory(prefix="plexus-datasets-") as folder:
+                target = f"{folder}/dataset.parquet"
+                try:
+                    self.records.backend.fetch_snapshot(stored, target)
+                except NotFoundError as exc:
+                    warnings.warn(f"{exc} Trying the next one, else building {named} from its configuration.",
+                                  StaleDataWarning, stacklevel=6)
+                    continue
+                with open(target, "rb") as file:
+                    payload = file.read()
+            digest = hashlib.sha256(payload).hexdigest()
+            if stored.sha256 is not None and digest != stored.sha256:
+                raise SnapshotMismatchError(
+                    f"The data file of {named} kept with record {stored.profile_id} ({stored.location}) is not the "
+                    f"file that was recorded (sha256 {digest[:12]}…, recorded {stored.sha256[:12]}…). It was not used; "
+                    "load with fresh=True (CLI: --fresh) to build the data from the configuration instead.")
+            try:
+                return cache.adopt(version.id, version.digest, payload, built_at=stored.created_at,
+                                   origin=f"record {stored.profile_id}")
+            except LoaderError as exc:
+                warnings.warn(f"The data file of {named} kept with record {stored.profile_id} can't be used ({exc}); "
+                              "trying the next one, else building it from its configuration.", StaleDataWarning,
+                              stacklevel=6)
+        return None
 
     def _compare_with_profile(self, version: DatasetVersion, snapshot: Snapshot, named: _Name) -> None:
         profile = self.profiles.latest(("datasetVersionId", version.id))

@@ -85,6 +85,11 @@ class Datasets:
     def delete(self, ds: Dataset, cascade: bool) -> Dataset:
         # Raw ids: records refused as corrupt are deleted with their dataset too.
         versions = self.records.ids(DatasetVersion, ("datasetId", ds.id))
+        if versions and not self.records.backend.deletes_versions:
+            raise ValidationError(
+                f"Dataset {ds.name!r} has {len(versions)} version(s), and this store ({self.records.backend.description}) "
+                "numbers versions by their position (Plexus's DataSourceVersion has no number), so deleting them "
+                "would renumber what others refer to. Nothing was deleted; rename the dataset or leave it.")
         if versions and not cascade:
             raise ConflictError(f"Dataset {ds.name!r} has {len(versions)} version(s); pass cascade=True "
                                 "(CLI: --cascade) to delete it with its versions and profiles.")

@@ -10,6 +10,7 @@ be read count as samples here: they are never taken for the version.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -26,15 +27,22 @@ class Profiles:
         self.records = records
 
     def record(self, version: DatasetVersion, column_list: Iterable[str], record_counts: Mapping[str, Any],
-               answer_distribution: Mapping[str, Any], created_at: datetime | None) -> DatasetProfile:
+               answer_distribution: Mapping[str, Any], created_at: datetime | None,
+               data_file: tuple[str, str] | None = None) -> DatasetProfile:
+        """Validate and append a profile. ``data_file`` is ``(path, sha256)`` of the Parquet
+        file it describes: a store that keeps data files (Plexus: the DataSet's file)
+        gets it uploaded first, under the new profile's id."""
         columns = check.column_names(column_list)
         counts = check.json_mapping(record_counts, "record_counts")
         answers = check.json_mapping(answer_distribution, "answer_distribution")
         if "subject" in counts:  # what the profile describes must be readable by everyone after us
             counts["subject"] = validate_subject(counts["subject"], check.count(counts.get("rows"), "record_counts.rows"))
         check.profile_size(columns, counts, answers)
+        profile_id = str(uuid.uuid4())
+        if data_file is not None and self.records.backend.keeps_snapshots:
+            self.records.backend.put_snapshot(profile_id, version.id, *data_file)
         return self.records.new(DatasetProfile, {
-            "datasetId": version.dataset_id, "datasetVersionId": version.id, "columnList": columns,
+            "id": profile_id, "datasetId": version.dataset_id, "datasetVersionId": version.id, "columnList": columns,
             "recordCounts": counts, "answerDistribution": answers,
         }, created_at)
 

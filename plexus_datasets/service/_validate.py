@@ -107,3 +107,17 @@ def count(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError(f"{what} must be a whole number of rows, not {str(value)[:40]!r}.")
     return value
+
+
+def configuration_text(value: str) -> str:
+    """YAML/JSON configuration text kept as written: at most ``models.MAX_CONFIG_BYTES``
+    bytes of UTF-8 (an AppSync item holds 400 KB), no NUL characters."""
+    from ..models import MAX_CONFIG_BYTES
+
+    if "\x00" in value:
+        raise ValidationError("The configuration text contains a NUL character; remove it.")
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > MAX_CONFIG_BYTES:
+        raise ValidationError(f"The configuration text is {size:,} bytes; the limit is {MAX_CONFIG_BYTES:,} "
+                              "(shorten it or move inline data into a file).")
+    return value

@@ -27,13 +27,16 @@ class Versions:
         self.resolver = resolver
 
     def create(self, ds: Dataset, config: dict[str, Any], note: str | None, *, force: bool,
-               created_at: datetime | None) -> DatasetVersion:
+               created_at: datetime | None, text: str | None = None, parent: str | None = None,
+               featured: bool = False) -> DatasetVersion:
         """The next version of ``ds`` (``config`` and ``note`` already validated), or the
-        newest existing version with the same configuration unless ``force``."""
-        text = canonical_json(config)
+        newest existing version with the same configuration unless ``force``. ``text``
+        is the YAML it was written as, ``parent`` the id of the version it was made from
+        (default: the dataset's current version)."""
+        canonical = canonical_json(config)
         versions = self.resolver.versions(ds.id)
         if not force:
-            same = [v for v in versions if canonical_json(v.configuration) == text]
+            same = [v for v in versions if canonical_json(v.configuration) == canonical]
             if same:
                 return same[-1]
         latest = versions[-1] if versions else None
@@ -45,7 +48,9 @@ class Versions:
             try:
                 version = self.records.new(DatasetVersion, {
                     "id": version_id(ds.id, number), "datasetId": ds.id, "versionNumber": number,
-                    "configuration": DatasetVersion.wire_configuration(config, note),
+                    "configuration": DatasetVersion.wire_configuration(
+                        config, note, text=text, parent=parent if parent is not None else ds.current_version_id,
+                        featured=featured),
                 }, created_at)
                 break
             except ConflictError:
@@ -55,7 +60,7 @@ class Versions:
                     winner = self.records.get(DatasetVersion, version_id(ds.id, number))
                 except CorruptRecordError:
                     winner = None  # a corrupt record holds this number: never reused, stepped over
-                if winner and not force and canonical_json(winner.configuration) == text:
+                if winner and not force and canonical_json(winner.configuration) == canonical:
                     return winner
                 number += 1
         if number == 1:

@@ -7,7 +7,6 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from ..configs import parse_configuration
 from ..display import diff_html, version_table_html
 from ..errors import ConflictError, PlexusDatasetsError
 from ..formats import to_yaml
@@ -98,7 +97,8 @@ class VersionManager(w.VBox):
     def start_new_version(self) -> None:
         base = self.selected or (max(self._versions.values(), key=lambda v: v.version_number)
                                  if self._versions else None)
-        self.editor.value = to_yaml(base.configuration) if base else "class: FileItems\npath: data.csv\n"
+        self._base = base
+        self.editor.value = (base.text or to_yaml(base.configuration)) if base else "class: FileItems\npath: data.csv\n"
         self.note.value = ""
         self.edit_box.layout.display = None
         self.status.info(f"Editing a copy of {base.label}." if base else "Write the first configuration.")
@@ -106,8 +106,9 @@ class VersionManager(w.VBox):
     def save_new_version(self) -> DatasetVersion | None:
         """Create the next version from the editor (the editor keeps its text on errors)."""
         try:
-            config = parse_configuration(self.editor.value)
-            version = self.service.create_version(self.dataset, config, note=self.note.value or None)
+            base = getattr(self, "_base", None)
+            version = self.service.create_version(self.dataset, self.editor.value, note=self.note.value or None,
+                                                  based_on=base.id if base else None)
         except PlexusDatasetsError as exc:
             self.status.error(exc)
             return None
