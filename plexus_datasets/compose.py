@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
 
     from .backends.base import Backend
     from .loaders.cache import MaterializationCache
@@ -31,21 +32,48 @@ __all__ = ["configured_api_key", "default_progress", "materialization_cache", "o
            "store_description", "trust_policy"]
 
 
-def open_store(db: str | None = None, *, api_url: str | None = None, api_key: str | None = None) -> Backend:
+def open_store(db: str | None = None, *, api_url: str | None = None, api_key: str | None = None,
+               dialect: str | None = None, account_key: str | None = None, account_id: str | None = None) -> Backend:
     """The backend for these arguments and the environment (arguments win).
 
     An explicit ``db`` wins over a ``PLEXUS_API_URL`` that only comes from the
-    environment; an explicit ``api_url`` wins over everything.
+    environment; an explicit ``api_url`` wins over everything. For an API: its
+    schema is ``dialect`` (else ``PLEXUS_DATASETS_DIALECT``; "auto" asks the API once,
+    on first use); ``PLEXUS_GRAPHQL_AUTH_MODE=iam`` signs requests with SigV4 in
+    ``PLEXUS_API_REGION`` (else the AppSync host's region) instead of sending the key;
+    on Plexus's schema the account is ``account_id``, else the one whose key is
+    ``account_key`` (else ``PLEXUS_ACCOUNT_KEY``), and DataSet files go to
+    ``AMPLIFY_STORAGE_DATASETS_BUCKET_NAME``.
     """
     settings = Settings.from_env()
     url = api_url or (None if db else settings.api_url)
     if url:
-        from .backends.graphql import GraphQLBackend
+        from .backends.dialects import open_api
 
-        return GraphQLBackend(url, api_key or settings.api_key)
+        return open_api(url, api_key=api_key or settings.api_key, iam_region=_iam_region(url, settings),
+                        dialect=dialect or settings.dialect, account_key=account_key or settings.account_key,
+                        account_id=account_id, datasets_bucket=settings.datasets_bucket)
     from .backends.sql import SQLBackend
 
     return SQLBackend(db or settings.database)
+
+
+def _iam_region(url: str, settings: Settings) -> str | None:
+    """The SigV4 region when ``PLEXUS_GRAPHQL_AUTH_MODE`` is ``iam`` (None: the API key is used)."""
+    from .errors import ValidationError
+
+    mode = (settings.auth_mode or "api_key").strip().lower().replace("-", "_")
+    if mode in ("api_key", "apikey", "key"):
+        return None
+    if mode not in ("iam", "aws_iam"):
+        raise ValidationError(f"PLEXUS_GRAPHQL_AUTH_MODE must be iam or api_key, got {settings.auth_mode!r}.")
+    from .backends.dialects import region_from_url
+
+    region = settings.api_region or region_from_url(url)
+    if not region:
+        raise ValidationError("PLEXUS_GRAPHQL_AUTH_MODE=iam needs a region: set PLEXUS_API_REGION (the API's host "
+                              "name doesn't say one).")
+    return region
 
 
 def materialization_cache() -> MaterializationCache:
@@ -99,21 +127,74 @@ def default_progress() -> Progress:
 
 
 def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = 8765, api_key: str | None = None,
-          log_level: str = "info", cors_origins: Iterable[str] = (), allowed_hosts: Iterable[str] = ()) -> None:
+          log_level: str = "info", cors_origins: Iterable[str] = (), allowed_hosts: Iterable[str] = (),
+          schema: str = "plan", account_key: str | None = None, iam_credentials: Mapping[str, str] | None = None,
+          iam_credentials_env: bool = False, on_account: Callable[[str], None] | None = None) -> None:
     """Serve the SQL store ``db`` (default: the embedded store) over GraphQL until interrupted.
 
-    Only ``cors_origins`` get CORS headers (none by default); requests must name
-    ``host``, a loopback name or one of ``allowed_hosts`` in their Host header.
-    """
-    from .backends.sql import SQLBackend
-    from .server import run
+    ``schema="plan"`` serves the dataset plan's schema over the SQL backend;
+    ``schema="plexus"`` serves Plexus's deployed schema (DataSource, DataSourceVersion,
+    DataSet...) over an item store in the same database. With ``account_key`` (plexus
+    only) the Account with that key is created if missing, and ``on_account`` gets its
+    id before the server starts.
 
-    backend = SQLBackend(db or Settings.from_env().database)
+    ``iam_credentials`` (access key id -> secret key) accepts SigV4-signed requests
+    besides ``api_key``; ``iam_credentials_env`` adds the credentials of this process's
+    environment (``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``). Only ``cors_origins``
+    get CORS headers (none by default); requests must name ``host``, a loopback name or
+    one of ``allowed_hosts`` in their Host header.
+
+    Raises ValidationError for an unknown schema, an account key on the plan schema,
+    or ``iam_credentials_env`` without credentials in the environment.
+    """
+    from .errors import ValidationError
+    from .server import ensure_account, run
+
+    if schema not in SERVED_SCHEMAS:
+        raise ValidationError(f"Unknown schema {schema!r}: serve one of {', '.join(SERVED_SCHEMAS)}.")
+    if account_key is not None and schema != "plexus":
+        raise ValidationError("An account key only applies to the plexus schema (--schema plexus).")
+    credentials = {**(iam_credentials or {}), **(_environment_credentials() if iam_credentials_env else {})}
+    url = db or Settings.from_env().database
+    if schema == "plexus":
+        from .server.contract import load_contract
+        from .server.items import ItemStore
+
+        store: Any = ItemStore(url, load_contract("plexus"))
+    else:
+        from .backends.sql import SQLBackend
+
+        store = SQLBackend(url)
     try:
-        run(backend, host=host, port=port, api_key=api_key, log_level=log_level, cors_origins=cors_origins,
-            allowed_hosts=allowed_hosts)
+        if account_key is not None:
+            account_id = ensure_account(store, account_key)
+            if on_account is not None:
+                on_account(account_id)
+        run(store, host=host, port=port, api_key=api_key, log_level=log_level, cors_origins=cors_origins,
+            allowed_hosts=allowed_hosts, iam_credentials=credentials or None)
     finally:
-        backend.close()
+        store.close()
+
+
+#: What ``serve(schema=...)`` can serve, and the models each holds (for banners).
+SERVED_SCHEMAS = {
+    "plan": "Scorecard, ScorecardSection, Score, Dataset, DatasetVersion, DatasetProfile",
+    "plexus": "Account, Scorecard, ScorecardSection, Score, ScoreVersion, DataSource, DataSourceVersion, DataSet",
+}
+
+
+def _environment_credentials() -> dict[str, str]:
+    """``{access key id: secret key}`` from ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` (botocore reads
+    them, so this module never touches ``os.environ``)."""
+    from botocore.credentials import EnvProvider
+
+    from .errors import ValidationError
+
+    found = EnvProvider().load()
+    if found is None or not found.access_key or not found.secret_key:
+        raise ValidationError("No AWS credentials in the environment: set AWS_ACCESS_KEY_ID and "
+                              "AWS_SECRET_ACCESS_KEY for the server (or leave out --iam-credentials-env).")
+    return {found.access_key: found.secret_key}
 
 
 def configured_api_key(explicit: str | None = None) -> str | None:
@@ -121,8 +202,10 @@ def configured_api_key(explicit: str | None = None) -> str | None:
     return explicit or Settings.from_env().api_key
 
 
-def store_description(db: str | None = None) -> str:
-    """What ``serve(db)`` would serve, password hidden, without opening it (for the CLI's banner)."""
+def store_description(db: str | None = None, schema: str = "plan") -> str:
+    """What ``serve(db, schema=schema)`` would serve, password hidden, without opening it
+    (for the CLI's banner): the database, and which schema with which models."""
     from .backends.sql import describe_database
 
-    return describe_database(db or Settings.from_env().database)
+    models = SERVED_SCHEMAS.get(schema, "?")
+    return f"the {schema} schema ({models}) from {describe_database(db or Settings.from_env().database)}"

@@ -48,8 +48,13 @@ def test_plexus_api_url_picks_the_graphql_api(tmp_path, monkeypatch):
         monkeypatch.setenv("PLEXUS_API_URL", server.url)
         monkeypatch.setenv("PLEXUS_API_KEY", API_KEY)
         svc = DatasetService()
-        assert type(svc.backend).__name__ == "GraphQLBackend"
+        # The dialect is asked of the API once, on first use, not when the store is opened.
+        assert type(svc.backend).__name__ == "DetectedBackend" and svc.backend._backend is None
+        assert svc.backend.dialect == "plan" and type(svc.backend.backend).__name__ == "GraphQLBackend"
         assert API_KEY not in svc.describe() and API_KEY not in repr(svc)
+        explicit = connect(dialect="plan")
+        assert type(explicit.backend).__name__ == "GraphQLBackend"  # said, not asked
+        explicit.close()
         _same_store(svc, connect())
         # An explicit database still wins over an API URL that only comes from the environment.
         local = connect(str(tmp_path / "local.db"))
@@ -73,8 +78,11 @@ def test_the_serve_banner_and_urls_hide_passwords():
     from plexus_datasets.backends.graphql import masked_url
     from plexus_datasets.compose import store_description
 
-    assert store_description("postgresql+psycopg://alice:hunter2@127.0.0.1/db") == (
-        "postgresql+psycopg://alice:***@127.0.0.1/db")
+    shown = store_description("postgresql+psycopg://alice:hunter2@127.0.0.1/db")
+    assert shown.endswith(" from postgresql+psycopg://alice:***@127.0.0.1/db") and "hunter2" not in shown
+    assert shown.startswith("the plan schema (") and "DatasetProfile" in shown
+    plexus = store_description("postgresql+psycopg://alice:hunter2@127.0.0.1/db", "plexus")
+    assert plexus.startswith("the plexus schema (") and "DataSourceVersion" in plexus and "hunter2" not in plexus
     assert masked_url("http://[::1]:8765/graphql") == "http://[::1]:8765/graphql"
     assert masked_url("https://tok3n@api.example/graphql") == "https://***@api.example/graphql"
 

@@ -217,7 +217,7 @@ def test_connect_uses_the_served_store_from_the_environment(tmp_path, monkeypatc
         monkeypatch.setenv("PLEXUS_API_URL", served.url)
         monkeypatch.setenv("PLEXUS_API_KEY", "team-secret")
         svc = connect()
-        assert "GraphQLBackend" in type(svc.backend).__name__
+        assert "DetectedBackend" in type(svc.backend).__name__
         card = svc.create_scorecard("Team QA", key="team")
         svc.create_dataset(card, "shared", configuration={"class": "InlineItems", "items": [{"a": 1}]}, note="hello")
         assert svc.resolve("shared").note == "hello"

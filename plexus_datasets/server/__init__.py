@@ -1,13 +1,16 @@
 """The Amplify-compatible GraphQL stand-in server (``plexus-datasets serve``).
 
 ``compose.serve()`` builds the store and calls ``run``; tests build an app with
-``create_app(backend, api_key)`` and run it under their own uvicorn. ``Limits``
-holds what one request may ask (``limits`` module).
+``create_app(store, api_key)`` and run it under their own uvicorn. The store is a
+``Backend`` (the dataset plan's schema) or an ``ItemStore`` (its contract's schema,
+e.g. Plexus's: ``ItemStore(url, load_contract("plexus"))``). ``Limits`` holds what
+one request may ask (``limits`` module).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from .app import create_app
@@ -15,19 +18,21 @@ from .limits import Limits
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
+    from .items import ItemStore
 
-__all__ = ["Limits", "create_app", "run"]
+__all__ = ["Limits", "create_app", "ensure_account", "run"]
 
 #: Connections served at once; past it uvicorn answers 503 (clients retry).
 MAX_CONNECTIONS = 128
 
 
-def run(backend: Backend, *, host: str = "127.0.0.1", port: int = 8765, api_key: str | None = None,
-        log_level: str = "info", cors_origins: Iterable[str] = (), allowed_hosts: Iterable[str] = ()) -> None:
-    """Serve ``backend`` until interrupted. ``api_key=None`` serves without
-    authentication; the CLI only allows that with ``--insecure-no-auth``. Only
-    ``cors_origins`` get CORS headers; Host headers must name ``host``, a loopback
-    name or one of ``allowed_hosts``."""
+def run(store: Backend | ItemStore, *, host: str = "127.0.0.1", port: int = 8765, api_key: str | None = None,
+        log_level: str = "info", cors_origins: Iterable[str] = (), allowed_hosts: Iterable[str] = (),
+        iam_credentials: Mapping[str, str] | None = None) -> None:
+    """Serve ``store`` until interrupted. With neither ``api_key`` nor
+    ``iam_credentials`` the server does no authentication; the CLI only allows that
+    with ``--insecure-no-auth``. Only ``cors_origins`` get CORS headers; Host headers
+    must name ``host``, a loopback name or one of ``allowed_hosts``."""
     import sys
 
     import uvicorn
@@ -36,7 +41,29 @@ def run(backend: Backend, *, host: str = "127.0.0.1", port: int = 8765, api_key:
     # 5 ms) hands the interpreter back to the event loop soon enough for /health to
     # answer within milliseconds while they work.
     sys.setswitchinterval(0.001)
-    app = create_app(backend, api_key, host=host, allowed_hosts=allowed_hosts, cors_origins=cors_origins,
-                     manage_gc=True)
+    app = create_app(store, api_key, host=host, allowed_hosts=allowed_hosts, cors_origins=cors_origins,
+                     manage_gc=True, iam_credentials=iam_credentials)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on",
                 limit_concurrency=MAX_CONNECTIONS)
+
+
+def ensure_account(store: ItemStore, key: str) -> str:
+    """The id of the Plexus ``Account`` whose key is ``key`` in ``store``, created (named
+    ``"Plexus account <key>"``, with server timestamps) when none has it. A stand-in
+    convenience: on real AppSync accounts are Plexus's to make."""
+    from .contract_schema import now_iso8601
+
+    by_key = next(index.name for index in store.contract.models["Account"].indexes
+                  if index.partition_key == "key" and not index.sort_keys)
+    token = None
+    while True:
+        page = store.query("Account", by_key, key, limit=100, next_token=token)
+        if page.items:
+            return page.items[0]["id"]
+        token = page.next_token
+        if token is None:
+            break
+    now = now_iso8601()
+    account = {"id": str(uuid.uuid4()), "name": f"Plexus account {key}", "key": key, "createdAt": now,
+               "updatedAt": now, "__typename": "Account"}
+    return store.put("Account", account)["id"]

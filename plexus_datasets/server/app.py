@@ -9,10 +9,16 @@ GraphQL work, every request must:
   so a web page can't reach it through DNS rebinding: HTTP 421 otherwise;
 - come from no browser origin, or from one given with ``cors_origins`` (the only
   origins that get CORS headers): HTTP 403 otherwise;
-- carry the API key in ``x-api-key`` when one is set: HTTP 401
-  ``UnauthorizedException`` (body and ``x-amzn-ErrorType`` header) otherwise;
+- carry the API key in ``x-api-key`` when one is set, or (when IAM credentials are
+  given) an ``Authorization: AWS4-HMAC-SHA256 ...`` signature: HTTP 401
+  ``UnauthorizedException`` (body and ``x-amzn-ErrorType`` header) when it carries
+  neither; a signature is checked by ``sigv4.verify_sigv4`` once the body is read, and
+  refused with the status and errorType that function gives;
 - send ``application/json`` (HTTP 415 otherwise) of at most ``Limits.max_body_bytes``
   (HTTP 413 otherwise).
+
+It serves either a ``Backend`` with the plan schema (``schema``), or an ``ItemStore``
+with its contract's schema (``contract_schema``).
 
 GraphQL requests run on a few worker threads, each in an event loop of its own, so
 the server's loop (and ``/health``) never waits for the store; the query checks of
@@ -29,9 +35,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ariadne import graphql as run_graphql
@@ -39,9 +45,13 @@ from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
 
 from ..backends.base import Backend
 from .appsync import RESPONSE_LIMIT, VALIDATION, AppSyncError
-from .batching import RequestContext
-from .limits import Limits, check_document
+from .batching import ItemRequestContext, RequestContext
+from .limits import Limits, check_document, relation_fields
 from .schema import build_schema
+
+if TYPE_CHECKING:
+    from .contract import Contract
+    from .items import ItemStore
 
 __all__ = ["AppSyncHTTP", "GraphQLRunner", "create_app", "normalize_origin"]
 
@@ -63,12 +73,18 @@ GC_CHECK_SECONDS, GC_MAX_WAIT_SECONDS = 5.0, 60.0
 
 
 class GraphQLRunner:
-    """Runs one JSON request body to a JSON response, synchronously (on a worker thread)."""
+    """Runs one JSON request body to a JSON response, synchronously (on a worker thread).
 
-    def __init__(self, schema: GraphQLSchema, backend: Backend, limits: Limits) -> None:
+    ``new_context()`` makes each request's context (its store, loaders and budget);
+    ``resolver_fields`` names the fields below the root that run a resolver, for the
+    query checks of ``limits``."""
+
+    def __init__(self, schema: GraphQLSchema, new_context: Callable[[], Any], limits: Limits,
+                 resolver_fields: Collection[str] | None = None) -> None:
         self.schema = schema
-        self.backend = backend
+        self.new_context = new_context
         self.limits = limits
+        self.resolver_fields = resolver_fields
         self._local = threading.local()
         self._loops: list[asyncio.AbstractEventLoop] = []
 
@@ -93,7 +109,7 @@ class GraphQLRunner:
             return 400, _error_body("BadRequestException", "The request body is not valid JSON.")
         if not isinstance(data, dict):
             return 400, _error_body("BadRequestException", "The request body must be one JSON object.")
-        context = RequestContext(self.backend, self.limits)
+        context = self.new_context()
         _, result = self._loop().run_until_complete(run_graphql(
             self.schema, data, context_value=context, query_parser=self._parse, error_formatter=format_error,
             introspection=True, debug=False, logger=_graphql_log.name,
@@ -116,7 +132,10 @@ class GraphQLRunner:
             document = parse(query, max_tokens=self.limits.max_tokens)
         except RecursionError:
             raise AppSyncError(VALIDATION, f"Query depth limit of {self.limits.max_depth} exceeded.") from None
-        check_document(document, self.limits)
+        if self.resolver_fields is None:
+            check_document(document, self.limits)
+        else:
+            check_document(document, self.limits, self.resolver_fields)
         return document
 
 
@@ -247,10 +266,12 @@ class AppSyncHTTP:
         cors_origins: Iterable[str] = (),
         workers: int = 4,
         manage_gc: bool = False,
+        iam_credentials: Mapping[str, str] | None = None,
     ) -> None:
         self.runner = runner
         self.limits = runner.limits
         self._api_key = api_key.encode() if api_key else None
+        self._iam = dict(iam_credentials) if iam_credentials else None
         self._hosts = frozenset(h.lower().strip("[]") for h in allowed_hosts)
         self._any_ip_host = any_ip_host
         self._origins = frozenset(normalize_origin(o) for o in cors_origins)
@@ -260,7 +281,8 @@ class AppSyncHTTP:
         self._gc_task: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
-        return f"AppSyncHTTP(auth={'api-key' if self._api_key else 'none'}, cors={sorted(self._origins)})"
+        auth = "+".join(mode for mode, on in (("api-key", self._api_key), ("iam", self._iam)) if on) or "none"
+        return f"AppSyncHTTP(auth={auth}, cors={sorted(self._origins)})"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -276,6 +298,12 @@ class AppSyncHTTP:
         if body is None:
             message = f"The request body is larger than {self.limits.max_body_bytes // 2**20} MiB."
             return await _respond(send, 413, _error_body("PayloadTooLargeException", message), cors)
+        if self._signed(headers) and not self._api_key_valid(headers):
+            refusal = self._verify_signature(scope, headers, body)
+            if refusal is not None:
+                status, error_type, message = refusal
+                return await _respond(send, status, _error_body(error_type, message),
+                                      [(b"x-amzn-errortype", error_type.encode("latin-1")), *cors])
         self._in_flight += 1
         try:
             status, payload = await asyncio.get_running_loop().run_in_executor(self._pool, self.runner.run, body)
@@ -303,15 +331,31 @@ class AppSyncHTTP:
             return 204, b"", cors + _PREFLIGHT if cors else []
         if method != "POST":
             return 405, b'{"message":"Use POST /graphql"}', cors
-        if self._api_key is not None:
-            given = headers.get("x-api-key", "").encode("latin-1")
-            if not hmac.compare_digest(given, self._api_key):
-                body = _error_body("UnauthorizedException", "You are not authorized to make this call.")
-                return 401, body, [(b"x-amzn-errortype", b"UnauthorizedException"), *cors]
+        if (self._api_key is not None or self._iam is not None) and not self._api_key_valid(headers) \
+                and not self._signed(headers):
+            body = _error_body("UnauthorizedException", "You are not authorized to make this call.")
+            return 401, body, [(b"x-amzn-errortype", b"UnauthorizedException"), *cors]
         if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             message = "Send the GraphQL request as JSON (Content-Type: application/json)."
             return 415, _error_body("UnsupportedMediaTypeException", message), cors
         return None
+
+    def _api_key_valid(self, headers: dict[str, str]) -> bool:
+        if self._api_key is None:
+            return self._iam is None  # no authentication at all
+        return hmac.compare_digest(headers.get("x-api-key", "").encode("latin-1"), self._api_key)
+
+    def _signed(self, headers: dict[str, str]) -> bool:
+        """Whether the request carries a SigV4 signature this server checks."""
+        return self._iam is not None and headers.get("authorization", "").startswith("AWS4-HMAC-SHA256")
+
+    def _verify_signature(self, scope: Scope, headers: dict[str, str], body: bytes) -> tuple[int, str, str] | None:
+        from .sigv4 import verify_sigv4  # only servers with IAM credentials need it
+
+        path = scope.get("raw_path") or scope["path"].encode("utf-8")
+        query = scope.get("query_string", b"")
+        target = (path + (b"?" + query if query else b"")).decode("latin-1")
+        return verify_sigv4(scope["method"], target, headers, body, self._iam or {})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -429,7 +473,7 @@ async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[byt
 
 
 def create_app(
-    backend: Backend,
+    store: Backend | ItemStore,
     api_key: str | None,
     *,
     host: str = "127.0.0.1",
@@ -437,8 +481,14 @@ def create_app(
     cors_origins: Iterable[str] = (),
     limits: Limits | None = None,
     manage_gc: bool = False,
+    iam_credentials: Mapping[str, str] | None = None,
 ) -> AppSyncHTTP:
-    """The ASGI app serving ``backend``; ``api_key=None`` disables authentication.
+    """The ASGI app serving ``store``: a ``Backend`` with the plan schema, or an
+    ``ItemStore`` with its contract's schema.
+
+    ``api_key`` is the key clients send in ``x-api-key``; ``iam_credentials`` (access
+    key id -> secret key) also accepts requests signed with AWS SigV4 by one of them.
+    With neither, the server does no authentication.
 
     ``host`` is the address the server binds: requests must name it, a loopback
     name, or one of ``allowed_hosts`` in their Host header (any IP address too when
@@ -447,8 +497,31 @@ def create_app(
     between requests only.
     """
     limits = limits or Limits()
-    runner = GraphQLRunner(build_schema(), backend, limits)
+    if isinstance(store, Backend):
+        backend = store
+        runner = GraphQLRunner(build_schema(), lambda: RequestContext(backend, limits), limits)
+    else:
+        items = store
+        models = items.contract.models.values()
+        runner = GraphQLRunner(_contract_schema(items.contract), lambda: ItemRequestContext(items, limits), limits,
+                               relation_fields(models))
     wildcard = host.strip("[]") in WILDCARD_HOSTS
     hosts = set(LOOPBACK_NAMES) | set(allowed_hosts) | (set() if wildcard else {host})
     return AppSyncHTTP(runner, api_key, allowed_hosts=hosts, any_ip_host=wildcard, cors_origins=cors_origins,
-                       manage_gc=manage_gc)
+                       manage_gc=manage_gc, iam_credentials=iam_credentials)
+
+
+_schemas: dict[int, tuple[Contract, GraphQLSchema]] = {}
+_schemas_lock = threading.Lock()
+
+
+def _contract_schema(contract: Contract) -> GraphQLSchema:
+    """The executable schema of ``contract``, built once per contract object (it takes a tenth of a second;
+    resolvers keep no state, so apps share it)."""
+    from .contract_schema import build_contract_schema
+
+    with _schemas_lock:
+        known = _schemas.get(id(contract))
+        if known is None or known[0] is not contract:
+            known = _schemas[id(contract)] = (contract, build_contract_schema(contract, contract.sdl))
+        return known[1]

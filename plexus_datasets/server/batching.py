@@ -3,7 +3,9 @@
 GraphQL resolves the items of a list concurrently. Each relationship resolver asks a
 ``Loader`` for its key and waits; once every resolver of that level has asked (the
 loader dispatches on the next turn of the request's event loop), the loader reads all
-their keys in one store call (``get_many`` / ``page_many``). A nested list therefore
+their keys in one store call (a ``Backend``'s ``get_many`` / ``page_many`` for the plan
+schema's ``RequestContext``; an ``ItemStore``'s ``get_many`` / ``query_many`` for a
+contract schema's ``ItemRequestContext``). A nested list therefore
 costs one query per level, not one per parent, and a key read once in a request is
 never read again (records on a page also answer later gets of their ids).
 
@@ -15,13 +17,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..backends.base import Backend, Page, Record, item_size
 from .appsync import RESOLVER_LIMIT, AppSyncError
 from .limits import Limits
 
-__all__ = ["Budget", "Loader", "RequestContext"]
+if TYPE_CHECKING:
+    from .items import ItemStore
+    from .items import Page as ItemPage
+
+__all__ = ["Budget", "ItemRequestContext", "Loader", "RequestContext"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -30,6 +36,8 @@ V = TypeVar("V")
 PageKey = tuple[str, str | None, str | None, int, str | None]
 #: (model, id)
 GetKey = tuple[str, str]
+#: (model, index name, partition key value, limit): the first page of an index query
+QueryKey = tuple[str, str, str, int]
 
 
 class Loader(Generic[K, V]):
@@ -113,20 +121,17 @@ class Budget:
         return max(1, min(100, room // max(per_key, 1)))
 
 
-class RequestContext:
-    """The context of one GraphQL request: the backend, its loaders, its budget."""
+class _Reads:
+    """What every request context has: its limits, its budget, and the ``gets`` loader
+    over the store's ``get_many`` (``_get_many``)."""
 
-    def __init__(self, backend: Backend, limits: Limits) -> None:
-        self.backend = backend
+    def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.budget = Budget(limits)
         self.gets: Loader[GetKey, Record | None] = Loader(self._fetch_records)
-        self.pages: Loader[PageKey, Page] = Loader(self._fetch_pages)
 
-    def forget(self) -> None:
-        """After a write, later reads in the request see it."""
-        self.gets.forget()
-        self.pages.forget()
+    def _get_many(self, model: str, ids: list[str]) -> Mapping[str, Record]:
+        raise NotImplementedError
 
     def _fetch_records(self, keys: list[GetKey]) -> dict[GetKey, Any]:
         by_model: dict[str, list[str]] = {}
@@ -139,7 +144,7 @@ class RequestContext:
                 while start < len(ids):
                     self.budget.check_read()
                     chunk = ids[start:start + self.budget.batch_size(self.limits.max_item_bytes)]
-                    records = self.backend.get_many(model, chunk)
+                    records = self._get_many(model, chunk)
                     self.budget.read(list(records.values()))
                     found.update(((model, id), records.get(id)) for id in chunk)
                     start += len(chunk)
@@ -147,19 +152,39 @@ class RequestContext:
                 found.update(((model, id), exc) for id in ids if (model, id) not in found)
         return found
 
+    def _per_page(self) -> int:
+        # A page may read its 1 MB plus the item that follows (to know there is more).
+        return self.limits.max_page_bytes + self.limits.max_item_bytes
+
+
+class RequestContext(_Reads):
+    """The context of one GraphQL request over a ``Backend`` (the plan schema): the
+    backend, its loaders, its budget."""
+
+    def __init__(self, backend: Backend, limits: Limits) -> None:
+        super().__init__(limits)
+        self.backend = backend
+        self.pages: Loader[PageKey, Page] = Loader(self._fetch_pages)
+
+    def forget(self) -> None:
+        """After a write, later reads in the request see it."""
+        self.gets.forget()
+        self.pages.forget()
+
+    def _get_many(self, model: str, ids: list[str]) -> Mapping[str, Record]:
+        return self.backend.get_many(model, ids)
+
     def _fetch_pages(self, keys: list[PageKey]) -> dict[PageKey, Any]:
         groups: dict[tuple[str, str | None, int, str | None], list[str | None]] = {}
         for model, field, value, limit, token in keys:
             groups.setdefault((model, field, limit, token), []).append(value)
         found: dict[PageKey, Any] = {}
-        # A page may read its 1 MB plus the item that follows (to know there is more).
-        per_page = self.limits.max_page_bytes + self.limits.max_item_bytes
         for (model, field, limit, token), values in groups.items():
             try:
                 start = 0
                 while start < len(values):
                     self.budget.check_read()
-                    chunk = values[start:start + self.budget.batch_size(per_page)]
+                    chunk = values[start:start + self.budget.batch_size(self._per_page())]
                     pages = self.backend.page_many(model, field, chunk, limit=limit, next_token=token,  # type: ignore[arg-type]
                                                    max_bytes=self.limits.max_page_bytes)
                     for value in chunk:
@@ -172,4 +197,53 @@ class RequestContext:
             except Exception as exc:  # noqa: BLE001 - handed to the resolvers that asked
                 found.update(((model, field, v, limit, token), exc) for v in values
                              if (model, field, v, limit, token) not in found)
+        return found
+
+
+class ItemRequestContext(_Reads):
+    """The context of one GraphQL request over an ``ItemStore`` (a contract schema):
+    the store, its loaders, its budget.
+
+    ``firsts`` answers first pages of index queries (``query_many``), the reads of
+    hasMany fields: one store call per level however many parents ask."""
+
+    def __init__(self, store: ItemStore, limits: Limits) -> None:
+        super().__init__(limits)
+        self.store = store
+        self.firsts: Loader[QueryKey, ItemPage] = Loader(self._fetch_firsts)
+
+    def forget(self) -> None:
+        """After a write, later reads in the request see it."""
+        self.gets.forget()
+        self.firsts.forget()
+
+    def remember(self, model: str, items: list[Record]) -> None:
+        """Count ``items`` as read, and let later gets of their ids use them."""
+        self.budget.read(items)
+        for item in items:
+            self.gets.prime((model, item["id"]), item)
+
+    def _get_many(self, model: str, ids: list[str]) -> Mapping[str, Record]:
+        return self.store.get_many(model, ids)
+
+    def _fetch_firsts(self, keys: list[QueryKey]) -> dict[QueryKey, Any]:
+        groups: dict[tuple[str, str, int], list[str]] = {}
+        for model, index, pk, limit in keys:
+            groups.setdefault((model, index, limit), []).append(pk)
+        found: dict[QueryKey, Any] = {}
+        for (model, index, limit), pks in groups.items():
+            try:
+                start = 0
+                while start < len(pks):
+                    self.budget.check_read()
+                    chunk = pks[start:start + self.budget.batch_size(self._per_page())]
+                    pages = self.store.query_many(model, index, chunk, limit=limit,
+                                                  max_bytes=self.limits.max_page_bytes)
+                    for pk in chunk:
+                        page = pages[pk]
+                        self.remember(model, page.items)
+                        found[(model, index, pk, limit)] = page
+                    start += len(chunk)
+            except Exception as exc:  # noqa: BLE001 - handed to the resolvers that asked
+                found.update(((model, index, pk, limit), exc) for pk in pks if (model, index, pk, limit) not in found)
         return found

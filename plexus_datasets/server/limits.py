@@ -11,9 +11,9 @@ items of one request, the response. Every check runs before the work it guards.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import DocumentNode, FieldNode, FragmentDefinitionNode, InlineFragmentNode, OperationDefinitionNode
 
@@ -22,7 +22,10 @@ from ..backends.contract import RELATIONS
 from ..backends.specs import MODEL_SPECS
 from .appsync import VALIDATION, AppSyncError, dynamodb_validation
 
-__all__ = ["Limits", "check_document", "check_item"]
+if TYPE_CHECKING:
+    from .contract import ContractModel
+
+__all__ = ["Limits", "check_document", "check_item", "key_fields", "relation_fields"]
 
 MIB = 1024 * 1024
 
@@ -63,11 +66,29 @@ class Limits:
 _RESOLVER_FIELDS = frozenset(name for relations in RELATIONS.values() for name in relations)
 
 
-def check_document(document: DocumentNode, limits: Limits) -> None:
+def relation_fields(models: Iterable[ContractModel]) -> frozenset[str]:
+    """The names of the relationship fields of a contract's models (the fields that
+    run a resolver below the root), for ``check_document``."""
+    return frozenset(name for model in models for name in model.relations)
+
+
+def key_fields(model: ContractModel) -> tuple[str, ...]:
+    """The attributes of a contract model that DynamoDB stores as key attributes: the
+    primary key, and each secondary index's partition key and single sort key (a
+    composite sort key is stored as its own ``a#b`` attribute, whose parts are plain
+    attributes)."""
+    fields = list(model.primary_key.fields)
+    for index in model.indexes:
+        fields += [index.partition_key, *(index.sort_keys if len(index.sort_keys) == 1 else ())]
+    return tuple(dict.fromkeys(fields))
+
+
+def check_document(document: DocumentNode, limits: Limits, resolver_fields: Collection[str] = _RESOLVER_FIELDS) -> None:
     """Refuse a document deeper, wider or with more resolver fields than ``limits``
     allow, with AppSync's ``ValidationError``. Runs before graphql-core's validation
     (whose cost grows with the square of repeated fields), in time bounded by the
-    limits however fragments nest."""
+    limits however fragments nest. ``resolver_fields`` are the names of the fields
+    below the root that run a resolver (default: the plan schema's relationships)."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     fields = resolvers = visited = 0
     for operation in document.definitions:
@@ -91,7 +112,7 @@ def check_document(document: DocumentNode, limits: Limits) -> None:
                     fields += 1
                     if fields > limits.max_fields:
                         raise _refused(f"The query has more than {limits.max_fields} fields.")
-                    if root or name in _RESOLVER_FIELDS:
+                    if root or name in resolver_fields:
                         resolvers += 1
                         if resolvers > limits.max_resolver_fields:
                             raise _refused(f"The query selects more than {limits.max_resolver_fields} fields that run "
@@ -110,11 +131,14 @@ def _refused(message: str) -> AppSyncError:
     return AppSyncError(VALIDATION, message)
 
 
-def check_item(model: str, item: Mapping[str, Any], limits: Limits) -> None:
+def check_item(model: str, item: Mapping[str, Any], limits: Limits, keys: Iterable[str] | None = None) -> None:
     """Refuse what DynamoDB refuses to store, with its ValidationException: an empty or
     oversized key attribute (the id, an index field), text that is not valid Unicode,
-    an item over 400 KB (counted as DynamoDB does, with AppSync's ``__typename``)."""
-    for key in ("id", *MODEL_SPECS[model].indexes):
+    an item over 400 KB (counted as DynamoDB does, with AppSync's ``__typename``).
+
+    ``keys`` are the model's key attributes (``key_fields`` of a contract model); by
+    default the plan schema's: the id and the indexed fields of ``MODEL_SPECS``."""
+    for key in ("id", *MODEL_SPECS[model].indexes) if keys is None else keys:
         value = item.get(key)
         if value == "":
             raise dynamodb_validation("One or more parameter values are not valid. The AttributeValue for a key "

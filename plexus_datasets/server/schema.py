@@ -146,7 +146,7 @@ def create(info: GraphQLResolveInfo, model: str, data: Mapping[str, Any], condit
     record = {k: v for k, v in data.items() if v is not None}
     record.setdefault("id", str(uuid.uuid4()))
     record.setdefault("createdAt", now)
-    record.setdefault("updatedAt", record["createdAt"])
+    record.setdefault("updatedAt", now)  # AppSync keeps a given createdAt, not as updatedAt
     check_item(model, record, ctx.limits)
     if condition and not matches({}, condition):
         raise conditional_failed()

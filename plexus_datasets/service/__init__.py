@@ -80,12 +80,19 @@ _MOVED = {
 
 
 def connect(db: str | None = None, *, api_url: str | None = None, api_key: str | None = None,
+            dialect: str | None = None, account_key: str | None = None, account_id: str | None = None,
             trusted_modules: Iterable[str] | None = None, data_roots: Iterable[str | os.PathLike[str]] | None = None,
             s3_buckets: Iterable[str] | None = None) -> DatasetService:
     """A DatasetService over the store the arguments and environment name.
 
     - ``api_url`` (else ``PLEXUS_API_URL``, unless ``db`` is given) selects the
-      Amplify/AppSync GraphQL backend, with ``api_key`` (else ``PLEXUS_API_KEY``);
+      Amplify/AppSync GraphQL backend, with ``api_key`` (else ``PLEXUS_API_KEY``; or
+      AWS SigV4 with ``PLEXUS_GRAPHQL_AUTH_MODE=iam``). Its schema is ``dialect``
+      (else ``PLEXUS_DATASETS_DIALECT``): "plan" (Dataset/DatasetVersion/
+      DatasetProfile), "plexus" (DataSource/DataSourceVersion/DataSet, what Plexus
+      runs) or "auto" (the default: asked once). On "plexus" the account is
+      ``account_id``, else the one whose key is ``account_key`` (else
+      ``PLEXUS_ACCOUNT_KEY``);
     - otherwise the embedded store: ``db`` (a SQLite file path or SQLAlchemy URL),
       else ``PLEXUS_DATASETS_DB``, else ``datasets.db`` in the per-user data directory.
 
@@ -97,7 +104,8 @@ def connect(db: str | None = None, *, api_url: str | None = None, api_key: str |
     may read; default any).
     """
     trust = trust_policy(trusted_modules, data_roots, s3_buckets)
-    return DatasetService(open_store(db, api_url=api_url, api_key=api_key), trust=trust)
+    return DatasetService(open_store(db, api_url=api_url, api_key=api_key, dialect=dialect, account_key=account_key,
+                                     account_id=account_id), trust=trust)
 
 
 class DatasetService:
