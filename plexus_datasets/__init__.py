@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
+    AccountNotFoundError,
     AmbiguousReferenceError,
     AuthError,
     BackendError,
@@ -23,11 +24,13 @@ from .errors import (
     CorruptRecordError,
     DataAccessError,
     DataQualityWarning,
+    DialectError,
     LoaderError,
     NotFoundError,
     PlexusDatasetsError,
     PlexusDatasetsWarning,
     SchemaVersionError,
+    SnapshotMismatchError,
     StaleDataWarning,
     UntrustedCodeError,
     ValidationError,
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 __version__ = "0.2.0"
 
 __all__ = [
+    "AccountNotFoundError",
     "AmbiguousReferenceError",
     "AuthError",
     "BackendError",
@@ -53,6 +57,7 @@ __all__ = [
     "DatasetProfile",
     "DatasetService",
     "DatasetVersion",
+    "DialectError",
     "LoaderError",
     "NotFoundError",
     "PlexusDatasetsError",
@@ -61,6 +66,7 @@ __all__ = [
     "Score",
     "Scorecard",
     "ScorecardSection",
+    "SnapshotMismatchError",
     "StaleDataWarning",
     "UntrustedCodeError",
     "ValidationError",

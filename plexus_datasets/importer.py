@@ -37,6 +37,7 @@ methods, so it follows every rule the service enforces.
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,9 +190,11 @@ def _ensure_score(service: DatasetService, card: Scorecard, spec: ScoreSpec, sec
     found = _find_score(service, card, spec)
     if found:
         return found
-    metadata = {"label_column": spec.label_column, "class": spec.score_class}
+    metadata: dict[str, Any] | None = {"label_column": spec.label_column, "class": spec.score_class}
     if spec.label_field:
-        metadata["label_field"] = spec.label_field
+        metadata["label_field"] = spec.label_field  # type: ignore[index]
+    if not service.stores_score_metadata:
+        metadata = None  # Plexus's Score has no metadata; _import_data puts the label column in the dataset
     return service.create_score(
         _section(service, card, section_name), spec.name, key=spec.key, type=spec.score_class,
         external_id=spec.external_id, description=spec.description, metadata=metadata,
@@ -213,6 +216,10 @@ def _import_data(service: DatasetService, card: Scorecard, score: Score, spec: S
                  notes: list[str]) -> ImportResult:
     if spec.data is None:
         return ImportResult(score, None, None, "no-data", tuple(notes))
+    if (not service.stores_score_metadata and spec.label_column and spec.label_column != score.name
+            and "label_column" not in spec.data):
+        # The score can't say which column holds its labels here, so the dataset does.
+        spec = dataclasses.replace(spec, data={**spec.data, "label_column": spec.label_column})
     notes = [*notes, *_check(service, spec.data)]
     existing = [d for d in service.list_datasets(score=score) if d.name == spec.name]
     if not existing:

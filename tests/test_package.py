@@ -19,10 +19,10 @@ HEAVY = {"pandas", "plotly", "ipywidgets", "gql", "boto3", "duckdb", "sqlalchemy
 
 def test_public_api_is_pinned():
     assert sorted(plexus_datasets.__all__) == sorted([
-        "AmbiguousReferenceError", "AuthError", "BackendError", "BackendUnavailableError", "ConfigurationError",
+        "AccountNotFoundError", "AmbiguousReferenceError", "AuthError", "BackendError", "BackendUnavailableError", "ConfigurationError",
         "ConflictError", "CorruptRecordError", "DataAccessError", "DataQualityWarning", "Dataset", "DatasetProfile",
-        "DatasetService", "DatasetVersion", "LoaderError", "NotFoundError", "PlexusDatasetsError",
-        "PlexusDatasetsWarning", "SchemaVersionError", "Score", "Scorecard", "ScorecardSection", "StaleDataWarning",
+        "DatasetService", "DatasetVersion", "DialectError", "LoaderError", "NotFoundError", "PlexusDatasetsError",
+        "PlexusDatasetsWarning", "SchemaVersionError", "Score", "Scorecard", "ScorecardSection", "SnapshotMismatchError", "StaleDataWarning",
         "UntrustedCodeError", "ValidationError", "__version__", "connect",
     ])
     for name in plexus_datasets.__all__:

@@ -81,6 +81,9 @@ class Backend(ABC):
     deletes_versions: bool = True
     #: Whether this store keeps data files beside profiles (``put_snapshot`` and friends).
     keeps_snapshots: bool = False
+    #: Whether scores keep ``metadata`` (Plexus's Score has no such field: a score's label
+    #: column then belongs in the dataset's configuration).
+    score_metadata: bool = True
 
     @abstractmethod
     def create(self, model: str, record: Mapping[str, Any]) -> Record:
@@ -187,6 +190,13 @@ class Backend(ABC):
         profile ``profile_id`` that is about to be created for ``dataset_version_id``;
         return its location. The ``create("DatasetProfile", ...)`` that follows with that
         id records it. Stores without files return None and keep nothing."""
+        return None
+
+    def record_snapshot(self, dataset_version_id: str, path: str, sha256: str, rows: int,
+                        sources: Mapping[str, Any] | None = None) -> SnapshotFile | None:
+        """Keep the Parquet file at ``path`` as a data file of ``dataset_version_id`` without
+        a profile (a load materialized it). ``sources`` is the source fingerprint summary
+        (``{"count", "digest"}``). Stores without files return None."""
         return None
 
     def snapshots(self, dataset_version_id: str) -> list[SnapshotFile]:

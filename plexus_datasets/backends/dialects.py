@@ -212,6 +212,7 @@ class DetectedBackend(Backend):
     atomic_transactions = property(lambda self: self.backend.atomic_transactions)  # type: ignore[assignment]
     deletes_versions = property(lambda self: self.backend.deletes_versions)  # type: ignore[assignment]
     keeps_snapshots = property(lambda self: self.backend.keeps_snapshots)  # type: ignore[assignment]
+    score_metadata = property(lambda self: self.backend.score_metadata)  # type: ignore[assignment]
 
     def create(self, model: str, record: Mapping[str, Any]) -> Record:
         return self.backend.create(model, record)

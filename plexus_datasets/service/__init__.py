@@ -196,6 +196,12 @@ class DatasetService:
                   "description": description, "metadata": metadata, "id": id}
         return self._catalog.create_score(self._catalog.section(section), name, fields)
 
+    @property
+    def stores_score_metadata(self) -> bool:
+        """Whether scores keep ``metadata`` in this store (not on Plexus's schema, whose Score
+        has no such field: put a score's ``label_column`` in its datasets' configurations)."""
+        return self.backend.score_metadata
+
     def list_scores(self, scorecard: Scorecard | str | None = None) -> list[Score]:
         """Scores of one scorecard (in section and score order), or every score."""
         return self._catalog.list_scores(self.get_scorecard(scorecard) if scorecard is not None else None)
