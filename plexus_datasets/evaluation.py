@@ -108,8 +108,8 @@ def _hints(truth: set[str], guess: set[str], normalize: bool) -> list[str]:
     shown = f"predicted ({_few(guess)}) and true labels ({_few(truth)}) share no value"
     fold = {" ".join(v.split()).casefold() for v in truth} & {" ".join(v.split()).casefold() for v in guess}
     if fold and not normalize:
-        return [f"The {shown}; they differ only in case or spacing: rerun with --normalize-labels "
-                "(Python: normalize=True) to compare them that way."]
+        return [(f"The {shown}; they differ only in case or spacing: rerun with --normalize-labels "
+                "(Python: normalize=True) to compare them that way.")]
     return [f"The {shown}: check --label-column and that the predictions are for this score."]
 
 

@@ -134,8 +134,8 @@ def _scorecard_for(service: DatasetService, spec: ScoreSpec, path: Path | None,
             "created when missing), or keep the file beside its scorecard YAML."
         )
     card = service.create_scorecard(data_id, external_id=data_id)
-    return card, [f"created scorecard {data_id!r} from the data section's scorecard id; pass --scorecard NAME "
-                  "to put the score in a named one"]
+    return card, [(f"created scorecard {data_id!r} from the data section's scorecard id; pass --scorecard NAME "
+                  "to put the score in a named one")]
 
 
 def _folder_scorecard(folder: Path, spec: ScoreSpec) -> ScorecardSpec | None:

@@ -140,8 +140,8 @@ def _shift_html(shift: AnswerShift) -> str:
 def comparison_html(comparison: ProfileComparison) -> str:
     """A ProfileComparison as HTML: rows, columns, answer shares (pp) and drift bands."""
     band = comparison.band
-    parts = [f"<div><b>Records</b>: {_row_change(comparison).replace('->', '→')}; "
-             f"overall drift <span class='pds-band-{band}'>{band}</span></div>"]
+    parts = [(f"<div><b>Records</b>: {_row_change(comparison).replace('->', '→')}; "
+             f"overall drift <span class='pds-band-{band}'>{band}</span></div>")]
     parts += [f"<div class='pds-band-POSSIBLE'>Note: {esc(note)}</div>" for note in comparison_notes(comparison)]
     changed = _columns_changed(comparison, esc)
     if changed:
