@@ -23,6 +23,7 @@ Ref(dataset='calls', version=VersionSpec(kind='number', value=3), has_version=Tr
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -32,6 +33,7 @@ __all__ = [
     "ID_PATTERN",
     "MAX_ID_LENGTH",
     "MAX_VERSION_NUMBER",
+    "VERSION_NAMESPACE",
     "Ref",
     "VersionSpec",
     "is_id",
@@ -152,3 +154,17 @@ def parse_ref(text: str) -> Ref:
 def with_version(dataset: str, version: str | int | None) -> str:
     """The reference text for ``dataset`` at ``version`` (the default version when None)."""
     return dataset if version is None else f"{dataset}:{parse_version(version)}"
+
+
+#: Namespace of the deterministic version ids (uuid5 of "datasetId:number").
+VERSION_NAMESPACE = uuid.UUID("8f4c7d1e-3b7a-5c2e-9d41-6a0b2f7e9c13")
+
+
+def version_id(dataset_id: str, number: int) -> str:
+    """The id of version ``number`` of a dataset: the same on every backend and writer (two
+    writers can't both create number N: the second create of that id conflicts).
+
+    >>> version_id("d1", 1) == version_id("d1", 1) != version_id("d1", 2)
+    True
+    """
+    return str(uuid.uuid5(VERSION_NAMESPACE, f"{dataset_id}:{number}"))

@@ -4,6 +4,7 @@ import pytest
 
 from plexus_datasets.errors import ConflictError, NotFoundError, ValidationError
 from plexus_datasets.facts import ProfileFacts
+from plexus_datasets.models import NOTE_KEY
 
 T = "2025-01-01T00:00:00.000000Z"
 
@@ -26,7 +27,9 @@ def test_json_fields_roundtrip(backend):
     config = {"class": "X", "nested": {"list": [1, 2.5, None, True, "ü"]}}
     backend.create("DatasetVersion", {"id": "v1", "datasetId": "d1", "versionNumber": 1,
                                       "configuration": config, "createdAt": T, "updatedAt": T})
-    assert backend.get("DatasetVersion", "v1")["configuration"] == config
+    stored = backend.get("DatasetVersion", "v1")["configuration"]
+    # Plexus stores YAML text and returns it beside the parsed mapping, under the metadata key
+    assert {k: v for k, v in stored.items() if k != NOTE_KEY} == config
     backend.create("DatasetProfile", {"id": "p1", "datasetId": "d1", "datasetVersionId": "v1",
                                       "columnList": ["a", "b"], "recordCounts": {"rows": 3},
                                       "answerDistribution": {}, "createdAt": T, "updatedAt": T})

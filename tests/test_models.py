@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pydantic
 import pytest
 
-from plexus_datasets import ConflictError
+from plexus_datasets import ConflictError, ValidationError
 from plexus_datasets.backends.specs import MODEL_SPECS
 from plexus_datasets.formats import format_datetime
 from plexus_datasets.models import Dataset, DatasetProfile, DatasetVersion
@@ -68,6 +68,15 @@ def test_cascade_rules(svc, card):
     other = svc.create_dataset(card, "other", configuration=CONFIG, check=False)
     svc.record_profile(svc.resolve("calls"), ["a"], {"rows": 1}, {})
     svc.record_profile(svc.resolve("other"), ["a"], {"rows": 1}, {})
+    if not svc.backend.deletes_versions:  # Plexus: a version's number is its position, so none is ever deleted
+        for cascade in (False, True):
+            with pytest.raises(ValidationError, match="renumber"):
+                svc.delete_dataset(ds, cascade=cascade)
+        assert len(svc.list_versions(ds)) == 1 and len(svc.list_profiles(ds)) == 1  # nothing changed
+        empty = svc.create_dataset(card, "empty")
+        svc.delete_dataset(empty)  # no versions: nothing renumbers
+        assert sorted(d.name for d in svc.list_datasets()) == ["calls", "other"]
+        return
     with pytest.raises(ConflictError, match="cascade=True"):
         svc.delete_dataset(ds)
     assert len(svc.list_versions(ds)) == 1  # refused delete changed nothing

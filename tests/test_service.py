@@ -27,8 +27,9 @@ def snapshot(svc):
 # --- scorecards, sections, scores -------------------------------------------------------
 
 def test_scorecards_sections_and_scores(svc):
+    plexus = not svc.stores_score_metadata  # Plexus: the connection's account, and scores without metadata
     card = svc.create_scorecard("Call Center QA", external_id="ext-1")
-    assert card.key == "call-center-qa" and card.account_id == "default"
+    assert card.key == "call-center-qa" and (card.account_id != "default") == plexus
     assert svc.get_scorecard("call-center-qa").id == card.id
     assert svc.get_scorecard("ext-1").id == card.id
     assert svc.get_scorecard("Call Center QA").id == card.id
@@ -39,7 +40,7 @@ def test_scorecards_sections_and_scores(svc):
     a = svc.create_score(s2, "Upsell", key="upsell")
     b = svc.create_score(s1, "Greeting", key="greeting", metadata={"label_column": "Greeting"})
     assert [s.name for s in svc.list_scores(card)] == ["Greeting", "Upsell"]  # section order
-    assert svc.get_score("greeting").metadata == {"label_column": "Greeting"}
+    assert svc.get_score("greeting").metadata == (None if plexus else {"label_column": "Greeting"})
     assert svc.get_score("Upsell", scorecard=card).id == a.id
     assert svc.scorecard_of_score(b).id == card.id
     assert len(svc.list_scorecards()) == 1

@@ -44,13 +44,13 @@ from ..models import (
     Scorecard,
     ScorecardSection,
 )
-from ..refs import Ref
+from ..refs import Ref, version_id
 from . import _validate as validate
 from ._catalog import Catalog
 from ._data import Data, likely_label_columns
 from ._datasets import Datasets
 from ._profiles import Profiles
-from ._records import Records, version_id
+from ._records import Records
 from ._resolution import DatasetLike, Resolver, VersionLike
 from ._versions import Versions
 

@@ -205,6 +205,10 @@ class Data:
                     warnings.warn(f"{exc} Trying the next one, else building {named} from its configuration.",
                                   StaleDataWarning, stacklevel=6)
                     continue
+                except ValidationError as exc:  # e.g. no bucket configured: the loader can still build it
+                    warnings.warn(f"The stored data file of {named} can't be fetched here ({exc}); building it from "
+                                  "its configuration.", StaleDataWarning, stacklevel=6)
+                    return None
                 with open(target, "rb") as file:
                     payload = file.read()
             digest = hashlib.sha256(payload).hexdigest()

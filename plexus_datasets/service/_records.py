@@ -300,11 +300,3 @@ def _when(value: Any) -> datetime:
     except (ValueError, OverflowError):  # not a time, or one that can't be moved to UTC (year 1, +01:00)
         return _NEVER
 
-
-#: Namespace of the deterministic version ids (uuid5 of "datasetId:number").
-VERSION_NAMESPACE = uuid.UUID("8f4c7d1e-3b7a-5c2e-9d41-6a0b2f7e9c13")
-
-
-def version_id(dataset_id: str, number: int) -> str:
-    """The id of version ``number`` of a dataset: the same on every backend and writer."""
-    return str(uuid.uuid5(VERSION_NAMESPACE, f"{dataset_id}:{number}"))

@@ -18,9 +18,9 @@ from typing import Any
 
 from ..errors import AmbiguousReferenceError, CorruptRecordError, NotFoundError, ValidationError
 from ..models import Dataset, DatasetVersion, RecordList, Scorecard
-from ..refs import Ref, VersionSpec, parse_ref, parse_version
+from ..refs import Ref, VersionSpec, parse_ref, parse_version, version_id
 from ._catalog import Catalog, close_matches
-from ._records import Records, is_uuid, version_id
+from ._records import Records, is_uuid
 
 DatasetLike = Dataset | str
 VersionLike = DatasetVersion | str | int

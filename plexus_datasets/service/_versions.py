@@ -17,7 +17,8 @@ from typing import Any
 from ..errors import ConflictError, CorruptRecordError, ValidationError
 from ..formats import canonical_json
 from ..models import MAX_VERSION_NUMBER, Dataset, DatasetVersion
-from ._records import Records, version_id
+from ..refs import version_id
+from ._records import Records
 from ._resolution import Resolver, VersionLike
 
 
