@@ -38,6 +38,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import socket
 import stat
 import tempfile
@@ -206,21 +207,35 @@ class MaterializationCache:
             self._write_s3(data.stem, payload, meta)
         return _snapshot(frame, meta)
 
-    def adopt(self, version_id: str, digest: str, payload: bytes, *, built_at: str | None, origin: str) -> Snapshot:
-        """Keep Parquet bytes that a store holds for a version (a Plexus DataSet's file) as
-        its entry, byte for byte, so the entry's sha256 is the stored file's. ``origin``
-        says where it came from (kept as the entry's machine: its sources are not
-        fingerprinted here). Raises LoaderError for bytes that are not a readable
-        Parquet file, or when the cache can't be written."""
+    def adopt(self, version_id: str, digest: str, path: str | Path, *, sha256: str, built_at: str | None,
+              origin: str) -> Snapshot:
+        """Keep a Parquet file that a store holds for a version (a Plexus DataSet's file,
+        downloaded to ``path``, content ``sha256``) as its entry, moved in byte for byte so
+        the entry's sha256 is the stored file's. ``origin`` says where it came from (kept as
+        the entry's machine: its sources are not fingerprinted here). Raises LoaderError for
+        a file that is not readable Parquet, or when the cache can't be written."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         try:
-            frame = _parquet_frame(payload)
-        except ValueError as exc:
-            raise LoaderError(str(exc)[:300]) from exc
+            frame = pq.read_table(str(path)).to_pandas()
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise LoaderError(f"unreadable Parquet: {str(exc).splitlines()[0][:300]}") from exc
         data, manifest = self.paths(version_id, digest)
-        meta = {"entry": data.stem, "sha256": hashlib.sha256(payload).hexdigest(), "rows": len(frame),
+        meta = {"entry": data.stem, "sha256": sha256, "rows": len(frame),
                 "columns": [str(c) for c in frame.columns], "built_at": _utc_or_none(built_at), "sources": None,
                 "data_sha256": content_digest(frame), "machine": _printable(origin)[:200], "warnings": []}
-        self._write_entry(data, manifest, payload, meta)
+        try:
+            self._root().mkdir(parents=True, exist_ok=True)
+            for target in (data, manifest):
+                _make_room(self._inside(target))
+            tmp = self._inside(data).with_name(f".{data.name}.adopt")
+            shutil.copyfile(path, tmp)  # the download folder may be another file system
+            os.replace(tmp, self._inside(data))
+            _atomic_write(self._inside(manifest), json.dumps(meta).encode())
+        except OSError as exc:
+            raise LoaderError(f"Can't write the cache in {self.directory}: {exc.strerror or exc}. "
+                              "Set PLEXUS_DATASETS_CACHE_DIR to a writable folder.") from exc
         return _snapshot(frame, meta)
 
     def _write_entry(self, data: Path, manifest: Path, payload: bytes, meta: dict) -> None:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..configs import parse_configuration, validate_configuration
 from ..errors import (
+    BackendError,
     DataAccessError,
     DataQualityWarning,
     LoaderError,
@@ -187,11 +188,12 @@ class Data:
 
     def _stored_file(self, version: DatasetVersion, cache: MaterializationCache, named: _Name) -> Snapshot | None:
         """The newest data file the store keeps for the version, verified and put in the
-        cache; None when it has none that can be used (then the loader builds it).
+        cache; None when it has none that can be used here (then the loader builds it).
 
-        Raises SnapshotMismatchError when a file's content is not what was recorded.
+        A file that can't be fetched (gone, no AWS credentials, a bucket outside
+        ``PLEXUS_DATASETS_S3_BUCKETS``, unreadable) is passed over with a warning. Raises
+        SnapshotMismatchError when a file's content is not what was recorded.
         """
-        import hashlib
         import tempfile
 
         for stored in self.records.backend.snapshots(version.id):
@@ -200,30 +202,31 @@ class Data:
             with tempfile.TemporaryDirectory(prefix="plexus-datasets-") as folder:
                 target = f"{folder}/dataset.parquet"
                 try:
+                    if stored.location.startswith("s3://"):  # a record may name any bucket: the loader's rules apply
+                        bucket = stored.location[5:].split("/", 1)[0]
+                        self.trust.check_bucket(bucket, uri=stored.location)
                     self.records.backend.fetch_snapshot(stored, target)
-                except NotFoundError as exc:
-                    warnings.warn(f"{exc} Trying the next one, else building {named} from its configuration.",
-                                  StaleDataWarning, stacklevel=6)
+                except SnapshotMismatchError:
+                    raise
+                except (BackendError, LoaderError, ValidationError, NotFoundError) as exc:
+                    warnings.warn(f"The stored data file of {named} ({stored.location}) can't be used here: "
+                                  f"{str(exc).rstrip('.')}. Trying the next one, else building it from its "
+                                  "configuration.", StaleDataWarning, stacklevel=6)
                     continue
-                except ValidationError as exc:  # e.g. no bucket configured: the loader can still build it
-                    warnings.warn(f"The stored data file of {named} can't be fetched here ({exc}); building it from "
-                                  "its configuration.", StaleDataWarning, stacklevel=6)
-                    return None
-                with open(target, "rb") as file:
-                    payload = file.read()
-            digest = hashlib.sha256(payload).hexdigest()
-            if stored.sha256 is not None and digest != stored.sha256:
-                raise SnapshotMismatchError(
-                    f"The data file of {named} kept with record {stored.profile_id} ({stored.location}) is not the "
-                    f"file that was recorded (sha256 {digest[:12]}…, recorded {stored.sha256[:12]}…). It was not used; "
-                    "load with fresh=True (CLI: --fresh) to build the data from the configuration instead.")
-            try:
-                return cache.adopt(version.id, version.digest, payload, built_at=stored.created_at,
-                                   origin=f"record {stored.profile_id}")
-            except LoaderError as exc:
-                warnings.warn(f"The data file of {named} kept with record {stored.profile_id} can't be used ({exc}); "
-                              "trying the next one, else building it from its configuration.", StaleDataWarning,
-                              stacklevel=6)
+                digest = _file_sha256(target)
+                if stored.sha256 is not None and digest != stored.sha256:
+                    raise SnapshotMismatchError(
+                        f"The data file of {named} kept with record {stored.profile_id} ({stored.location}) is not "
+                        f"the file that was recorded (sha256 {digest[:12]}…, recorded {stored.sha256[:12]}…). It was "
+                        "not used; load with fresh=True (CLI: --fresh) to build the data from the configuration "
+                        "instead.")
+                try:
+                    return cache.adopt(version.id, version.digest, target, sha256=digest, built_at=stored.created_at,
+                                       origin=f"record {stored.profile_id}")
+                except LoaderError as exc:
+                    warnings.warn(f"The data file of {named} kept with record {stored.profile_id} can't be used "
+                                  f"({exc}); trying the next one, else building it from its configuration.",
+                                  StaleDataWarning, stacklevel=6)
         return None
 
     def _compare_with_profile(self, version: DatasetVersion, snapshot: Snapshot, named: _Name) -> None:
@@ -315,6 +318,17 @@ def missing_label_message(named: str, label: LabelColumn, frame: pd.DataFrame) -
     hint = f" Likely label columns: {', '.join(likely)}." if likely else ""
     return (f"{named} has no column {label.name!r} ({why}), so its profile has no answer distribution.{hint} "
             "Name the right one with `label_column:` in the configuration.")
+
+
+def _file_sha256(path: str) -> str:
+    """The sha256 of a file, read in 1 MiB chunks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _fine_elsewhere(check: Callable[..., Any], config: Mapping[str, Any], trust: TrustPolicy) -> bool:

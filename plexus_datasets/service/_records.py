@@ -216,10 +216,11 @@ class Records:
                 for id in window[dataset.id]:
                     found = self._candidate(fetched.get(id), dataset, current)  # type: ignore[arg-type]
                     refused += found is False
-                    if found and ProfileFacts.of(found).is_full:
+                    facts = ProfileFacts.of(found) if found else None
+                    if facts is not None and facts.is_full:
                         chosen[dataset.id] = found
                         break
-                    if found:
+                    if facts is not None and facts.subject.is_sample:  # a stored data file is no sample
                         seen_sample.add(dataset.id)
                 else:
                     if len(candidates) > start + size:
