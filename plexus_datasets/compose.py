@@ -21,7 +21,6 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
-    from typing import Any
 
     from .backends.base import Backend
     from .loaders.cache import MaterializationCache
@@ -129,14 +128,21 @@ def default_progress() -> Progress:
 def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = 8765, api_key: str | None = None,
           log_level: str = "info", cors_origins: Iterable[str] = (), allowed_hosts: Iterable[str] = (),
           schema: str = "plan", account_key: str | None = None, iam_credentials: Mapping[str, str] | None = None,
-          iam_credentials_env: bool = False, on_account: Callable[[str], None] | None = None) -> None:
-    """Serve the SQL store ``db`` (default: the embedded store) over GraphQL until interrupted.
+          iam_credentials_env: bool = False, on_account: Callable[[str], None] | None = None,
+          on_copied: Callable[[int], None] | None = None) -> None:
+    """Serve the database ``db`` (default: the embedded store's) over GraphQL until interrupted.
 
-    ``schema="plan"`` serves the dataset plan's schema over the SQL backend;
-    ``schema="plexus"`` serves Plexus's deployed schema (DataSource, DataSourceVersion,
-    DataSet...) over an item store in the same database. With ``account_key`` (plexus
-    only) the Account with that key is created if missing, and ``on_account`` gets its
-    id before the server starts.
+    Either schema is served from the contract (``server.contract.load_contract(schema)``)
+    over an item store in that database: DynamoDB-like items in the ``appsync_*`` tables,
+    apart from the tables the embedded store (``SQLBackend``) keeps there.
+    ``schema="plan"`` serves the dataset plan's schema (Dataset, DatasetVersion,
+    DatasetProfile...); on its first start over a database whose SQL tables hold records
+    (the embedded store's, or an older ``serve``'s), it copies them into the items once
+    (``server.migration``) and calls ``on_copied`` with the count; the tables are left
+    as they were. ``schema="plexus"`` serves Plexus's deployed schema (DataSource,
+    DataSourceVersion, DataSet...). With ``account_key`` (plexus only) the Account with
+    that key is created if missing, and ``on_account`` gets its id before the server
+    starts.
 
     ``iam_credentials`` (access key id -> secret key) accepts SigV4-signed requests
     besides ``api_key``; ``iam_credentials_env`` adds the credentials of this process's
@@ -156,16 +162,18 @@ def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = 8765, a
         raise ValidationError("An account key only applies to the plexus schema (--schema plexus).")
     credentials = {**(iam_credentials or {}), **(_environment_credentials() if iam_credentials_env else {})}
     url = db or Settings.from_env().database
-    if schema == "plexus":
-        from .server.contract import load_contract
-        from .server.items import ItemStore
+    from .server.contract import load_contract
+    from .server.items import ItemStore
 
-        store: Any = ItemStore(url, load_contract("plexus"))
-    else:
-        from .backends.sql import SQLBackend
-
-        store = SQLBackend(url)
+    store = ItemStore(url, load_contract(schema))
     try:
+        if schema == "plan":
+            from .backends.sql import SQLBackend
+            from .server.migration import copy_backend_once
+
+            copied = copy_backend_once(store, lambda: SQLBackend(url))
+            if copied is not None and on_copied is not None:
+                on_copied(copied)
         if account_key is not None:
             account_id = ensure_account(store, account_key)
             if on_account is not None:
@@ -204,8 +212,8 @@ def configured_api_key(explicit: str | None = None) -> str | None:
 
 def store_description(db: str | None = None, schema: str = "plan") -> str:
     """What ``serve(db, schema=schema)`` would serve, password hidden, without opening it
-    (for the CLI's banner): the database, and which schema with which models."""
+    (for the CLI's banner): which schema with which models, kept as items, and the database."""
     from .backends.sql import describe_database
 
     models = SERVED_SCHEMAS.get(schema, "?")
-    return f"the {schema} schema ({models}) from {describe_database(db or Settings.from_env().database)}"
+    return f"the {schema} schema ({models}; as items) from {describe_database(db or Settings.from_env().database)}"

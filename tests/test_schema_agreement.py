@@ -1,8 +1,9 @@
 """The storage schema is written once: the model classes. Everything else must agree.
 
 Models (``backends.specs``), the contract SDL (``backends/schema.graphql``), the
-relations the GraphQL client and server use (``backends.contract.RELATIONS``),
-and the SQL tables the frozen migrations create.
+relations of ``backends.contract.RELATIONS``, the stand-in's plan contract (SDL + model
+introspection, ``server.contract.load_contract("plan")``: what the server's resolvers are
+generated from), and the SQL tables the frozen migrations create.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import pytest
 import sqlalchemy as sa
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, build_schema
 
-from plexus_datasets.backends.contract import RELATIONS, index_query, schema_text
+from plexus_datasets.backends.contract import RELATIONS, Relation, index_query, schema_text
 from plexus_datasets.backends.specs import MODEL_SPECS
 from plexus_datasets.backends.sql import SCHEMA_VERSION, TABLES, SQLBackend
+from plexus_datasets.server.contract import load_contract
 
 SCALARS = {"string": {"String", "ID"}, "int": {"Int"}, "datetime": {"AWSDateTime"}, "json": {"AWSJSON"},
            "strings": {"[String]"}}
@@ -76,6 +78,34 @@ def test_relations_are_the_sdl_object_fields(sdl, model):
     for relation in RELATIONS[model].values():
         holder = model if relation.kind == "belongsTo" else relation.target
         assert relation.key in MODEL_SPECS[holder].fields
+
+
+KINDS = {"String": "string", "ID": "string", "Int": "int", "AWSDateTime": "datetime", "AWSJSON": "json"}
+
+
+@pytest.mark.parametrize("model", sorted(MODEL_SPECS))
+def test_the_served_plan_contract_has_the_models_fields_and_indexes(model):
+    contract = load_contract("plan").models[model]
+    spec = MODEL_SPECS[model]
+    kinds = {name: "strings" if field.is_list else KINDS[field.type] for name, field in contract.fields.items()}
+    assert kinds == spec.fields
+    assert {name for name, field in contract.fields.items() if field.required} - SYSTEM == spec.required
+    assert contract.create_required == spec.required
+    assert sorted(index.partition_key for index in contract.indexes) == sorted(spec.indexes)
+    assert all(not index.sort_keys and index.query_field == index_query(model, index.partition_key)
+               for index in contract.indexes)
+
+
+@pytest.mark.parametrize("model", sorted(MODEL_SPECS))
+def test_the_served_plan_contract_has_the_relations(model):
+    contract = load_contract("plan").models[model]
+    found = {}
+    for name, relation in contract.relations.items():
+        if relation.kind == "BELONGS_TO":
+            found[name] = Relation("belongsTo", relation.target, relation.target_names[0])
+        else:
+            found[name] = Relation("hasMany", relation.target, relation.associated_with[0])
+    assert found == RELATIONS[model]
 
 
 def test_migrations_create_exactly_todays_tables(tmp_path):

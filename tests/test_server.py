@@ -11,6 +11,8 @@ import requests
 from plexus_datasets.backends.base import Backend
 from plexus_datasets.backends.sql import SQLBackend
 from plexus_datasets.server import create_app
+from plexus_datasets.server.contract import load_contract
+from plexus_datasets.server.items import ItemStore
 from tests.conftest import API_KEY
 from tests.servers import ServeProcess, ThreadedServer
 
@@ -19,10 +21,14 @@ UPDATE_DATASET = "mutation U($i: UpdateDatasetInput!, $c: ModelDatasetConditionI
 DELETE_DATASET = "mutation D($i: DeleteDatasetInput!, $c: ModelDatasetConditionInput) { deleteDataset(input: $i, condition: $c) { id } }"
 
 
-@pytest.fixture
-def server(tmp_path):
-    store = SQLBackend(str(tmp_path / "served.db"))
+@pytest.fixture(params=["sql-backend", "item-store"])
+def server(request, tmp_path):
+    """The plan schema over the two stores its resolvers serve: a SQLBackend (as tests seed it) and the item
+    store ``serve --schema plan`` uses."""
+    path = str(tmp_path / "served.db")
+    store = SQLBackend(path) if request.param == "sql-backend" else ItemStore(path, load_contract("plan"))
     with ThreadedServer(create_app(store, API_KEY)) as running:
+        running.kind = request.param
         yield running
     store.close()
 
@@ -143,7 +149,10 @@ def test_awsdatetime_needs_an_offset(server):
     _, body = create(server, createdAt="2025-01-01T00:00:00")
     assert body["errors"][0]["errorType"] == "ValidationError"
     _, body = create(server, id="d2", createdAt="2025-01-01T02:00:00+02:00")
-    assert body["data"]["createDataset"]["createdAt"] == "2025-01-01T00:00:00.000000Z"
+    if server.kind == "item-store":  # kept as sent, as AppSync keeps it
+        assert body["data"]["createDataset"]["createdAt"] == "2025-01-01T02:00:00+02:00"
+    else:  # a Backend takes AWSDateTime values as UTC text (backends.base)
+        assert body["data"]["createDataset"]["createdAt"] == "2025-01-01T00:00:00.000000Z"
 
 
 def test_nested_has_many_pages_and_amplify_style_filtered_scans(server):
@@ -169,6 +178,32 @@ def test_nested_has_many_pages_and_amplify_style_filtered_scans(server):
             if not token:
                 break
         assert sorted(seen) == list(range(1, 12)) and len(seen) == 11  # no duplicates, no gaps
+
+
+def test_sort_direction_is_refused_on_indexes_and_accepted_on_has_many_fields(server):
+    create(server, id="d1")
+    _, body = post(server, '{ listDatasetByScoreId(scoreId: "s", sortDirection: DESC) { items { id } } }')
+    assert error_type(body) == "InvalidArgumentsError"  # no plan index has a sort key
+    # hasMany fields query their relation GSIs, which take it (the order is unspecified), as on AppSync
+    _, body = post(server, '{ getDataset(id: "d1") { versions(sortDirection: DESC) { items { id } } } }')
+    assert body == {"data": {"getDataset": {"versions": {"items": []}}}}
+
+
+def test_the_reverse_of_current_version_lists_the_datasets_pointing_at_a_version(server):
+    version = ("mutation C($i: CreateDatasetVersionInput!) { createDatasetVersion(input: $i) { id } }")
+    post(server, version, {"i": {"id": "v1", "datasetId": "d1", "versionNumber": 1, "configuration": "{}"}})
+    for n in range(7):
+        create(server, id=f"d{n}", currentVersionId="v1" if n in (2, 5) else f"other-{n}")
+    query = ('query R($t: String) { getDatasetVersion(id: "v1") { datasetsAsCurrentVersion(limit: 3, nextToken: $t) '
+             "{ items { id } nextToken } } }")
+    seen, token = [], None
+    while True:
+        page = post(server, query, {"t": token})[1]["data"]["getDatasetVersion"]["datasetsAsCurrentVersion"]
+        seen += [item["id"] for item in page["items"]]
+        token = page["nextToken"]
+        if not token:
+            break
+    assert sorted(seen) == ["d2", "d5"]
 
 
 def test_graphql_errors_are_http_200(server):
@@ -226,9 +261,13 @@ def test_connect_uses_the_served_store_from_the_environment(tmp_path, monkeypatc
         with pytest.raises(AuthError, match="PLEXUS_API_KEY") as info:
             connect().list_datasets()
         assert "wrong" not in str(info.value)
-    # what the server stored is readable directly from its SQLite file
+    # what the server stored is in its SQLite file, as items (the embedded store's tables there are its own)
+    items = ItemStore(str(tmp_path / "team.db"), load_contract("plan"))
+    assert [item["name"] for item in items.scan("Dataset").items] == ["shared"]
+    items.close()
     direct = connect(str(tmp_path / "team.db"))
-    assert [d.name for d in direct.list_datasets()] == ["shared"] and direct.resolve("shared").note == "hello"
+    assert direct.list_datasets() == []
+    direct.close()
 
 
 class _PerKey(SQLBackend):

@@ -1,14 +1,20 @@
-"""The Amplify contracts as data (``plexus_datasets.server.contract``), checked against the Plexus files.
+"""The Amplify contracts as data (``plexus_datasets.server.contract``), checked against the packaged files.
 
-The expected numbers and names were read in the packaged files themselves: ``model_introspection.json``
-for keys and associations, and ``plexus_datasources.graphql`` for fields and ``Create<Model>Input``.
-They also agree with the shared contract's README §3 and the #14 design brief §1.
+Plexus's: the expected numbers and names were read in the packaged files themselves:
+``model_introspection.json`` for keys and associations, and ``plexus_datasources.graphql`` for fields and
+``Create<Model>Input``. They also agree with the shared contract's README §3 and the #14 design brief §1.
+
+The dataset plan's (``contracts/plan/``): the SDL the GraphQL client validates against and the model
+introspection Amplify's generator makes from ``tests/amplify_client/schema.mjs`` (regenerated and compared
+here when Node.js is installed).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import shutil
+import subprocess
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +24,10 @@ from plexus_datasets.server.contract import CONTRACT_FILES, Contract, Field, Ind
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "plexus"
 PACKAGED = resources.files("plexus_datasets.server").joinpath("contracts").joinpath("plexus")
+PLAN_PACKAGED = resources.files("plexus_datasets.server").joinpath("contracts").joinpath("plan")
+SHARED_PLAN_SDL = SHARED.parent / "amplify_datasets.graphql"
+AMPLIFY_CLIENT = Path(__file__).resolve().parent / "amplify_client"
+NODE = shutil.which("node")
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +170,7 @@ def test_the_contract_is_loaded_once_and_frozen(plexus):
 
 
 def test_an_unknown_contract_name_is_refused():
-    with pytest.raises(ValueError, match="no contract named 'nope'; known: plexus"):
+    with pytest.raises(ValueError, match="no contract named 'nope'; known: plan, plexus"):
         load_contract("nope")
 
 
@@ -196,3 +206,98 @@ def test_an_index_on_a_field_the_model_lacks_is_refused():
         {"type": "key", "properties": {"name": "byVersionNumber", "fields": ["dataSourceId", "versionNumber"]}})
     with pytest.raises(ValueError, match=r"uses \['versionNumber'\], not stored fields"):
         Contract.from_files(sdl_text, tampered)
+
+
+# --- the dataset plan's contract ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def plan() -> Contract:
+    return load_contract("plan")
+
+
+# The plan's indexes, as the introspection lists them: each has a query field and no sort key.
+PLAN_INDEXES = {
+    "Scorecard": [("scorecardsByKey", "listScorecardByKey", "key"),
+                  ("scorecardsByExternalId", "listScorecardByExternalId", "externalId"),
+                  ("scorecardsByAccountId", "listScorecardByAccountId", "accountId")],
+    "ScorecardSection": [("scorecardSectionsByScorecardId", "listScorecardSectionByScorecardId", "scorecardId")],
+    "Score": [("scoresByKey", "listScoreByKey", "key"), ("scoresByExternalId", "listScoreByExternalId", "externalId"),
+              ("scoresBySectionId", "listScoreBySectionId", "sectionId")],
+    "Dataset": [("datasetsByScorecardId", "listDatasetByScorecardId", "scorecardId"),
+                ("datasetsByScoreId", "listDatasetByScoreId", "scoreId")],
+    "DatasetVersion": [("datasetVersionsByDatasetId", "listDatasetVersionByDatasetId", "datasetId")],
+    "DatasetProfile": [("datasetProfilesByDatasetId", "listDatasetProfileByDatasetId", "datasetId"),
+                       ("datasetProfilesByDatasetVersionId", "listDatasetProfileByDatasetVersionId",
+                        "datasetVersionId")],
+}
+
+
+def test_the_plan_contract_has_its_six_models_and_their_indexes(plan):
+    assert list(plan.models) == list(PLAN_INDEXES)
+    for model, expected in PLAN_INDEXES.items():
+        assert plan.models[model].indexes == tuple(Index(name, query, pk, ()) for name, query, pk in expected), model
+        assert plan.models[model].primary_key == Index(None, None, "id", ())
+
+
+@pytest.mark.parametrize("model, required", [
+    ("Scorecard", {"name", "key", "accountId"}),
+    ("ScorecardSection", {"name", "order", "scorecardId"}),
+    ("Score", {"name", "order", "type", "sectionId"}),
+    ("Dataset", {"name", "scorecardId"}),
+    ("DatasetVersion", {"datasetId", "versionNumber", "configuration"}),
+    ("DatasetProfile", {"datasetId", "datasetVersionId", "columnList", "recordCounts", "answerDistribution"}),
+])
+def test_plan_required_create_inputs(plan, model, required):
+    assert plan.models[model].create_required == required
+
+
+def test_plan_field_kinds(plan):
+    assert plan.models["DatasetVersion"].fields["configuration"] == Field("AWSJSON", True)
+    assert plan.models["DatasetVersion"].fields["versionNumber"] == Field("Int", True)
+    assert plan.models["DatasetProfile"].fields["columnList"] == Field("String", True, is_list=True)
+    assert plan.models["Score"].fields["metadata"] == Field("AWSJSON", False)
+    assert plan.models["Dataset"].fields["createdAt"] == Field("AWSDateTime", True)
+    assert plan.models["Dataset"].timestamps_in_input and not plan.models["Scorecard"].timestamps_in_input
+
+
+def test_plan_relations(plan):
+    dataset, version = plan.models["Dataset"].relations, plan.models["DatasetVersion"].relations
+    assert dataset == {
+        "scorecard": Relation("BELONGS_TO", "Scorecard", target_names=("scorecardId",)),
+        "score": Relation("BELONGS_TO", "Score", target_names=("scoreId",)),
+        "currentVersion": Relation("BELONGS_TO", "DatasetVersion", target_names=("currentVersionId",)),
+        "versions": Relation("HAS_MANY", "DatasetVersion", associated_with=("datasetId",)),
+        "profiles": Relation("HAS_MANY", "DatasetProfile", associated_with=("datasetId",)),
+    }
+    # The reverse of currentVersion: a hasMany on a field no declared index covers (a relation GSI only).
+    assert version["datasetsAsCurrentVersion"] == Relation("HAS_MANY", "Dataset", associated_with=("currentVersionId",))
+    assert plan.models["Scorecard"].relations["sections"] == Relation("HAS_MANY", "ScorecardSection",
+                                                                      associated_with=("scorecardId",))
+    assert plan.models["ScorecardSection"].relations["scorecard"] == Relation("BELONGS_TO", "Scorecard",
+                                                                              target_names=("scorecardId",))
+
+
+def test_the_plan_sdl_is_the_one_the_client_validates_against():
+    from plexus_datasets.backends.contract import schema_text
+
+    sdl_file, _ = CONTRACT_FILES["plan"]
+    assert PLAN_PACKAGED.joinpath(sdl_file).read_text(encoding="utf-8") == schema_text()
+    assert load_contract("plan").sdl == schema_text()
+
+
+@pytest.mark.skipif(not SHARED_PLAN_SDL.is_file(), reason=f"the shared contract {SHARED_PLAN_SDL} is not on this machine")
+def test_the_plan_sdl_is_byte_identical_to_the_shared_contract():
+    sdl_file, _ = CONTRACT_FILES["plan"]
+    assert PLAN_PACKAGED.joinpath(sdl_file).read_bytes() == SHARED_PLAN_SDL.read_bytes()
+
+
+@pytest.mark.skipif(NODE is None or not (AMPLIFY_CLIENT / "node_modules").is_dir(),
+                    reason="Node.js and tests/amplify_client/node_modules are needed to regenerate the plan's "
+                           "model introspection (scripts/test.sh installs them)")
+def test_the_plan_introspection_is_what_amplifys_generator_makes(tmp_path):
+    generated = tmp_path / "model_introspection.json"
+    subprocess.run([NODE, "gen.mjs", str(generated)], cwd=AMPLIFY_CLIENT, check=True, timeout=120,
+                   capture_output=True)
+    _, introspection_file = CONTRACT_FILES["plan"]
+    assert PLAN_PACKAGED.joinpath(introspection_file).read_bytes() == generated.read_bytes()

@@ -1,10 +1,21 @@
 """The Amplify-compatible GraphQL stand-in server (``plexus-datasets serve``).
 
-``compose.serve()`` builds the store and calls ``run``; tests build an app with
-``create_app(store, api_key)`` and run it under their own uvicorn. The store is a
-``Backend`` (the dataset plan's schema) or an ``ItemStore`` (its contract's schema,
-e.g. Plexus's: ``ItemStore(url, load_contract("plexus"))``). ``Limits`` holds what
-one request may ask (``limits`` module).
+One machinery serves every schema, driven by its contract (``contract``: the SDL and the
+Amplify model introspection, packaged under ``contracts/<name>/``): ``contract_schema``
+generates the resolvers (AppSync's semantics), ``batching`` reads a level of nested
+fields in one store call, ``limits`` bounds a request, ``app`` is the HTTP surface.
+The store behind the resolvers is an ``items.ItemSource``:
+
+- an ``ItemStore`` (``items``): DynamoDB-like items and sparse index entries in SQLite
+  or PostgreSQL, e.g. ``ItemStore(url, load_contract("plan"))`` for the dataset plan's
+  schema (``serve``'s default) or ``load_contract("plexus")`` for Plexus's;
+- a ``Backend`` (the plan's models; tests seed a ``SQLBackend`` and read it back),
+  which ``create_app`` presents as items through ``BackendItems``.
+
+``compose.serve()`` builds the store (copying an older database's SQL tables into the
+items once, ``migration``) and calls ``run``; tests build an app with
+``create_app(store, api_key)`` and run it under their own uvicorn. ``Limits`` holds
+what one request may ask.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ from .limits import Limits
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
-    from .items import ItemStore
+    from .items import ItemSource, ItemStore
 
 __all__ = ["Limits", "create_app", "ensure_account", "run"]
 
@@ -26,7 +37,7 @@ __all__ = ["Limits", "create_app", "ensure_account", "run"]
 MAX_CONNECTIONS = 128
 
 
-def run(store: Backend | ItemStore, *, host: str = "127.0.0.1", port: int = 8765, api_key: str | None = None,
+def run(store: Backend | ItemSource, *, host: str = "127.0.0.1", port: int = 8765, api_key: str | None = None,
         log_level: str = "info", cors_origins: Iterable[str] = (), allowed_hosts: Iterable[str] = (),
         iam_credentials: Mapping[str, str] | None = None) -> None:
     """Serve ``store`` until interrupted. With neither ``api_key`` nor

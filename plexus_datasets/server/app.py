@@ -17,8 +17,9 @@ GraphQL work, every request must:
 - send ``application/json`` (HTTP 415 otherwise) of at most ``Limits.max_body_bytes``
   (HTTP 413 otherwise).
 
-It serves either a ``Backend`` with the plan schema (``schema``), or an ``ItemStore``
-with its contract's schema (``contract_schema``).
+It serves a contract's schema with the resolvers generated from the contract
+(``contract_schema``), over an ``ItemStore`` (its contract's items) or over a
+``Backend`` (the dataset plan's models, presented as items by ``BackendItems``).
 
 GraphQL requests run on a few worker threads, each in an event loop of its own, so
 the server's loop (and ``/health``) never waits for the store; the query checks of
@@ -45,13 +46,13 @@ from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
 
 from ..backends.base import Backend
 from .appsync import RESPONSE_LIMIT, VALIDATION, AppSyncError
-from .batching import ItemRequestContext, RequestContext
+from .backend_items import BackendItems
+from .batching import ItemRequestContext
+from .contract import Contract, load_contract
 from .limits import Limits, check_document, relation_fields
-from .schema import build_schema
 
 if TYPE_CHECKING:
-    from .contract import Contract
-    from .items import ItemStore
+    from .items import ItemSource
 
 __all__ = ["AppSyncHTTP", "GraphQLRunner", "create_app", "normalize_origin"]
 
@@ -80,7 +81,7 @@ class GraphQLRunner:
     query checks of ``limits``."""
 
     def __init__(self, schema: GraphQLSchema, new_context: Callable[[], Any], limits: Limits,
-                 resolver_fields: Collection[str] | None = None) -> None:
+                 resolver_fields: Collection[str]) -> None:
         self.schema = schema
         self.new_context = new_context
         self.limits = limits
@@ -132,10 +133,7 @@ class GraphQLRunner:
             document = parse(query, max_tokens=self.limits.max_tokens)
         except RecursionError:
             raise AppSyncError(VALIDATION, f"Query depth limit of {self.limits.max_depth} exceeded.") from None
-        if self.resolver_fields is None:
-            check_document(document, self.limits)
-        else:
-            check_document(document, self.limits, self.resolver_fields)
+        check_document(document, self.limits, self.resolver_fields)
         return document
 
 
@@ -473,7 +471,7 @@ async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[byt
 
 
 def create_app(
-    store: Backend | ItemStore,
+    store: Backend | ItemSource,
     api_key: str | None,
     *,
     host: str = "127.0.0.1",
@@ -483,8 +481,10 @@ def create_app(
     manage_gc: bool = False,
     iam_credentials: Mapping[str, str] | None = None,
 ) -> AppSyncHTTP:
-    """The ASGI app serving ``store``: a ``Backend`` with the plan schema, or an
-    ``ItemStore`` with its contract's schema.
+    """The ASGI app serving ``store``: an ``ItemStore`` (or another ``items.ItemSource``)
+    with its contract's schema, or a ``Backend`` with the dataset plan's schema
+    (``load_contract("plan")``, through ``BackendItems``). Both run the resolvers
+    generated from the contract.
 
     ``api_key`` is the key clients send in ``x-api-key``; ``iam_credentials`` (access
     key id -> secret key) also accepts requests signed with AWS SigV4 by one of them.
@@ -497,14 +497,9 @@ def create_app(
     between requests only.
     """
     limits = limits or Limits()
-    if isinstance(store, Backend):
-        backend = store
-        runner = GraphQLRunner(build_schema(), lambda: RequestContext(backend, limits), limits)
-    else:
-        items = store
-        models = items.contract.models.values()
-        runner = GraphQLRunner(_contract_schema(items.contract), lambda: ItemRequestContext(items, limits), limits,
-                               relation_fields(models))
+    items = BackendItems(store, load_contract("plan")) if isinstance(store, Backend) else store
+    runner = GraphQLRunner(_contract_schema(items.contract), lambda: ItemRequestContext(items, limits), limits,
+                           relation_fields(items.contract.models.values()))
     wildcard = host.strip("[]") in WILDCARD_HOSTS
     hosts = set(LOOPBACK_NAMES) | set(allowed_hosts) | (set() if wildcard else {host})
     return AppSyncHTTP(runner, api_key, allowed_hosts=hosts, any_ip_host=wildcard, cors_origins=cors_origins,

@@ -12,6 +12,7 @@ __all__ = [
     "DYNAMODB_ERROR",
     "ILLEGAL_ARGUMENT",
     "INVALID_ARGUMENTS",
+    "NO_SORT_KEY",
     "RESOLVER_LIMIT",
     "RESPONSE_LIMIT",
     "VALIDATION",
@@ -25,6 +26,8 @@ ILLEGAL_ARGUMENT = "DynamoDB:UserIllegalArgumentException"
 #: DynamoDB's ValidationException (item too large, bad key attribute...), as AppSync reports it.
 DYNAMODB_ERROR = "DynamoDB:DynamoDbException"
 INVALID_ARGUMENTS = "InvalidArgumentsError"
+#: The message of ``INVALID_ARGUMENTS`` for ``sortDirection`` on an index without a sort key.
+NO_SORT_KEY = "sortDirection is not supported for List operations without a Sort key defined."
 #: A document refused before it runs (syntax, unknown fields, variable types, the query limits).
 VALIDATION = "ValidationError"
 #: AppSync's answer when a request runs more resolvers than it allows.

@@ -3,11 +3,11 @@
 GraphQL resolves the items of a list concurrently. Each relationship resolver asks a
 ``Loader`` for its key and waits; once every resolver of that level has asked (the
 loader dispatches on the next turn of the request's event loop), the loader reads all
-their keys in one store call (a ``Backend``'s ``get_many`` / ``page_many`` for the plan
-schema's ``RequestContext``; an ``ItemStore``'s ``get_many`` / ``query_many`` for a
-contract schema's ``ItemRequestContext``). A nested list therefore
-costs one query per level, not one per parent, and a key read once in a request is
-never read again (records on a page also answer later gets of their ids).
+their keys in one store call (the item source's ``get_many`` / ``query_many``: an
+``ItemStore``'s, or a ``Backend``'s ``get_many`` / ``page_many`` through
+``BackendItems``). A nested list therefore costs one query per level, not one per
+parent, and a key read once in a request is never read again (records on a page also
+answer later gets of their ids).
 
 ``Budget`` counts what the request has cost (resolver calls, records returned, bytes
 read) and refuses past ``Limits`` with AppSync's ``ResolverExecutionLimitReached``.
@@ -19,21 +19,18 @@ import asyncio
 from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ..backends.base import Backend, Page, Record, item_size
+from ..backends.base import Page, Record, item_size
 from .appsync import RESOLVER_LIMIT, AppSyncError
 from .limits import Limits
 
 if TYPE_CHECKING:
-    from .items import ItemStore
-    from .items import Page as ItemPage
+    from .items import ItemSource
 
-__all__ = ["Budget", "ItemRequestContext", "Loader", "RequestContext"]
+__all__ = ["Budget", "ItemRequestContext", "Loader"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-#: (model, index field or None, index value or None, limit, nextToken)
-PageKey = tuple[str, str | None, str | None, int, str | None]
 #: (model, id)
 GetKey = tuple[str, str]
 #: (model, index name, partition key value, limit): the first page of an index query
@@ -121,96 +118,20 @@ class Budget:
         return max(1, min(100, room // max(per_key, 1)))
 
 
-class _Reads:
-    """What every request context has: its limits, its budget, and the ``gets`` loader
-    over the store's ``get_many`` (``_get_many``)."""
+class ItemRequestContext:
+    """The context of one GraphQL request: the store (an ``items.ItemSource``), its
+    limits, its budget and its loaders.
 
-    def __init__(self, limits: Limits) -> None:
+    ``gets`` answers gets (``get_many``); ``firsts`` answers first pages of index
+    queries (``query_many``), the reads of hasMany fields: one store call per level
+    however many parents ask."""
+
+    def __init__(self, store: ItemSource, limits: Limits) -> None:
+        self.store = store
         self.limits = limits
         self.budget = Budget(limits)
         self.gets: Loader[GetKey, Record | None] = Loader(self._fetch_records)
-
-    def _get_many(self, model: str, ids: list[str]) -> Mapping[str, Record]:
-        raise NotImplementedError
-
-    def _fetch_records(self, keys: list[GetKey]) -> dict[GetKey, Any]:
-        by_model: dict[str, list[str]] = {}
-        for model, id in keys:
-            by_model.setdefault(model, []).append(id)
-        found: dict[GetKey, Any] = {}
-        for model, ids in by_model.items():
-            try:
-                start = 0
-                while start < len(ids):
-                    self.budget.check_read()
-                    chunk = ids[start:start + self.budget.batch_size(self.limits.max_item_bytes)]
-                    records = self._get_many(model, chunk)
-                    self.budget.read(list(records.values()))
-                    found.update(((model, id), records.get(id)) for id in chunk)
-                    start += len(chunk)
-            except Exception as exc:  # noqa: BLE001 - handed to the resolvers that asked
-                found.update(((model, id), exc) for id in ids if (model, id) not in found)
-        return found
-
-    def _per_page(self) -> int:
-        # A page may read its 1 MB plus the item that follows (to know there is more).
-        return self.limits.max_page_bytes + self.limits.max_item_bytes
-
-
-class RequestContext(_Reads):
-    """The context of one GraphQL request over a ``Backend`` (the plan schema): the
-    backend, its loaders, its budget."""
-
-    def __init__(self, backend: Backend, limits: Limits) -> None:
-        super().__init__(limits)
-        self.backend = backend
-        self.pages: Loader[PageKey, Page] = Loader(self._fetch_pages)
-
-    def forget(self) -> None:
-        """After a write, later reads in the request see it."""
-        self.gets.forget()
-        self.pages.forget()
-
-    def _get_many(self, model: str, ids: list[str]) -> Mapping[str, Record]:
-        return self.backend.get_many(model, ids)
-
-    def _fetch_pages(self, keys: list[PageKey]) -> dict[PageKey, Any]:
-        groups: dict[tuple[str, str | None, int, str | None], list[str | None]] = {}
-        for model, field, value, limit, token in keys:
-            groups.setdefault((model, field, limit, token), []).append(value)
-        found: dict[PageKey, Any] = {}
-        for (model, field, limit, token), values in groups.items():
-            try:
-                start = 0
-                while start < len(values):
-                    self.budget.check_read()
-                    chunk = values[start:start + self.budget.batch_size(self._per_page())]
-                    pages = self.backend.page_many(model, field, chunk, limit=limit, next_token=token,  # type: ignore[arg-type]
-                                                   max_bytes=self.limits.max_page_bytes)
-                    for value in chunk:
-                        page = pages[value]
-                        self.budget.read(page.items)
-                        for record in page.items:
-                            self.gets.prime((model, record["id"]), record)
-                        found[(model, field, value, limit, token)] = page
-                    start += len(chunk)
-            except Exception as exc:  # noqa: BLE001 - handed to the resolvers that asked
-                found.update(((model, field, v, limit, token), exc) for v in values
-                             if (model, field, v, limit, token) not in found)
-        return found
-
-
-class ItemRequestContext(_Reads):
-    """The context of one GraphQL request over an ``ItemStore`` (a contract schema):
-    the store, its loaders, its budget.
-
-    ``firsts`` answers first pages of index queries (``query_many``), the reads of
-    hasMany fields: one store call per level however many parents ask."""
-
-    def __init__(self, store: ItemStore, limits: Limits) -> None:
-        super().__init__(limits)
-        self.store = store
-        self.firsts: Loader[QueryKey, ItemPage] = Loader(self._fetch_firsts)
+        self.firsts: Loader[QueryKey, Page] = Loader(self._fetch_firsts)
 
     def forget(self) -> None:
         """After a write, later reads in the request see it."""
@@ -223,8 +144,28 @@ class ItemRequestContext(_Reads):
         for item in items:
             self.gets.prime((model, item["id"]), item)
 
-    def _get_many(self, model: str, ids: list[str]) -> Mapping[str, Record]:
-        return self.store.get_many(model, ids)
+    def _fetch_records(self, keys: list[GetKey]) -> dict[GetKey, Any]:
+        by_model: dict[str, list[str]] = {}
+        for model, id in keys:
+            by_model.setdefault(model, []).append(id)
+        found: dict[GetKey, Any] = {}
+        for model, ids in by_model.items():
+            try:
+                start = 0
+                while start < len(ids):
+                    self.budget.check_read()
+                    chunk = ids[start:start + self.budget.batch_size(self.limits.max_item_bytes)]
+                    records = self.store.get_many(model, chunk)
+                    self.budget.read(list(records.values()))
+                    found.update(((model, id), records.get(id)) for id in chunk)
+                    start += len(chunk)
+            except Exception as exc:  # noqa: BLE001 - handed to the resolvers that asked
+                found.update(((model, id), exc) for id in ids if (model, id) not in found)
+        return found
+
+    def _per_page(self) -> int:
+        # A page may read its 1 MB plus the item that follows (to know there is more).
+        return self.limits.max_page_bytes + self.limits.max_item_bytes
 
     def _fetch_firsts(self, keys: list[QueryKey]) -> dict[QueryKey, Any]:
         groups: dict[tuple[str, str, int], list[str]] = {}

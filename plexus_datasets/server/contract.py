@@ -2,8 +2,8 @@
 
 A contract is a pair of files that the real Amplify toolchain generated. One is the AppSync SDL with its
 directives stripped. The other is the model introspection that Amplify's JS data client is configured with.
-``load_contract("plexus")`` reads the copies packaged under ``server/contracts/plexus/`` (see the
-PROVENANCE.md there). ``Contract.from_files(sdl_text, introspection)`` parses any such pair.
+``load_contract("plan")`` (the dataset plan's schema) and ``load_contract("plexus")`` (Plexus's deployed
+one) read the copies packaged under ``server/contracts/<name>/`` (see the PROVENANCE.md in each). ``Contract.from_files(sdl_text, introspection)`` parses any such pair.
 
 Where each fact comes from:
 
@@ -47,6 +47,7 @@ __all__ = ["CONTRACT_FILES", "Contract", "ContractModel", "Field", "Index", "Rel
 
 #: The packaged contracts, by name: (SDL file, model introspection file) under ``contracts/<name>/``.
 CONTRACT_FILES: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "plan": ("amplify_datasets.graphql", "model_introspection.json"),
     "plexus": ("plexus_datasources.graphql", "model_introspection.json"),
 })
 

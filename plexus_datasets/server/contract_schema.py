@@ -1,7 +1,11 @@
-"""A contract's executable schema, resolved over an ``ItemStore`` with AppSync's semantics.
+"""A contract's executable schema, resolved over an item source with AppSync's semantics.
 
+The one set of resolvers the stand-in has, for every schema it serves (the dataset plan's and Plexus's). They
+read and write an ``items.ItemSource``: an ``ItemStore``, or a ``Backend`` through ``BackendItems``.
 Everything model-specific comes from the ``Contract`` (``server/contract.py``): which models exist, their
-fields, key attributes, secondary indexes with sort keys, and relations. The SDL names the root fields:
+fields, key attributes, secondary indexes with sort keys, and relations; no resolver knows a model by name
+(the plan's indexes have no sort key, so ``sortDirection`` is refused on each of them; its
+``datasetsAsCurrentVersion`` is a relation GSI like any hasMany). The SDL names the root fields:
 ``get<M>``, the scan ``list<M>s`` (the Query field returning ``Model<M>Connection`` with no required
 argument), each index's query field, ``create|update|delete<M>``. The rules are those of the resolvers Amplify
 generates (contract README §5):
@@ -14,9 +18,13 @@ generates (contract README §5):
   false ``condition`` is ``ConditionalCheckFailedException``. Create and update both refuse a write that
   gives part of a composite sort key (ScoreVersion's ``isFeatured`` + ``createdAt``) but not all of it,
   counting the defaults, as the index transformer's ``validateIndexArgumentSnippet`` does;
+- writes DynamoDB would refuse (an item over 400 KB, an empty or oversized key attribute, text that is not
+  valid Unicode: ``limits.check_item``) fail with its ValidationException (``DynamoDB:DynamoDbException``)
+  and write nothing;
 - **delete**: returns the old item;
 - **get** of a missing id is null;
-- **lists and index queries**: ``limit`` defaults to 100, ``filter`` applies after it (short or empty pages
+- **lists and index queries**: ``limit`` defaults to 100, a page ends at 1 MB (``Limits.max_page_bytes``)
+  and 1,000 items with a ``nextToken``, ``filter`` applies after the limit (short or empty pages
   still carry a ``nextToken``), a bad token is ``DynamoDB:UserIllegalArgumentException``; a sort-key condition
   takes one operator (more is DynamoDB's ValidationException, ``DynamoDB:DynamoDbException``), a composite one
   joins the given fields with ``#`` in sort-key order (a prefix for partial inputs); ``sortDirection`` on an
@@ -25,19 +33,17 @@ generates (contract README §5):
   the relation's GSI (``gsi-Parent.field``) and pages like a list (a null parent id is ``{items: []}``); both
   go through the request's loaders, so a nested level costs one store call;
 - AWSJSON goes in and out as JSON strings; AWSDateTime is checked and kept as sent (AppSync stores the text,
-  so ``+00:00`` and ``Z`` values coexist and compare as strings in sort keys).
+  so ``+00:00`` and ``Z`` values coexist and compare as strings in sort keys); see ``scalars``. A ``Backend``
+  behind ``BackendItems`` keeps AWSDateTime values as UTC text instead, as the Backend contract says.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
-from ariadne import ScalarType, make_executable_schema
+from ariadne import make_executable_schema
 from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, get_named_type
 
 from ..backends.filters import matches
@@ -47,6 +53,7 @@ from .appsync import (
     DYNAMODB_ERROR,
     ILLEGAL_ARGUMENT,
     INVALID_ARGUMENTS,
+    NO_SORT_KEY,
     AppSyncError,
     conditional_failed,
     dynamodb_validation,
@@ -55,55 +62,12 @@ from .batching import ItemRequestContext
 from .contract import Contract, ContractModel, Index, Relation
 from .items import ConditionFailed, KeyCondition, Page, relation_index_name
 from .limits import check_item, key_fields
-from .schema import NO_SORT_KEY
-from .schema import _parse_json as parse_aws_json
+from .scalars import aws_datetime, aws_json
 
 __all__ = ["build_contract_schema", "now_iso8601"]
 
 _TIMESTAMPS = ("createdAt", "updatedAt")
 _ONE_KEY_CONDITION = "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key"
-
-# --- scalars ---------------------------------------------------------------------------------
-
-
-def _serialize_json(value: Any) -> str:
-    # Items hold AWSJSON decoded (as AppSync's DynamoDB items do), so a JSON string value ("labels") is
-    # written back as JSON text too ('"labels"').
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-aws_json_text = ScalarType("AWSJSON", serializer=_serialize_json, value_parser=parse_aws_json)
-
-# AWSDateTime, kept as sent
-
-aws_datetime_text = ScalarType("AWSDateTime")
-# seconds optional, 1-9 fractional digits only after seconds, offset required (AppSync's scalar reference)
-_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.(\d{1,9}))?)?)(Z|[+-]\d{2}:\d{2}(?::\d{2})?)")
-
-
-@aws_datetime_text.serializer
-def _serialize_datetime(value: Any) -> Any:
-    return value
-
-
-@aws_datetime_text.value_parser
-def _parse_datetime(value: Any) -> str:
-    """An AWSDateTime as AppSync takes it: ISO 8601 with an offset (``Z`` or ``±hh:mm``) and 0 to 9
-    fractional digits. The text is kept as given."""
-    if not isinstance(value, str):
-        raise ValueError("AWSDateTime values must be strings")  # noqa: TRY004 - graphql-core's "invalid value"
-    match = _DATETIME.fullmatch(value)
-    if match is None:
-        raise ValueError(f"Invalid AWSDateTime {value!r}: use ISO 8601 with an offset (Z or +hh:mm)")
-    moment, fraction, offset = match.groups()
-    if fraction:  # fromisoformat takes at most 6 fractional digits
-        moment = moment[:len(moment) - len(fraction)] + fraction[:6]
-    try:  # a real date and time (no month 13)
-        datetime.fromisoformat(moment + ("+00:00" if offset == "Z" else offset))
-    except ValueError:
-        raise ValueError(f"Invalid AWSDateTime {value!r}: not a date and time") from None
-    return value
-
 
 def now_iso8601() -> str:
     """AppSync's ``$util.time.nowISO8601()``: UTC, milliseconds, ``Z``."""
@@ -327,7 +291,7 @@ def build_contract_schema(contract: Contract, sdl_text: str) -> GraphQLSchema:
     """The executable schema of ``sdl_text`` with resolvers for ``contract``'s models; resolvers read
     ``info.context``, an ``ItemRequestContext``. Raises ``ValueError`` when the SDL lacks a root field the
     contract needs."""
-    schema = make_executable_schema(sdl_text, aws_json_text, aws_datetime_text)
+    schema = make_executable_schema(sdl_text, aws_json, aws_datetime)
     query, mutation = schema.query_type, schema.mutation_type
     if query is None or mutation is None:
         raise ValueError("the SDL has no Query or no Mutation type")

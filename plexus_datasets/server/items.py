@@ -31,6 +31,12 @@ What it reproduces of DynamoDB, as AppSync's generated resolvers use it (contrac
   ``DynamoDB:UserIllegalArgumentException``). The HMAC key is random per process unless ``token_secret``
   is given.
 
+- **Markers.** ``appsync_markers(name, value)`` records what was done to the database once (``marker``,
+  ``set_marker``): the stand-in's one-time copy of the SQL backend's tables (``server/migration.py``).
+
+``ItemSource`` is the interface the generated resolvers use; ``ItemStore`` implements it, and so does
+``BackendItems`` (``server/backend_items.py``), which presents a ``Backend`` as items.
+
 Items are stored as given, minus None values; field validation and size limits are the resolver layer's job.
 Unknown models or indexes, a missing id and a bad key condition are ``ValidationError``; database failures
 are ``BackendError``/``BackendUnavailableError``, naming the database without its password.
@@ -48,7 +54,7 @@ import secrets
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -60,7 +66,8 @@ from ..backends.filters import matches
 from ..errors import BackendError, BackendUnavailableError, ConflictError, ValidationError
 from .contract import Contract, Index
 
-__all__ = ["ConditionFailed", "ItemStore", "KeyCondition", "Page", "relation_index_name"]
+__all__ = ["ConditionFailed", "ItemSource", "ItemStore", "KeyCondition", "Page", "relation_index_name",
+           "secondary_indexes"]
 
 #: A sort-key condition: ``("eq"|"lt"|"le"|"gt"|"ge"|"beginsWith", value)`` or ``("between", [low, high])``.
 KeyCondition = tuple[str, Any]
@@ -101,6 +108,40 @@ ENTRIES = sa.Table(
     sa.Column("id", _key_type(255), primary_key=True),
     sa.Index("ix_appsync_index_entries_item", "model", "id"),  # to replace an item's entries
 )
+MARKERS = sa.Table(
+    "appsync_markers", _metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),  # JSON
+)
+
+
+class ItemSource(Protocol):
+    """What the generated resolvers (``contract_schema``) and the request's loaders (``batching``) ask of a
+    store: ``ItemStore``'s verbs, with its semantics (the module docstring). ``index`` names one of
+    ``secondary_indexes(contract)[model]``; a write whose condition is false raises ``ConditionFailed``; a bad
+    token, model or index raises ``ValidationError``."""
+
+    contract: Contract
+
+    def get(self, model: str, id: str) -> dict | None: ...
+
+    def get_many(self, model: str, ids: Sequence[str]) -> dict[str, dict]: ...
+
+    def query(self, model: str, index: str, pk: str, *, sk: KeyCondition | None = None, descending: bool = False,
+              limit: int = 100, next_token: str | None = None, max_bytes: int | None = None) -> Page: ...
+
+    def query_many(self, model: str, index: str, pks: Sequence[str], *, limit: int = 100,
+                   max_bytes: int | None = None) -> dict[str, Page]: ...
+
+    def scan(self, model: str, *, limit: int = 100, next_token: str | None = None,
+             max_bytes: int | None = None) -> Page: ...
+
+    def put(self, model: str, item: Mapping[str, Any], condition: Mapping[str, Any] | None = None) -> dict: ...
+
+    def update(self, model: str, id: str, set: Mapping[str, Any], remove: Iterable[str] = (),
+               condition: Mapping[str, Any] | None = None) -> dict: ...
+
+    def delete(self, model: str, id: str, condition: Mapping[str, Any] | None = None) -> dict: ...
 
 
 def relation_index_name(parent: str, field: str) -> str:
@@ -118,7 +159,7 @@ class ItemStore:
         self._url = sa.engine.make_url(_sqlalchemy_url(url))
         self.description = _describe(self._url)
         self._secret = token_secret if token_secret is not None else secrets.token_bytes(32)
-        self._indexes = _all_indexes(contract)
+        self._indexes = secondary_indexes(contract)
         self._local = threading.local()
         self._memory_lock: threading.RLock | None = None
         self._engine = self._make_engine()
@@ -356,6 +397,32 @@ class ItemStore:
         if rows:
             conn.execute(ENTRIES.insert(), rows)
 
+    # --- markers -------------------------------------------------------------------------------
+
+    def marker(self, name: str) -> dict | None:
+        """The value recorded under ``name``, or None."""
+        with self._connection(write=False) as conn:
+            value = conn.execute(sa.select(MARKERS.c.value).where(MARKERS.c.name == name)).scalar()
+        return None if value is None else json.loads(value)
+
+    def set_marker(self, name: str, value: Mapping[str, Any], *, only_new: bool = False) -> bool:
+        """Record ``value`` (JSON) under ``name``; with ``only_new``, only if nothing is recorded there yet.
+        Returns whether it was written. Inside ``transaction()`` a new marker also serializes: a second
+        transaction claiming the same name waits for the first, then finds it taken."""
+        body = json.dumps(dict(value), ensure_ascii=False)
+        insert = (postgresql.insert if self._is_postgres else sqlite.insert)(MARKERS).values(name=name, value=body)
+        with self._connection(write=True) as conn:
+            if only_new:
+                return conn.execute(insert.on_conflict_do_nothing().returning(MARKERS.c.name)).first() is not None
+            conn.execute(insert.on_conflict_do_update(index_elements=[MARKERS.c.name], set_={"value": body}))
+            return True
+
+    def has_table(self, name: str) -> bool:
+        """Whether the database has a table called ``name`` (another store's, e.g. SQLBackend's), in the
+        schema this store's tables are in."""
+        with self._connection(write=False) as conn:
+            return sa.inspect(conn).has_table(name)
+
     # --- the model's keys --------------------------------------------------------------------
 
     def indexes(self, model: str) -> Mapping[str, Index]:
@@ -409,8 +476,9 @@ class ItemStore:
         return hmac.new(self._secret, body, hashlib.sha256).digest()[:_TAG_BYTES]
 
 
-def _all_indexes(contract: Contract) -> dict[str, dict[str, Index]]:
-    """Each model's contract indexes by name, plus a relation GSI per HAS_MANY relation that targets it."""
+def secondary_indexes(contract: Contract) -> dict[str, dict[str, Index]]:
+    """Each model's secondary indexes by name: the contract's, plus a relation GSI (``relation_index_name``,
+    no sort key) per HAS_MANY relation that targets the model."""
     indexes = {name: {index.name: index for index in model.indexes if index.name} for name, model in
                contract.models.items()}
     for parent, model in contract.models.items():

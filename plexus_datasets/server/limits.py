@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Any
 from graphql import DocumentNode, FieldNode, FragmentDefinitionNode, InlineFragmentNode, OperationDefinitionNode
 
 from ..backends.base import item_size
-from ..backends.contract import RELATIONS
-from ..backends.specs import MODEL_SPECS
 from .appsync import VALIDATION, AppSyncError, dynamodb_validation
 
 if TYPE_CHECKING:
@@ -63,9 +61,6 @@ class Limits:
     max_errors: int = 100
 
 
-_RESOLVER_FIELDS = frozenset(name for relations in RELATIONS.values() for name in relations)
-
-
 def relation_fields(models: Iterable[ContractModel]) -> frozenset[str]:
     """The names of the relationship fields of a contract's models (the fields that
     run a resolver below the root), for ``check_document``."""
@@ -83,12 +78,12 @@ def key_fields(model: ContractModel) -> tuple[str, ...]:
     return tuple(dict.fromkeys(fields))
 
 
-def check_document(document: DocumentNode, limits: Limits, resolver_fields: Collection[str] = _RESOLVER_FIELDS) -> None:
+def check_document(document: DocumentNode, limits: Limits, resolver_fields: Collection[str]) -> None:
     """Refuse a document deeper, wider or with more resolver fields than ``limits``
     allow, with AppSync's ``ValidationError``. Runs before graphql-core's validation
     (whose cost grows with the square of repeated fields), in time bounded by the
     limits however fragments nest. ``resolver_fields`` are the names of the fields
-    below the root that run a resolver (default: the plan schema's relationships)."""
+    below the root that run a resolver (``relation_fields`` of the served contract)."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     fields = resolvers = visited = 0
     for operation in document.definitions:
@@ -131,14 +126,13 @@ def _refused(message: str) -> AppSyncError:
     return AppSyncError(VALIDATION, message)
 
 
-def check_item(model: str, item: Mapping[str, Any], limits: Limits, keys: Iterable[str] | None = None) -> None:
+def check_item(model: str, item: Mapping[str, Any], limits: Limits, keys: Iterable[str]) -> None:
     """Refuse what DynamoDB refuses to store, with its ValidationException: an empty or
     oversized key attribute (the id, an index field), text that is not valid Unicode,
     an item over 400 KB (counted as DynamoDB does, with AppSync's ``__typename``).
 
-    ``keys`` are the model's key attributes (``key_fields`` of a contract model); by
-    default the plan schema's: the id and the indexed fields of ``MODEL_SPECS``."""
-    for key in ("id", *MODEL_SPECS[model].indexes) if keys is None else keys:
+    ``keys`` are the model's key attributes (``key_fields`` of its contract model)."""
+    for key in keys:
         value = item.get(key)
         if value == "":
             raise dynamodb_validation("One or more parameter values are not valid. The AttributeValue for a key "
