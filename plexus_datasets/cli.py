@@ -27,7 +27,7 @@ import click
 from . import display
 from .configs import parse_configuration
 from .display import TextTable
-from .errors import PlexusDatasetsError, PlexusDatasetsWarning, ValidationError
+from .errors import ConflictError, PlexusDatasetsError, PlexusDatasetsWarning, ValidationError
 from .facts import ProfileFacts
 from .importer import import_score_config, import_scorecard, read_score_config
 from .refs import parse_ref, with_version
@@ -327,8 +327,15 @@ def datasets_delete(ctx: click.Context, ref: str, cascade: bool, yes: bool) -> N
     dataset = svc.get_dataset(ref)
     versions, profiles = len(svc.list_versions(dataset)), len(svc.list_profiles(dataset))
     if versions and not cascade:
-        raise ValidationError(f"{dataset.name} has {versions} version(s) and {profiles} profile(s); add --cascade to "
-                              "delete them with it.")
+        try:
+            # Refused while it has versions (they only ever go with their dataset), saying why: on a
+            # store that numbers versions by position (Plexus's), --cascade can't help either.
+            svc.delete_dataset(dataset)
+        except ConflictError as exc:
+            raise ValidationError(f"{dataset.name} has {versions} version(s) and {profiles} profile(s); add "
+                                  "--cascade to delete them with it.") from exc
+        click.echo(f"Deleted {dataset.name}")  # another cascade removed its versions meanwhile
+        return
     if not yes:
         click.confirm(f"Delete {dataset.name} ({versions} versions, {profiles} profiles)?", abort=True)
     svc.delete_dataset(dataset, cascade=cascade)
@@ -747,6 +754,12 @@ def serve_command(ctx: click.Context, db_option: str | None, schema: str, accoun
 
     Point the package at it with PLEXUS_API_URL=http://HOST:PORT/graphql and
     PLEXUS_API_KEY=KEY.
+
+    The server keeps its records as items (the appsync_* tables of the database),
+    apart from the tables the embedded store uses (connect(DB) without an API). On
+    its first start over a database the embedded store (or an older serve) wrote,
+    --schema plan copies those records into the items once and says how many; the
+    tables are left as they were, and from then on each side has its own records.
     """
     from .compose import configured_api_key, serve, store_description
 
@@ -766,9 +779,13 @@ def serve_command(ctx: click.Context, db_option: str | None, schema: str, accoun
     def announce(account_id: str) -> None:
         click.echo(f"Plexus account {account_key}: {account_id}")
 
+    def copied(count: int) -> None:
+        click.echo(f"Copied {count} record{'' if count == 1 else 's'} from the database's SQL tables (the embedded "
+                   "store's) into the server's item tables, once; those tables are left as they were.", err=True)
+
     serve(db, host=host, port=port, api_key=api_key or None, log_level="warning", cors_origins=cors_origins,
           allowed_hosts=allowed_hosts, schema=schema, account_key=account_key or None,
-          iam_credentials_env=iam_credentials_env, on_account=announce)
+          iam_credentials_env=iam_credentials_env, on_account=announce, on_copied=copied)
 
 
 def main() -> None:

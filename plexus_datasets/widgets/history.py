@@ -32,7 +32,9 @@ class ProfileHistory(w.VBox):
     evaluation's subset, say) are their own series ("samples"), hidden unless
     ``show_samples`` (the "Show sample profiles" checkbox) is on: a 100-row sample
     never pulls the record count of a 5,572-row version down. Profiles whose
-    subject can't be read count as samples here.
+    subject can't be read count as samples here. Data files nobody profiled (a Plexus
+    DataSet made by Plexus, or kept by a load: "not profiled") have nothing to draw:
+    they are ``unprofiled`` and named in the status line.
 
     Dotted vertical lines mark where the version changes among the profiles shown;
     hovering a point shows its version, date and, for a sample, what it is.
@@ -60,6 +62,8 @@ class ProfileHistory(w.VBox):
         super().__init__(children=[w.HBox([self.version_filter, self.answer_dropdown, self.samples_toggle]),
                                    *self.figures, self.status], **kwargs)
         self._all: list[DatasetProfile] = []
+        #: DataSets with a data file and no profile (made by Plexus, or kept by a load), oldest first.
+        self.unprofiled: list[DatasetProfile] = []
         self._labels: dict[str, str] = {}
         self._facts: dict[str, ProfileFacts] = {}
         run_safely(self.status, self._load, target)
@@ -70,7 +74,8 @@ class ProfileHistory(w.VBox):
     def __repr__(self) -> str:
         hidden = len(self._samples_of(self.version_filter.value)) if not self.show_samples else 0
         more = f", {hidden} sample profiles hidden" if hidden else ""
-        return f"ProfileHistory({len(self.profiles)} profiles{more}, answer column {self.answer_column!r})"
+        files = f", {len(self.unprofiled)} not profiled" if self.unprofiled else ""
+        return f"ProfileHistory({len(self.profiles)} profiles{more}{files}, answer column {self.answer_column!r})"
 
     def _load(self, target: Dataset | DatasetVersion | str) -> None:
         if isinstance(target, DatasetVersion):
@@ -83,7 +88,12 @@ class ProfileHistory(w.VBox):
         self.dataset = dataset
         versions = self.service.list_versions(dataset)
         self._labels = {v.id: v.label for v in versions}
-        self._all = self.service.list_profiles(only if only else dataset)
+        listed = self.service.list_profiles(only if only else dataset)
+        self._facts = {p.id: ProfileFacts.of(p) for p in listed}
+        # Data files nobody profiled (Plexus DataSets) have no numbers to draw and are no sample:
+        # they are named in the status line, never counted among the profiles.
+        self.unprofiled = [p for p in listed if self._facts[p.id].subject.is_unprofiled]
+        self._all = [p for p in listed if not self._facts[p.id].subject.is_unprofiled]
         # A version asked for by name stays choosable even without profiles (the empty state).
         used = [v for v in versions if (only and v.id == only.id) or any(p.dataset_version_id == v.id
                                                                            for p in self._all)]
@@ -92,20 +102,33 @@ class ProfileHistory(w.VBox):
             used.append(only)
         self.version_filter.options = [("all versions", ALL)] + [(v.label, v.id) for v in used]
         self.version_filter.value = only.id if only else ALL
-        self._facts = {p.id: ProfileFacts.of(p) for p in self._all}
-        has_samples = any(not f.is_full for f in self._facts.values())
+        drawn = [self._facts[p.id] for p in self._all]
+        has_samples = any(not f.is_full for f in drawn)
         self.samples_toggle.layout.display = None if has_samples else "none"
-        columns = list(dict.fromkeys(c for f in self._facts.values() for c in f.answer_columns))
+        columns = list(dict.fromkeys(c for f in drawn for c in f.answer_columns))
         self.answer_dropdown.options = columns
         self.answer_dropdown.layout.display = None if len(columns) > 1 else "none"
         self.answer_column = columns[0] if columns else None
         what = f"{dataset.name} {only.label}" if only else dataset.name
+        files = self._unprofiled_note()
         if not self._all:
-            self.status.info(f"{what} has no profiles yet: record one with svc.profile(ref).")
-        elif not any(f.is_full for f in self._facts.values()):
-            self.status.info(f"{what} has only sample profiles ({len(self._all)}): tick \"Show sample profiles\" "
-                             "to see them, or record a full one with svc.profile(ref).")
+            self.status.info(f"{what} has no profiles yet{files}: record one with svc.profile(ref).")
+        elif not any(f.is_full for f in drawn):
+            self.status.info(f"{what} has only sample profiles ({len(self._all)}){files}: tick \"Show sample "
+                             "profiles\" to see them, or record a full one with svc.profile(ref).")
+        elif files:
+            self.status.info(f"Not in the charts{files}: svc.profile(\"{dataset.name}:vN\") records a profile.")
         self._draw()
+
+    def _unprofiled_note(self) -> str:
+        """`` (2 data files not profiled: v3 · 2025-02-10 10:00, ...)``, or "" when there are none."""
+        if not self.unprofiled:
+            return ""
+        shown = ", ".join(f"{self._labels.get(p.dataset_version_id, '?')} · {short_time(p.created_at)}"
+                          for p in self.unprofiled[-3:])
+        more = "..., " if len(self.unprofiled) > 3 else ""
+        count = len(self.unprofiled)
+        return f" ({count} data file{'s' if count > 1 else ''} not profiled: {more}{shown})"
 
     def _on_answer(self, change: dict) -> None:
         self.answer_column = change["new"]

@@ -15,10 +15,11 @@ import plotly.graph_objects as go
 import traitlets
 
 from ..display import answer_bars, plot_text, profile_columns_html, profile_summary_html
-from ..errors import PlexusDatasetsError
+from ..errors import NotFoundError, PlexusDatasetsError
 from ..facts import ProfileFacts
 from ..formats import short_time
 from ..models import DatasetProfile
+from ..refs import parse_ref
 from ..service import DatasetService
 from ._common import Status, run_safely, service_or_default
 
@@ -65,13 +66,26 @@ class ProfileView(w.VBox):
             return
         found = self.service.latest_profile(target)
         if found is None:
-            samples = self.service.list_profiles(target)
-            if samples:
-                self.status.info(f"{target} has only sample profiles ({len(samples)}); record a full one with "
-                                 f"`plexus-datasets profiles record {target}` (or svc.profile({target!r})).")
-            else:
-                self.status.info(f"No profile of {target} yet: record one with svc.profile({target!r}).")
+            self.status.info(self._why_none(target))
         self.profile = found
+
+    def _why_none(self, target: str) -> str:
+        """Why ``target`` shows no profile: what the version it names has instead (samples, or
+        data files nobody profiled: Plexus DataSets), counted for that version alone."""
+        record = f"`plexus-datasets profiles record {target}` (or svc.profile({target!r}))"
+        try:
+            version = self.service.resolve(target)  # a dataset means its current version, as latest_profile
+        except NotFoundError:
+            return f"No profile of {target} yet: record one with svc.profile({target!r})."
+        named = target if parse_ref(target).has_version else f"{target} ({version.label})"
+        subjects = [ProfileFacts.of(p).subject for p in self.service.list_profiles(version)]
+        files = sum(1 for s in subjects if s.is_unprofiled)
+        samples = len(subjects) - files
+        if samples:
+            return f"{named} has only sample profiles ({samples}); record a full one with {record}."
+        if files:
+            return f"{named} has no profile yet: {files} data file(s), not profiled; record one with {record}."
+        return f"No profile of {named} yet: record one with svc.profile({target!r})."
 
     def _version_label(self, profile: DatasetProfile) -> str | None:
         """The label (``v1``) of the version ``profile`` describes; None without a service or version."""
