@@ -309,7 +309,8 @@ def datasets_create(ctx: click.Context, scorecard: str, score: str | None, name:
     """Create a dataset whose version 1 is the given configuration (checked first: it must
     load here unless --no-check)."""
     dataset = service(ctx).create_dataset(scorecard, name, score=score, description=description,
-                                          configuration=read_config(config_source), note=note, check=not no_check)
+                                          configuration=read_config_text(config_source), note=note,
+                                          check=not no_check)
     if as_json:
         emit_json(dataset.to_wire())
     else:

@@ -216,9 +216,10 @@ class DatasetService:
     # --- datasets ----------------------------------------------------------------------
 
     def create_dataset(self, scorecard: Scorecard | str, name: str, *, score: Score | str | None = None,
-                       description: str | None = None, configuration: Mapping[str, Any] | None = None,
+                       description: str | None = None, configuration: str | Mapping[str, Any] | None = None,
                        note: str | None = None, check: bool = True, created_at: datetime | None = None) -> Dataset:
-        """Create a dataset; with ``configuration`` it gets version 1, which becomes current.
+        """Create a dataset; with ``configuration`` (a mapping, or YAML/JSON text kept as
+        written, as in ``create_version``) it gets version 1, which becomes current.
 
         Raises ValidationError for a bad name or configuration, LoaderError (and its
         kinds) for a configuration that can't load here (see ``check_configuration``;
@@ -231,9 +232,12 @@ class DatasetService:
         card = self.get_scorecard(scorecard)
         sc = self._catalog.score(score, card) if score is not None else None
         note = validate.note(note)
+        text = validate.configuration_text(configuration) if isinstance(configuration, str) else None
+        if text is not None:
+            configuration = parse_configuration(text)
         config = self._checked(configuration, check) if configuration is not None else None
         return self._datasets.create(card, name, score=sc, description=description, config=config,
-                                     note=note, created_at=created_at)
+                                     note=note, created_at=created_at, text=text)
 
     def get_dataset(self, ref: DatasetLike, scorecard: Scorecard | str | None = None) -> Dataset:
         """A dataset by id or name (a version part in ``ref`` is ignored).

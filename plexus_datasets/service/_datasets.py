@@ -36,7 +36,8 @@ class Datasets:
                                 f"{name!r}; choose another name or add a version to that dataset.")
 
     def create(self, card: Scorecard, name: str, *, score: Score | None, description: str | None,
-               config: dict[str, Any] | None, note: str | None, created_at: datetime | None) -> Dataset:
+               config: dict[str, Any] | None, note: str | None, created_at: datetime | None,
+               text: str | None = None) -> Dataset:
         if score is not None and self.catalog.scorecard_of_score(score).id != card.id:
             raise ValidationError(f"Score {score.name!r} does not belong to scorecard {card.name!r}.")
         self._unique_name(card.id, name)
@@ -46,7 +47,7 @@ class Datasets:
             if config is None:
                 return dataset
             try:
-                self.versions.create(dataset, config, note, force=True, created_at=created_at)
+                self.versions.create(dataset, config, note, force=True, created_at=created_at, text=text)
             except Exception:
                 self._discard(dataset)  # stores without transactions (GraphQL) would keep an empty dataset
                 raise

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from ..errors import CorruptRecordError
 from ..facts import ProfileFacts
 from ..models import DatasetProfile, DatasetVersion, RecordList
 from ..profiling import validate_subject
@@ -31,7 +32,9 @@ class Profiles:
                data_file: tuple[str, str] | None = None) -> DatasetProfile:
         """Validate and append a profile. ``data_file`` is ``(path, sha256)`` of the Parquet
         file it describes: a store that keeps data files (Plexus: the DataSet's file)
-        gets it uploaded first, under the new profile's id."""
+        gets it uploaded first, under the new profile's id; when the store already keeps
+        that very file without a profile (a load recorded it, or it was loaded from
+        there), that record gets the profile instead of a second copy of the file."""
         columns = check.column_names(column_list)
         counts = check.json_mapping(record_counts, "record_counts")
         answers = check.json_mapping(answer_distribution, "answer_distribution")
@@ -40,11 +43,28 @@ class Profiles:
         check.profile_size(columns, counts, answers)
         profile_id = str(uuid.uuid4())
         if data_file is not None and self.records.backend.keeps_snapshots:
+            kept = self._unprofiled_file(version, data_file[1])
+            if kept is not None:
+                return self.records.update(DatasetProfile, kept, {
+                    "columnList": columns, "recordCounts": counts, "answerDistribution": answers})
             self.records.backend.put_snapshot(profile_id, version.id, *data_file)
         return self.records.new(DatasetProfile, {
             "id": profile_id, "datasetId": version.dataset_id, "datasetVersionId": version.id, "columnList": columns,
             "recordCounts": counts, "answerDistribution": answers,
         }, created_at)
+
+    def _unprofiled_file(self, version: DatasetVersion, sha256: str) -> str | None:
+        """The id of a record that keeps this very file for the version without a profile."""
+        for kept in self.records.backend.snapshots(version.id):
+            if kept.sha256 != sha256:
+                continue
+            try:
+                found = self.records.get(DatasetProfile, kept.profile_id)
+            except CorruptRecordError:
+                continue
+            if found is not None and ProfileFacts.of(found).subject.is_unprofiled:
+                return found.id
+        return None
 
     def list(self, index: tuple[str, str], samples: bool = True) -> RecordList[DatasetProfile]:
         """Profiles of one index value (``datasetId`` or ``datasetVersionId``), oldest first;

@@ -7,7 +7,6 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from ..configs import parse_configuration
 from ..display import problems_html
 from ..errors import LoaderError, PlexusDatasetsError, UntrustedCodeError
 from ..models import Dataset
@@ -109,7 +108,7 @@ class DatasetForm(w.VBox):
             dataset = self.service.create_dataset(
                 self.scorecard_dropdown.value, self.name.value, score=score,
                 description=self.description.value or None,
-                configuration=parse_configuration(self.configuration.value),
+                configuration=self.configuration.value,  # kept as typed, comments included
                 note="created with DatasetForm", check=not self.allow_missing_loader.value,
             )
         except PlexusDatasetsError as exc:
