@@ -32,6 +32,7 @@ untrusted: a malformed one is CorruptRecordError.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import threading
@@ -142,6 +143,9 @@ class PlexusBackend(Backend):
         self._account_lock = threading.Lock()
         #: DataSourceVersion id -> its DataSource id (immutable, so cached for the connection).
         self._version_sources: dict[str, str] = {}
+        #: Slot ids found taken, with the DataSource they were meant for: unverified, used only to
+        #: read such a version in one request (and checked against the record that comes back).
+        self._slot_hints: dict[str, str] = {}
         #: DataSet id -> the file ``put_snapshot`` uploaded for it, until the DataSet is created.
         self._pending: dict[str, dict[str, Any]] = {}
         self._files = _snapshots.S3Files()
@@ -325,6 +329,8 @@ class PlexusBackend(Backend):
 
     def get_many(self, model: str, ids: Sequence[str]) -> dict[str, Record]:
         self._spec(model)
+        if model == "DatasetVersion":
+            return self._versions_by_id(list(ids))
         raws = self._get_raw(_PLEXUS_MODEL[model], list(ids))
         return {r["id"]: r for r in self._wires(model, list(raws.values()))}
 
@@ -629,7 +635,9 @@ class PlexusBackend(Backend):
         before = [("DataSourceVersion", version_id(source_id, number - 1), _SIBLING)] if number > 1 else []
         lists, got = self._query_with([self._versions_query(source_id, _SIBLING)], before)
         siblings = lists[0]
+        self._version_sources.update({s["id"]: source_id for s in siblings if s.get("dataSourceId") == source_id})
         if len(siblings) >= number:
+            self._hint(record["id"], source_id)
             raise ConflictError(f"DataSource {source_id!r} already has {len(siblings)} version(s), so version {number} "
                                 "is taken (numbers are positions).")
         previous = next(iter(got.values()), None) if before else None
@@ -643,12 +651,21 @@ class PlexusBackend(Backend):
                         "the versions before it.", number, source_id, _aws_time(created),
                         (created - given).total_seconds())
         stamp = _aws_time(created)
-        raw = self._create_raw("DatasetVersion", "DataSourceVersion", {
-            **input, "id": record["id"], "dataSourceId": source_id, "createdAt": stamp, "updatedAt": stamp})
+        try:
+            raw = self._create_raw("DatasetVersion", "DataSourceVersion", {
+                **input, "id": record["id"], "dataSourceId": source_id, "createdAt": stamp, "updatedAt": stamp})
+        except ConflictError:
+            self._hint(record["id"], source_id)  # the service reads the winner next
+            raise
         self._version_sources[record["id"]] = source_id
         after = self._query_all([self._versions_query(source_id, _SIBLING)])[0]
         numbers = _positions([*[s for s in after if s.get("id") != raw["id"]], raw])
         return self._version_wire(raw, numbers[raw["id"]])
+
+    def _hint(self, slot: str, source_id: str) -> None:
+        if len(self._slot_hints) >= 10_000:
+            self._slot_hints.clear()
+        self._slot_hints[slot] = source_id
 
     def _versions_query(self, source_id: str, selection: str) -> _Query:
         return _Query("listDataSourceVersionByDataSourceIdAndCreatedAt", "DataSourceVersion",
@@ -657,11 +674,17 @@ class PlexusBackend(Backend):
     def _versions_of(self, source_ids: Sequence[str], selection: str) -> dict[str, list[dict[str, Any]] | None]:
         """Every version of each DataSource; None for another account's DataSource. (A version
         whose DataSource is gone is an orphan nobody else owns: it is kept.)"""
+        return self._versions_with(source_ids, selection, ())[0]
+
+    def _versions_with(self, source_ids: Sequence[str], selection: str, gets: Sequence[tuple[str, str, str | None]]
+                       ) -> tuple[dict[str, list[dict[str, Any]] | None], dict[str, Any]]:
+        """``_versions_of``, with ``gets`` riding along in the same requests (their records by id)."""
         ids = [id for id in dict.fromkeys(source_ids) if is_id(id)]
-        if not ids:
-            return {}
-        gets = [("DataSource", id, "id accountId") for id in ids]
-        lists, owners = self._query_with([self._versions_query(id, selection) for id in ids], gets)
+        if not ids and not gets:
+            return {}, {}
+        owners_gets = [("DataSource", id, "id accountId") for id in ids]
+        lists, got = self._query_with([self._versions_query(id, selection) for id in ids], [*owners_gets, *gets])
+        owners = {id: got.get(id) for id in ids}
         out: dict[str, list[dict[str, Any]] | None] = {}
         for id, items in zip(ids, lists, strict=True):
             owner = owners.get(id)
@@ -669,7 +692,37 @@ class PlexusBackend(Backend):
                 out[id] = None
             else:
                 out[id] = [i for i in items if i.get("dataSourceId", id) == id and isinstance(i.get("id"), str)]
-        return out
+        return out, got
+
+    def _versions_by_id(self, ids: list[str]) -> dict[str, Record]:
+        """Versions by id, numbered. When every id's DataSource is known on this connection (a
+        version listed, read or made here), the gets ride along with the sibling listings: one
+        request instead of two. A record that turns out to be another DataSource's is numbered
+        the long way."""
+        wanted = [id for id in dict.fromkeys(ids) if is_id(id)]
+        known = {id: self._version_sources.get(id) or self._slot_hints.get(id) for id in wanted}
+        sources = list(dict.fromkeys(s for s in known.values() if s is not None))
+        if not wanted or None in known.values() or len(sources) > BATCH // 2 or set(sources) & set(wanted):
+            raws = self._get_raw("DataSourceVersion", wanted)
+            return {r["id"]: r for r in self._numbered(list(raws.values()))}
+        listed, got = self._versions_with(sources, _SIBLING, [("DataSourceVersion", id, None) for id in wanted])
+        found: dict[str, Record] = {}
+        elsewhere = []
+        for id in wanted:
+            raw = got.get(id)
+            if raw is None:
+                continue
+            if raw.get("dataSourceId") != known[id]:
+                elsewhere.append(raw)
+                continue
+            siblings = listed.get(known[id])
+            if siblings is None:
+                continue  # another account's
+            self._version_sources[id] = known[id]  # verified now
+            others = [s for s in siblings if s.get("id") != id]
+            found[id] = self._version_wire(raw, _positions([*others, raw])[id])
+        found.update({r["id"]: r for r in self._numbered(elsewhere)})
+        return found
 
     def _numbered(self, raws: list[dict[str, Any]]) -> list[Record]:
         """Version wire records with their numbers (one aliased sibling listing per DataSource)."""
@@ -960,8 +1013,10 @@ class PlexusBackend(Backend):
         except QueryError as exc:
             if exc.error_type != CONDITIONAL:
                 raise translate(exc, self.description) from exc
-            existing = self._get_raw(plexus, [input["id"]]).get(input["id"])
-            if exc.after_ambiguous and existing is not None and _same(existing, input):
+            # Only a retried request can have been beaten by our own first attempt; otherwise the
+            # id is simply taken (the common case under concurrent writers: no read needed)
+            existing = self._get_raw(plexus, [input["id"]]).get(input["id"]) if exc.after_ambiguous else None
+            if existing is not None and _same(existing, input):
                 return existing  # our earlier attempt landed before a failure
             raise ConflictError(f"A {model} with id {input['id']!r} already exists.") from exc
 
@@ -1020,14 +1075,30 @@ def _positions(versions: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def _parse_mapping(text: Any) -> Any:
-    """The YAML mapping a version's text holds, else None (the service then skips it as corrupt)."""
+    """The YAML mapping a version's text holds (a copy of its own), else None (the service then
+    skips it as corrupt)."""
     if not isinstance(text, str) or len(text) > 4 * MAX_CONFIG_BYTES:
         return None
+    if len(text) > _MEMO_TEXT:
+        return _parse_once(text)
+    value = _parse_memo(text)
+    return copy.deepcopy(value) if value is not None else None
+
+
+#: Texts up to this size are parsed once per process: every version listing (one per create, to
+#: number it) reads every sibling's text, and PyYAML is slow (milliseconds per small text).
+_MEMO_TEXT = 16 * 1024
+
+
+def _parse_once(text: str) -> Any:
     try:
         value = parse_yaml(text)
     except (PlexusDatasetsError, ValueError, TypeError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
+
+
+_parse_memo = lru_cache(maxsize=2048)(_parse_once)
 
 
 def _version_input(configuration: Any) -> dict[str, Any]:
