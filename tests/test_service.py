@@ -99,7 +99,9 @@ def test_names_with_html_and_non_ascii_are_stored_verbatim(svc, card, name):
         ({"name": "a\nb"}, ValidationError, "control characters"),
         ({"name": "x" * 300}, ValidationError, "limit is 255"),
         ({"configuration": ["not", "a", "mapping"]}, ValidationError, "must be a mapping"),
-        ({"configuration": "class: X"}, ValidationError, "must be a mapping"),
+        ({"configuration": "- a list\n- not a mapping\n"}, ValidationError, "must be a mapping"),  # YAML text
+        ({"configuration": "class: [unclosed\n"}, ValidationError, "YAML syntax error at line"),
+        ({"configuration": "class: X\x00"}, ValidationError, "NUL"),
         ({"configuration": {"when": datetime(2025, 1, 1, tzinfo=UTC)}}, ValidationError, "configuration.when is a datetime"),
         ({"configuration": {"x": float("nan")}}, ValidationError, "JSON can't represent"),
         ({"configuration": {1: "int key"}}, ValidationError, "not a string"),

@@ -49,7 +49,7 @@ from . import _validate as validate
 from ._catalog import Catalog
 from ._data import Data, likely_label_columns
 from ._datasets import Datasets
-from ._profiles import Profiles
+from ._profiles import DataFile, Profiles
 from ._records import Records
 from ._resolution import DatasetLike, Resolver, VersionLike
 from ._versions import Versions
@@ -446,7 +446,7 @@ class DatasetService:
         return self._record_payload(version, payload, record, created_at)
 
     def _record_payload(self, version: DatasetVersion, payload: dict[str, Any], record: bool,
-                        created_at: datetime | None, data_file: tuple[str, str] | None = None
+                        created_at: datetime | None, data_file: DataFile | None = None
                         ) -> DatasetProfile | dict[str, Any]:
         if not record:
             return payload

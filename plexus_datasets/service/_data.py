@@ -45,7 +45,8 @@ from ..errors import (
 from ..facts import ProfileFacts
 from ..models import DatasetVersion, Score
 from ..progress import Progress
-from ._profiles import Profiles
+from ..refs import is_id
+from ._profiles import DataFile, Profiles
 from ._records import Records
 from ._resolution import Resolver
 
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
     from ..loaders.cache import MaterializationCache, Snapshot
     from ..loaders.trust import TrustPolicy
 
+#: How a cache entry taken from the store's data files names where it came from (then a record id).
+STORED_ORIGIN = "record "
 #: Label candidates: text columns with at least 2 and at most this many distinct values.
 LIKELY_LABEL_VALUES = 20
 
@@ -168,19 +171,22 @@ class Data:
 
     # --- data files kept by the store (Plexus DataSets) -----------------------------------------
 
-    def data_file(self, version: DatasetVersion, snapshot: Snapshot) -> tuple[str, str]:
-        """``(path, sha256)`` of the cache entry's Parquet file: what a store that keeps
-        data files uploads with a profile."""
-        return str(self.cache().paths(version.id, version.digest)[0]), snapshot.sha256
+    def data_file(self, version: DatasetVersion, snapshot: Snapshot) -> DataFile:
+        """The cache entry's Parquet file: what a store that keeps data files uploads with a
+        profile (with the record it came from, when the data was loaded from the store)."""
+        origin = snapshot.machine or ""
+        record = origin[len(STORED_ORIGIN):] if origin.startswith(STORED_ORIGIN) else None
+        return DataFile(str(self.cache().paths(version.id, version.digest)[0]), snapshot.sha256,
+                        record if is_id(record) else None)
 
     def _keep_file(self, version: DatasetVersion, snapshot: Snapshot, named: _Name) -> None:
         """Record a fresh build as a data file of the version (a DataSet without a profile),
         as Plexus's own ``dataset load`` does; a store that refuses gets a warning, the
         load still succeeds."""
-        path, sha256 = self.data_file(version, snapshot)
+        data_file = self.data_file(version, snapshot)
         described = snapshot.describe()
         try:
-            self.records.backend.record_snapshot(version.id, path, sha256, snapshot.rows, {
+            self.records.backend.record_snapshot(version.id, data_file.path, data_file.sha256, snapshot.rows, {
                 "count": described["source_count"], "digest": described["sources_digest"]})
         except PlexusDatasetsError as exc:
             warnings.warn(f"{named} loaded, but its data file was not recorded in the store: {exc}",
@@ -222,7 +228,7 @@ class Data:
                         "instead.")
                 try:
                     return cache.adopt(version.id, version.digest, target, sha256=digest, built_at=stored.created_at,
-                                       origin=f"record {stored.profile_id}")
+                                       origin=f"{STORED_ORIGIN}{stored.profile_id}")
                 except LoaderError as exc:
                     warnings.warn(f"The data file of {named} kept with record {stored.profile_id} can't be used "
                                   f"({exc}); trying the next one, else building it from its configuration.",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,18 +24,28 @@ from . import _validate as check
 from ._records import Records
 
 
+@dataclass(frozen=True)
+class DataFile:
+    """The Parquet file a profile describes: where it is here, its sha256, and the record
+    the store keeps it under when it came from the store (a Plexus DataSet)."""
+
+    path: str
+    sha256: str
+    record_id: str | None = None
+
+
 class Profiles:
     def __init__(self, records: Records) -> None:
         self.records = records
 
     def record(self, version: DatasetVersion, column_list: Iterable[str], record_counts: Mapping[str, Any],
                answer_distribution: Mapping[str, Any], created_at: datetime | None,
-               data_file: tuple[str, str] | None = None) -> DatasetProfile:
-        """Validate and append a profile. ``data_file`` is ``(path, sha256)`` of the Parquet
-        file it describes: a store that keeps data files (Plexus: the DataSet's file)
-        gets it uploaded first, under the new profile's id; when the store already keeps
-        that very file without a profile (a load recorded it, or it was loaded from
-        there), that record gets the profile instead of a second copy of the file."""
+               data_file: DataFile | None = None) -> DatasetProfile:
+        """Validate and append a profile. ``data_file`` is the Parquet file it describes: a
+        store that keeps data files (Plexus: the DataSet's file) gets it uploaded first,
+        under the new profile's id; when the store already keeps that very file without a
+        profile (a load recorded it, or the data was loaded from there, as from a DataSet
+        Plexus made), that record gets the profile instead of a second copy of the file."""
         columns = check.column_names(column_list)
         counts = check.json_mapping(record_counts, "record_counts")
         answers = check.json_mapping(answer_distribution, "answer_distribution")
@@ -43,20 +54,21 @@ class Profiles:
         check.profile_size(columns, counts, answers)
         profile_id = str(uuid.uuid4())
         if data_file is not None and self.records.backend.keeps_snapshots:
-            kept = self._unprofiled_file(version, data_file[1])
+            kept = self._unprofiled_file(version, data_file)
             if kept is not None:
                 return self.records.update(DatasetProfile, kept, {
                     "columnList": columns, "recordCounts": counts, "answerDistribution": answers})
-            self.records.backend.put_snapshot(profile_id, version.id, *data_file)
+            self.records.backend.put_snapshot(profile_id, version.id, data_file.path, data_file.sha256)
         return self.records.new(DatasetProfile, {
             "id": profile_id, "datasetId": version.dataset_id, "datasetVersionId": version.id, "columnList": columns,
             "recordCounts": counts, "answerDistribution": answers,
         }, created_at)
 
-    def _unprofiled_file(self, version: DatasetVersion, sha256: str) -> str | None:
-        """The id of a record that keeps this very file for the version without a profile."""
+    def _unprofiled_file(self, version: DatasetVersion, data_file: DataFile) -> str | None:
+        """The id of a record that keeps this very file for the version without a profile:
+        the same sha256, or the record the data was loaded from."""
         for kept in self.records.backend.snapshots(version.id):
-            if kept.sha256 != sha256:
+            if kept.sha256 != data_file.sha256 and kept.profile_id != data_file.record_id:
                 continue
             try:
                 found = self.records.get(DatasetProfile, kept.profile_id)

@@ -57,12 +57,13 @@ class Versions:
             except ConflictError:
                 # Another writer took this number. If it stored the same configuration
                 # (a concurrent duplicate submit), that version is the answer.
-                try:
-                    winner = self.records.get(DatasetVersion, version_id(ds.id, number))
-                except CorruptRecordError:
-                    winner = None  # a corrupt record holds this number: never reused, stepped over
-                if winner and not force and canonical_json(winner.configuration) == canonical:
-                    return winner
+                if not force:
+                    try:
+                        winner = self.records.get(DatasetVersion, version_id(ds.id, number))
+                    except CorruptRecordError:
+                        winner = None  # a corrupt record holds this number: never reused, stepped over
+                    if winner and canonical_json(winner.configuration) == canonical:
+                        return winner
                 number += 1
         if number == 1:
             self._first_becomes_current(ds, version)
