@@ -1,7 +1,7 @@
 """Domain records, shaped exactly like the GraphQL contract.
 
 Field names are snake_case in Python and camelCase on the wire (``by_alias``);
-requiredness follows ``backends/schema.graphql``. ``DatasetVersion`` and
+requiredness follows the plan's SDL (``server/contracts/plan/amplify_datasets.graphql``). ``DatasetVersion`` and
 ``DatasetProfile`` are frozen: a version's configuration never changes, a
 profile is a fact about the past.
 

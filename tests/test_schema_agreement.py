@@ -1,6 +1,6 @@
 """The storage schema is written once: the model classes. Everything else must agree.
 
-Models (``backends.specs``), the contract SDL (``backends/schema.graphql``), the
+Models (``backends.specs``), the contract SDL (``server/contracts/plan/amplify_datasets.graphql``), the
 relations of ``backends.contract.RELATIONS``, the stand-in's plan contract (SDL + model
 introspection, ``server.contract.load_contract("plan")``: what the server's resolvers are
 generated from), and the SQL tables the frozen migrations create.

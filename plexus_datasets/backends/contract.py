@@ -1,4 +1,4 @@
-"""Facts about the GraphQL contract (``schema.graphql``) shared by client and server.
+"""Facts about the plan's GraphQL contract (``server/contracts/plan/amplify_datasets.graphql``) shared by client and server.
 
 Operation names follow Amplify's generator: ``get{Model}``, ``list{Model}s``,
 ``list{Model}By{IndexField}``, ``create|update|delete{Model}``. ``RELATIONS``
@@ -77,4 +77,7 @@ def index_query(model: str, field: str) -> str:
 
 @lru_cache(maxsize=1)
 def schema_text() -> str:
-    return resources.files("plexus_datasets.backends").joinpath("schema.graphql").read_text(encoding="utf-8")
+    """The plan's SDL: the copy packaged with the stand-in's contracts (read as a file: backends never
+    import the server)."""
+    folder = resources.files("plexus_datasets").joinpath("server").joinpath("contracts").joinpath("plan")
+    return folder.joinpath("amplify_datasets.graphql").read_text(encoding="utf-8")

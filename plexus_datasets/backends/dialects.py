@@ -1,6 +1,6 @@
 """Which schema a GraphQL API speaks: the dataset plan's, or Plexus's deployed one.
 
-- ``plan``: Dataset / DatasetVersion / DatasetProfile (``schema.graphql``, ``plexus-datasets serve``);
+- ``plan``: Dataset / DatasetVersion / DatasetProfile (``server/contracts/plan/``, ``plexus-datasets serve``);
 - ``plexus``: DataSource / DataSourceVersion / DataSet, what Plexus runs on AppSync.
 
 ``detect_dialect`` asks once per connection: one introspection probe for the two

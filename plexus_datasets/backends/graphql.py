@@ -1,7 +1,7 @@
 """GraphQLBackend: the Backend contract over Amplify/AppSync GraphQL, with gql.
 
 - Every document is built from the contract and validated locally against
-  ``schema.graphql`` once, before it is first sent.
+  the plan's SDL (``contract.schema_text()``) once, before it is first sent.
 - Lookups by a foreign key use the generated index queries
   (``listDatasetByScorecardId``...); every list follows ``nextToken`` to the end
   (AppSync filters *after* the limit, so empty pages with a token are normal).

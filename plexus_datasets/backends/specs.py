@@ -4,7 +4,7 @@ A ``ModelSpec`` names a model's wire fields with their kinds (string, int,
 datetime, strings, json), which of them are required, its indexed fields and
 its SQL table. The SQL tables (``sql``), the GraphQL documents (``graphql``) and
 the stand-in server all read these specs; ``tests/test_schema_agreement.py``
-checks that they agree with ``schema.graphql`` and the frozen migrations.
+checks that they agree with the plan's SDL (``server/contracts/plan/``) and the frozen migrations.
 """
 
 from __future__ import annotations

@@ -18,14 +18,12 @@ import base64
 import binascii
 import contextlib
 import json
-import threading
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from ..errors import (
     BackendError,
@@ -37,6 +35,7 @@ from ..errors import (
 )
 from ._migrations import MIGRATIONS
 from .base import STAMP_FIELDS, Backend, Filter, Page, Record, Summary, assemble_summaries
+from .engines import SQLConnections, describe_database, sqlalchemy_url
 from .filters import matches, validate_filter
 from .specs import MODEL_SPECS, ModelSpec
 
@@ -67,72 +66,17 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _JSON_KINDS = {"json", "strings"}
 
 
-class SQLBackend(Backend):
+class SQLBackend(SQLConnections, Backend):
     """Records in SQL tables. ``url`` is a SQLAlchemy URL or a SQLite file path."""
 
     atomic_transactions = True
+    folder_hint = " Set PLEXUS_DATASETS_DB to a writable path."
 
     def __init__(self, url: str = "sqlite:///:memory:", *, echo: bool = False) -> None:
-        self._url = sa.engine.make_url(sqlalchemy_url(url))
-        self.description = describe_database(url)
-        self._local = threading.local()
-        self._memory_lock: threading.RLock | None = None
-        self._engine = self._make_engine(echo)
+        self._open(url, echo=echo)
         self._migrate()
 
     # --- engine and transactions -------------------------------------------------
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self._url.get_backend_name() == "sqlite"
-
-    def _make_engine(self, echo: bool) -> Engine:
-        if not self.is_sqlite:
-            try:
-                return sa.create_engine(self._url, echo=echo, pool_pre_ping=True)
-            except (ImportError, sa_exc.ArgumentError) as exc:
-                raise BackendError(
-                    f"Can't use database {self.description}: {exc}. For PostgreSQL install "
-                    "psycopg (pip install 'psycopg[binary]') and use a postgresql+psycopg:// URL."
-                ) from exc
-        database = self._url.database or ":memory:"
-        kwargs: dict[str, Any] = {"connect_args": {"timeout": 60, "check_same_thread": False}}
-        if database == ":memory:":
-            kwargs["poolclass"] = sa.pool.StaticPool
-            self._memory_lock = threading.RLock()
-        else:
-            try:
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise BackendUnavailableError(
-                    f"Can't create the folder for the database file {database}: {exc.strerror}. "
-                    "Set PLEXUS_DATASETS_DB to a writable path."
-                ) from exc
-        engine = sa.create_engine(self._url, echo=echo, **kwargs)
-        sa.event.listen(engine, "connect", _sqlite_on_connect)
-        sa.event.listen(engine, "begin", _sqlite_on_begin)
-        return engine
-
-    @contextlib.contextmanager
-    def _connection(self, write: bool) -> Iterator[Connection]:
-        current: Connection | None = getattr(self._local, "conn", None)
-        if current is not None:
-            yield current
-            return
-        lock = self._memory_lock or contextlib.nullcontext()
-        with lock, self._translate(), self._engine.connect() as conn:
-            conn.execution_options(plexus_write=write)
-            with conn.begin():
-                self._local.conn = conn
-                try:
-                    yield conn
-                finally:
-                    self._local.conn = None
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._connection(write=True):
-            yield
 
     @contextlib.contextmanager
     def _translate(self) -> Iterator[None]:
@@ -177,8 +121,6 @@ class SQLBackend(Backend):
         with self._connection(write=False) as conn:
             return int(conn.execute(sa.select(SCHEMA_TABLE.c.version)).scalar_one())
 
-    def close(self) -> None:
-        self._engine.dispose()
 
     # --- records -----------------------------------------------------------------------
 
@@ -423,23 +365,6 @@ def _sized_page_query(
     return query.order_by(table.c.id)
 
 
-def describe_database(db: str) -> str:
-    """The SQLAlchemy URL of ``db`` with its password and query string hidden (libpq reads
-    ``?password=`` and ``sslpassword=`` there), for people and logs."""
-    url = sa.engine.make_url(sqlalchemy_url(db))
-    text = url.set(query={}).render_as_string(hide_password=True)
-    return f"{text}?***" if url.query else text
-
-
-def sqlalchemy_url(db: str) -> str:
-    """Turn a file path or URL into a SQLAlchemy URL (paths become ``sqlite:///``)."""
-    if "://" in db or db.startswith("sqlite:"):
-        return db
-    if db == ":memory:":
-        return "sqlite:///:memory:"
-    return "sqlite:///" + str(Path(db).expanduser().absolute())
-
-
 def _encode_token(after_id: str) -> str:
     return base64.urlsafe_b64encode(json.dumps({"v": 1, "after": after_id}).encode()).decode()
 
@@ -454,21 +379,3 @@ def _decode_token(token: str) -> str:
     raise ValidationError("Invalid nextToken: pass back exactly the token a previous page returned.")
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is too late
-    # and deferred), per SQLAlchemy's pysqlite transaction recipe.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA busy_timeout = 60000")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-    finally:
-        cursor.close()
-
-
-def _sqlite_on_begin(conn: Connection) -> None:
-    # Writers take the write lock up front: a deferred transaction that later
-    # upgrades can fail with SQLITE_BUSY without waiting.
-    immediate = conn.get_execution_options().get("plexus_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

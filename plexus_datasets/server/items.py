@@ -51,17 +51,16 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from ..backends.base import Page, item_size
+from ..backends.engines import SQLConnections
 from ..backends.filters import matches
 from ..errors import BackendError, BackendUnavailableError, ConflictError, ValidationError
 from .contract import Contract, Index
@@ -149,20 +148,16 @@ def relation_index_name(parent: str, field: str) -> str:
     return f"gsi-{parent}.{field}"
 
 
-class ItemStore:
+class ItemStore(SQLConnections):
     """Items of ``contract``'s models in the database at ``url`` (a SQLAlchemy URL or a SQLite file path).
 
     Thread-safe; several processes may share one database. See the module docstring for the semantics."""
 
     def __init__(self, url: str, contract: Contract, *, token_secret: bytes | None = None) -> None:
         self.contract = contract
-        self._url = sa.engine.make_url(_sqlalchemy_url(url))
-        self.description = _describe(self._url)
         self._secret = token_secret if token_secret is not None else secrets.token_bytes(32)
         self._indexes = secondary_indexes(contract)
-        self._local = threading.local()
-        self._memory_lock: threading.RLock | None = None
-        self._engine = self._make_engine()
+        self._open(url)
         with self._connection(write=True) as conn:
             if self._is_postgres:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
@@ -174,52 +169,6 @@ class ItemStore:
     def _is_postgres(self) -> bool:
         return self._url.get_backend_name() == "postgresql"
 
-    def _make_engine(self) -> Engine:
-        if self._url.get_backend_name() != "sqlite":
-            try:
-                return sa.create_engine(self._url, pool_pre_ping=True)
-            except (ImportError, sa_exc.ArgumentError) as exc:
-                raise BackendError(f"Can't use database {self.description}: {exc}. For PostgreSQL install "
-                                   "psycopg (pip install 'psycopg[binary]') and use a postgresql+psycopg:// URL.") from exc
-        database = self._url.database or ":memory:"
-        kwargs: dict[str, Any] = {"connect_args": {"timeout": 60, "check_same_thread": False}}
-        if database == ":memory:":  # one shared connection, so one thread at a time
-            kwargs["poolclass"] = sa.pool.StaticPool
-            self._memory_lock = threading.RLock()
-        else:
-            try:
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise BackendUnavailableError(
-                    f"Can't create the folder for the database file {database}: {exc.strerror}.") from exc
-        engine = sa.create_engine(self._url, **kwargs)
-        # WAL, a 60 s busy timeout, and BEGIN IMMEDIATE for writes: concurrent writers queue, never deadlock.
-        sa.event.listen(engine, "connect", _sqlite_on_connect)
-        sa.event.listen(engine, "begin", _sqlite_on_begin)
-        return engine
-
-    @contextlib.contextmanager
-    def _connection(self, write: bool) -> Iterator[Connection]:
-        current: Connection | None = getattr(self._local, "conn", None)
-        if current is not None:  # inside transaction(): join it
-            yield current
-            return
-        lock = self._memory_lock or contextlib.nullcontext()
-        with lock, self._translate(), self._engine.connect() as conn:
-            conn.execution_options(plexus_write=write)
-            with conn.begin():
-                self._local.conn = conn
-                try:
-                    yield conn
-                finally:
-                    self._local.conn = None
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Group calls made by this thread into one write transaction: all or nothing."""
-        with self._connection(write=True):
-            yield
-
     @contextlib.contextmanager
     def _translate(self) -> Iterator[None]:
         try:
@@ -230,8 +179,6 @@ class ItemStore:
                 raise BackendUnavailableError(f"The database {self.description} is unavailable ({reason}).") from exc
             raise BackendError(f"The database {self.description} failed: {reason}") from exc
 
-    def close(self) -> None:
-        self._engine.dispose()
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -487,43 +434,6 @@ def secondary_indexes(contract: Contract) -> dict[str, dict[str, Index]]:
                 name = relation_index_name(parent, field)
                 indexes[relation.target].setdefault(name, Index(name, None, relation.associated_with[0]))
     return indexes
-
-
-# The SQLAlchemy set-up below is SQLBackend's (backends/sql.py): an import-linter contract keeps
-# backends.sql for the composition root, so the server keeps its own copy.
-
-
-def _sqlalchemy_url(db: str) -> str:
-    """A file path or URL as a SQLAlchemy URL (paths become ``sqlite:///``)."""
-    if "://" in db or db.startswith("sqlite:"):
-        return db
-    if db == ":memory:":
-        return "sqlite:///:memory:"
-    return "sqlite:///" + str(Path(db).expanduser().absolute())
-
-
-def _describe(url: sa.URL) -> str:
-    """The URL with its password and query string hidden (libpq reads ``?password=`` there)."""
-    text = url.set(query={}).render_as_string(hide_password=True)
-    return f"{text}?***" if url.query else text
-
-
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # SQLAlchemy's "begin" event issues BEGIN itself (pysqlite's own is too late and deferred).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA busy_timeout = 60000")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-    finally:
-        cursor.close()
-
-
-def _sqlite_on_begin(conn: Connection) -> None:
-    # Writers take the write lock up front: a deferred transaction that upgrades later can fail with
-    # SQLITE_BUSY without waiting, and a read-then-write check would not be atomic.
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("plexus_write") else "BEGIN")
 
 
 def _key_string(value: Any) -> str:
