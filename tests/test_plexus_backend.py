@@ -10,16 +10,21 @@ from pathlib import Path
 
 import pytest
 
+from plexus_datasets.backends import _snapshots
 from plexus_datasets.backends._snapshots import location, sha256_file
 from plexus_datasets.backends.base import SnapshotFile
 from plexus_datasets.backends.plexus import OUR_KEY, PlexusBackend, _null_tolerant
 from plexus_datasets.errors import (
     AccountNotFoundError,
     AmbiguousReferenceError,
+    BackendError,
+    BackendUnavailableError,
     ConfigurationError,
     ConflictError,
     CorruptRecordError,
+    DataAccessError,
     NotFoundError,
+    PlexusDatasetsWarning,
     ValidationError,
 )
 from plexus_datasets.models import NOTE_KEY, DatasetVersion, read_record
@@ -140,6 +145,51 @@ def test_scores_take_scorecard_and_external_id_and_have_no_metadata(svc, plexus,
     assert [s.name for s in svc.list_scores(card)] == ["Greeting", "Upsell"]
     assert svc.get_score("ext-9").id == same.id and svc.get_score("greeting").id == score.id
 
+
+
+def test_sections_and_scores_of_another_accounts_scorecard_are_absent_and_refuse_writes(svc, plexus, raw, account):
+    card, score = catalog(svc)
+    section = svc.list_sections(card)[0]
+    stranger = create_account(raw, "stranger")
+    their_card = create(raw, "Scorecard", {"name": "Theirs", "key": "theirs", "accountId": stranger})["id"]
+    their_section = create(raw, "ScorecardSection", {"name": "Secret", "order": 1, "scorecardId": their_card})["id"]
+    their_score = create(raw, "Score", {"name": "Secret score", "key": "secret", "order": 1, "type": "X",
+                                        "sectionId": their_section, "scorecardId": their_card,
+                                        "externalId": "9009"})["id"]
+    # reads: by id, many ids, every listing and page
+    assert plexus.get("ScorecardSection", their_section) is None and plexus.get("Score", their_score) is None
+    assert set(plexus.get_many("Score", [score.id, their_score])) == {score.id}
+    assert set(plexus.get_many("ScorecardSection", [section.id, their_section])) == {section.id}
+    assert plexus.list("ScorecardSection", index=("scorecardId", their_card)) == []
+    assert plexus.page("ScorecardSection", index=("scorecardId", their_card)).items == []
+    assert plexus.list("Score", index=("sectionId", their_section)) == []
+    assert plexus.page("Score", index=("sectionId", their_section)).items == []
+    assert plexus.list("Score", index=("key", "secret")) == [] and plexus.list("Score", index=("externalId", "9009")) == []
+    assert plexus.list("Score", filter={"name": {"eq": "Secret score"}}) == []
+    assert [s["id"] for s in plexus.list("Score")] == [score.id]
+    assert [s["id"] for s in plexus.list("ScorecardSection")] == [section.id]
+    # writes: as if they did not exist, and nothing changes
+    with pytest.raises(NotFoundError, match=f"No Score with id '{their_score}'"):
+        plexus.update("Score", their_score, {"name": "mine now"})
+    with pytest.raises(NotFoundError, match=f"No ScorecardSection with id '{their_section}'"):
+        plexus.update("ScorecardSection", their_section, {"name": "mine now"})
+    assert get(raw, "Score", their_score, "name")["name"] == "Secret score"
+    assert get(raw, "ScorecardSection", their_section, "name")["name"] == "Secret"
+    with pytest.raises(ValidationError, match=f"No scorecard section '{their_section}'"):
+        plexus.create("Score", {"id": "planted", "name": "Planted", "sectionId": their_section, "createdAt": T,
+                                "updatedAt": T})
+    with pytest.raises(ValidationError, match=f"No scorecard '{their_card}'"):
+        plexus.create("ScorecardSection", {"id": "planted-section", "name": "Planted", "order": 2,
+                                           "scorecardId": their_card, "createdAt": T, "updatedAt": T})
+    with pytest.raises(ValidationError, match=f"No scorecard section '{their_section}'"):
+        plexus.update("Score", score.id, {"sectionId": their_section})
+    with pytest.raises(ValidationError, match=f"No scorecard '{their_card}'"):
+        plexus.update("ScorecardSection", section.id, {"scorecardId": their_card})
+    assert get(raw, "Score", "planted", "id") is None and get(raw, "ScorecardSection", "planted-section", "id") is None
+    assert get(raw, "Score", score.id, "sectionId")["sectionId"] == section.id
+    # ours still work
+    assert plexus.update("Score", score.id, {"description": "d"})["description"] == "d"
+    assert plexus.update("ScorecardSection", section.id, {"name": "Compliance 2"})["name"] == "Compliance 2"
 
 # --- datasets = DataSources -----------------------------------------------------------------
 
@@ -340,6 +390,28 @@ def test_a_data_set_plexus_made_reads_as_unprofiled_and_can_be_profiled_once(svc
         plexus.update("DatasetProfile", "bare-set", {"columnList": ["b"]})
 
 
+
+@pytest.mark.parametrize("context", [None, {"timeWindow": {"days": 30}}], ids=["no-build-context", "plexus-keys-only"])
+def test_a_data_set_plexus_made_without_our_key_is_filled_in_place(svc, plexus, raw, account, context):
+    card, _ = catalog(svc)
+    ds = svc.create_dataset(card, "calls", configuration={"class": "X"}, check=False)
+    file = f"datasets/{account}/plexus-load/dataset.parquet"
+    fields = {"id": "plexus-load", "accountId": account, "dataSourceVersionId": ds.current_version_id, "file": file}
+    if context is not None:
+        fields["buildContext"] = json.dumps(context)
+    create(raw, "DataSet", fields)
+    filled = plexus.update("DatasetProfile", "plexus-load", {"columnList": ["a"], "recordCounts": {"rows": 5},
+                                                             "answerDistribution": {"a": {"x": 5}}})
+    assert (filled["id"], filled["recordCounts"], filled["datasetId"]) == ("plexus-load", {"rows": 5}, ds.id)
+    stored = get(raw, "DataSet", "plexus-load", "file buildContext")
+    merged = json.loads(stored["buildContext"])
+    assert stored["file"] == file  # Plexus's file stays the DataSet's file
+    assert {k: v for k, v in merged.items() if k != OUR_KEY} == (context or {})  # Plexus's keys kept
+    assert merged[OUR_KEY] == {"layout": 1, "snapshot": None, "profile": {
+        "columnList": ["a"], "recordCounts": {"rows": 5}, "answerDistribution": {"a": {"x": 5}}}}
+    assert [p.id for p in svc.list_profiles("calls")] == ["plexus-load"]  # filled, not a second DataSet
+    assert svc.latest_profile("calls").id == "plexus-load"
+
 # --- data files in S3 -------------------------------------------------------------------------
 
 @pytest.fixture
@@ -363,13 +435,16 @@ def test_data_files_go_to_s3_before_their_data_set(svc, plexus, raw, account, s3
     digest = sha256_file(first)
     key = plexus.put_snapshot("set-1", version, str(first), digest)
     assert key == f"datasets/{account}/set-1/dataset.parquet"
-    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == first.stat().st_size
-    assert get(raw, "DataSet", "set-1", "id") is None  # the file first, then the DataSet
+    # nothing moves until the DataSet is made: its size is checked, then the file goes up, then the DataSet
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=f"datasets/{account}/")["KeyCount"] == 0
+    assert get(raw, "DataSet", "set-1", "id") is None
     plexus.create("DatasetProfile", {"id": "set-1", "datasetId": ds.id, "datasetVersionId": version,
                                      "columnList": ["n"], "recordCounts": {"rows": 3}, "answerDistribution": {},
                                      "createdAt": "2025-01-01T00:00:00.000Z", "updatedAt": "2025-01-01T00:00:00.000Z"})
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == first.stat().st_size
     stored = get(raw, "DataSet", "set-1", "file buildContext")
     assert stored["file"] == key
+    assert ", " not in stored["buildContext"]  # compact JSON: what the item-size check measured
     assert json.loads(stored["buildContext"])[OUR_KEY]["snapshot"] == {"sha256": digest, "rows": 3, "sources": None,
                                                                        "format": "parquet"}
 
@@ -414,11 +489,138 @@ def test_file_values_plexus_stores_are_checked_before_use(plexus, raw, account, 
 
 def test_a_missing_bucket_names_the_variable(url, account, tmp_path):
     backend = PlexusBackend(plexus_transport(url), account_key=PLEXUS_ACCOUNT_KEY)
+    assert backend.keeps_snapshots is False  # the service then records profiles without files, and loads nothing
+    assert PlexusBackend(plexus_transport(url), datasets_bucket=PLEXUS_BUCKET).keeps_snapshots is True
     with pytest.raises(ConfigurationError, match="AMPLIFY_STORAGE_DATASETS_BUCKET_NAME"):
         backend.put_snapshot("set-1", "v1", str(tmp_path / "x.parquet"), "0" * 64)
     with pytest.raises(ConfigurationError, match="AMPLIFY_STORAGE_DATASETS_BUCKET_NAME"):
-        backend.fetch_snapshot(SnapshotFile("s", "v", "datasets/a/s/dataset.parquet", None, None, T), "x")
+        backend.fetch_snapshot(SnapshotFile("s", "v", f"datasets/{account}/s/dataset.parquet", None, None, T), "x")
 
+
+
+def test_a_relative_file_outside_the_accounts_folder_is_another_accounts(
+        plexus, raw, account, s3, bucket, tmp_path, svc, caplog):
+    card, _ = catalog(svc)
+    version = svc.create_dataset(card, "calls", configuration={"class": "X"}, check=False).current_version_id
+    data = parquet(tmp_path / "d.parquet", 2)
+    stranger = create_account(raw, "stranger")
+    for id, key in [("theirs", f"datasets/{stranger}/their-set/dataset.parquet"),
+                    ("lookalike", f"datasets/{account}-x/their-set/dataset.parquet"),
+                    ("loose", "uploads/dataset.parquet"),
+                    ("mine", f"datasets/{account}/mine/dataset.parquet")]:
+        s3.upload_file(str(data), bucket, key)
+        create(raw, "DataSet", {"id": id, "accountId": account, "dataSourceVersionId": version, "file": key,
+                                "createdAt": T, "updatedAt": T})
+    with caplog.at_level("WARNING", logger="plexus_datasets.plexus"):
+        listed = plexus.snapshots(version)
+    assert [s.profile_id for s in listed] == ["mine"]
+    skipped = [r.getMessage() for r in caplog.records if "another account's file" in r.getMessage()]
+    assert len(skipped) == 3 and all(f"datasets/{account}/" in m for m in skipped)
+    for id in ("theirs", "lookalike", "loose"):
+        record = get(raw, "DataSet", id, "file")
+        with pytest.raises(CorruptRecordError, match=rf"{id}.*another account's file"):
+            plexus.fetch_snapshot(SnapshotFile(id, version, record["file"], None, None, T), str(tmp_path / f"{id}.pq"))
+        assert not (tmp_path / f"{id}.pq").exists()
+
+
+def test_downloads_over_the_size_cap_are_refused_before_a_byte_is_read(plexus, account, s3, bucket, tmp_path,
+                                                                       monkeypatch):
+    data = parquet(tmp_path / "d.parquet", 50)
+    key = f"datasets/{account}/big/dataset.parquet"
+    s3.upload_file(str(data), bucket, key)
+    snapshot = SnapshotFile("big", "v", key, None, None, T)
+    monkeypatch.setattr(_snapshots, "MAX_FILE_BYTES", data.stat().st_size - 1)
+    with pytest.raises(DataAccessError, match=rf"DataSet 'big' \(s3://{bucket}/{key}\) is {data.stat().st_size:,} "
+                                              "bytes, over the limit of .* bytes plexus-datasets downloads"):
+        plexus.fetch_snapshot(snapshot, str(tmp_path / "got.parquet"))
+    assert not [p.name for p in tmp_path.iterdir() if "got" in p.name]  # no file, no partial one
+    monkeypatch.setattr(_snapshots, "MAX_FILE_BYTES", data.stat().st_size)
+    plexus.fetch_snapshot(snapshot, str(tmp_path / "got.parquet"))  # at the cap: read, streamed to the file
+    assert sha256_file(tmp_path / "got.parquet") == sha256_file(data)
+
+
+def test_a_missing_bucket_is_a_typed_error_and_nothing_is_half_written(url, account, s3, tmp_path):
+    backend = PlexusBackend(plexus_transport(url), account_key=PLEXUS_ACCOUNT_KEY,
+                            datasets_bucket="no-such-datasets-bucket")
+    svc = DatasetService(backend)
+    card, _ = catalog(svc)
+    svc.create_dataset(card, "calls", configuration={"class": "InlineItems", "items": [{"id": 1}, {"id": 2}]})
+    # boto3's upload_file wraps S3's NoSuchBucket in S3UploadFailedError: it arrives as ours
+    with pytest.warns(PlexusDatasetsWarning, match="data file was not recorded.*S3 bucket 'no-such-datasets-bucket'"):
+        assert list(svc.load("calls")["id"]) == [1, 2]
+    with pytest.raises(NotFoundError, match="S3 bucket 'no-such-datasets-bucket' .* does not exist; check "
+                                            "AMPLIFY_STORAGE_DATASETS_BUCKET_NAME"):
+        svc.profile("calls")
+    assert list(svc.list_profiles("calls")) == []  # no DataSet without its file
+    assert "no-such-datasets-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    svc.close()
+
+
+def test_no_object_is_left_behind_when_its_data_set_is_not_made(svc, plexus, raw, account, s3, bucket, tmp_path):
+    card, _ = catalog(svc)
+    ds = svc.create_dataset(card, "calls", configuration={"class": "X"}, check=False)
+    version = ds.current_version_id
+    data = parquet(tmp_path / "d.parquet", 3)
+
+    def profile(id: str, answers: dict) -> dict:
+        return {"id": id, "datasetId": ds.id, "datasetVersionId": version, "columnList": ["n"],
+                "recordCounts": {"rows": 3}, "answerDistribution": answers, "createdAt": T, "updatedAt": T}
+
+    # too large for DynamoDB: refused before the upload
+    plexus.put_snapshot("big-set", version, str(data), sha256_file(data))
+    huge = {f"column-{i}": {"x" * 100: i} for i in range(4000)}
+    with pytest.raises(ValidationError, match="DynamoDB items hold at most"):
+        plexus.create("DatasetProfile", profile("big-set", huge))
+    # createDataSet refused (the id is taken by a DataSet Plexus made): the uploaded object is deleted again
+    create(raw, "DataSet", {"id": "taken-set", "accountId": account, "dataSourceVersionId": version})
+    plexus.put_snapshot("taken-set", version, str(data), sha256_file(data))
+    with pytest.raises(ConflictError, match="already exists"):
+        plexus.create("DatasetProfile", profile("taken-set", {}))
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=f"datasets/{account}/")["KeyCount"] == 0
+    assert get(raw, "DataSet", "big-set", "id") is None and get(raw, "DataSet", "taken-set", "file")["file"] is None
+    # a put_snapshot whose create never comes uploads nothing, and what it remembers is bounded
+    for n in range(1000):
+        plexus.put_snapshot(f"never-{n}", version, str(data), "0" * 64)
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=f"datasets/{account}/")["KeyCount"] == 0
+    assert len(plexus._pending) <= plexus.MAX_PENDING
+
+
+def test_s3_clients_come_from_a_session_of_their_own_and_close_with_the_backend(url, account, s3, bucket, tmp_path,
+                                                                              monkeypatch):
+    import boto3
+
+    key = f"datasets/{account}/s/dataset.parquet"
+    s3.upload_file(str(parquet(tmp_path / "d.parquet", 2)), bucket, key)
+    snapshot = SnapshotFile("s", "v", key, None, None, T)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    backend = PlexusBackend(plexus_transport(url), account_key=PLEXUS_ACCOUNT_KEY, datasets_bucket=PLEXUS_BUCKET)
+    backend.fetch_snapshot(snapshot, str(tmp_path / "a.parquet"))
+    assert boto3.DEFAULT_SESSION is None  # boto3's shared (not thread-safe) default session was never used
+    backend.close()
+    with pytest.raises(BackendError, match="closed"):
+        backend.fetch_snapshot(snapshot, str(tmp_path / "b.parquet"))
+
+
+def test_a_version_is_numbered_even_when_the_listing_after_its_create_fails(svc, plexus, raw, monkeypatch):
+    card, _ = catalog(svc)
+    ds = svc.create_dataset(card, "calls", configuration={"class": "X"}, check=False)
+    send = plexus.transport.execute
+    created: list[str] = []
+
+    def unreachable_after_the_create(text: str, variables=None, **kwargs):
+        if created and "listDataSourceVersionByDataSourceIdAndCreatedAt" in text:
+            raise BackendUnavailableError("The GraphQL API can't be reached (test).")
+        data = send(text, variables, **kwargs)
+        if "createDataSourceVersion" in text:
+            created.append(data["createDataSourceVersion"]["id"])
+        return data
+
+    monkeypatch.setattr(plexus.transport, "execute", unreachable_after_the_create)
+    made = plexus.create("DatasetVersion", {"id": version_id(ds.id, 2), "datasetId": ds.id, "versionNumber": 2,
+                                            "configuration": {"class": "Y"}, "createdAt": T, "updatedAt": T})
+    assert created == [version_id(ds.id, 2)] and made["versionNumber"] == 2  # the version exists: it is answered
+    monkeypatch.setattr(plexus.transport, "execute", send)
+    assert [v.version_number for v in svc.list_versions(ds)] == [1, 2]
 
 # --- round trips and agreements ------------------------------------------------------------
 

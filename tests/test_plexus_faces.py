@@ -263,18 +263,26 @@ def test_done_when_the_quickstart_cli_and_evaluate_work_against_serve_schema_ple
     assert refused.stderr.startswith("Error: No Plexus account chosen") and "PLEXUS_ACCOUNT_KEY" in refused.stderr
 
 
-def test_the_quickstart_without_a_datasets_bucket_says_which_variable_to_set(empty_url, here):
-    """Profiles are DataSets whose file lives in Plexus's datasets bucket: without one, a profile is
-    refused naming the variable, and a load still works, saying its file was not kept."""
+def test_the_quickstart_without_a_datasets_bucket_records_profiles_without_files(empty_url, here):
+    """The three "done when" variables are enough: without Plexus's datasets bucket a load builds from
+    the configuration and keeps nothing, and a profile is a DataSet without a file."""
+    import warnings
+
     svc = pds.connect()
     card = svc.create_scorecard("Call Center QA", key="cc-qa")
     calls = [{"text": "Hello, thanks for calling!", "Greeting": "Yes"}, {"text": "What?", "Greeting": "No"}]
     svc.create_dataset(card, "greeting-calls", configuration={"class": "InlineItems", "items": calls})
-    with pytest.warns(pds.PlexusDatasetsWarning, match="data file was not recorded.*AMPLIFY_STORAGE_DATASETS_BUCKET"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pds.PlexusDatasetsWarning)  # nothing to warn about
         assert len(svc.load("greeting-calls")) == 2
-    with pytest.raises(pds.PlexusDatasetsError, match="set AMPLIFY_STORAGE_DATASETS_BUCKET_NAME"):
-        svc.profile("greeting-calls")
-    assert svc.latest_profile("greeting-calls") is None
+    profile = svc.profile("greeting-calls")
+    assert svc.latest_profile("greeting-calls").id == profile.id and profile.record_counts["rows"] == 2
+    transport = plexus_transport(empty_url)
+    stored = get(transport, "DataSet", profile.id, "file dataSourceVersionId buildContext")
+    transport.close()
+    assert stored["file"] is None and stored["dataSourceVersionId"] == svc.resolve("greeting-calls").id
+    assert json.loads(stored["buildContext"])["plexusDatasets"]["profile"]["recordCounts"]["rows"] == 2
+    assert [p.id for p in svc.list_profiles("greeting-calls")] == [profile.id]  # the load kept no DataSet
     svc.close()
 
 

@@ -19,6 +19,7 @@ import json
 import multiprocessing as mp
 import threading
 import uuid
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -363,9 +364,6 @@ def test_a_data_set_with_a_csv_file_falls_back_to_the_loader(svc, plexus, accoun
     assert len(kept) == 1 and ProfileFacts.of(kept[0]).subject.file.endswith(f"/{kept[0].id}/dataset.parquet")
 
 
-@pytest.mark.xfail(strict=True, reason="service/_data.py Data._stored_file skips a DataSet whose file is not "
-                                       "Parquet with a bare `continue`: the loader runs without saying why "
-                                       "Plexus's file was not used")
 def test_a_data_set_with_a_csv_file_is_passed_over_with_a_warning(svc, plexus, account, catalog, s3, bucket):
     set_id = plexus_csv_data_set(plexus, account, catalog, s3, bucket)
     with pytest.warns(UserWarning, match=rf"(?s){set_id}.*(CSV|csv)"):
@@ -388,18 +386,26 @@ def test_a_data_set_whose_file_is_missing_falls_back_to_the_loader_with_a_warnin
     assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
 
 
-def test_without_the_bucket_variable_a_load_builds_from_the_configuration_and_says_why(
+def test_with_only_the_three_plexus_variables_loads_build_and_profiles_are_data_sets_without_files(
         url, plexus, account, catalog, s3, bucket, data_root, monkeypatch):
+    """PLEXUS_API_URL/KEY/ACCOUNT_KEY and no datasets bucket: no file is fetched or kept, nothing warns,
+    and a profile is still a DataSet Plexus lists (with no file)."""
     source = plexus_data_source(plexus, account, catalog, "Calls")
-    plexus_dataset_load(plexus, s3, bucket, source, pd.DataFrame({"content_id": [9], "Greeting": ["No"]}))
+    set_id = plexus_dataset_load(plexus, s3, bucket, source, pd.DataFrame({"content_id": [9], "Greeting": ["No"]}))
     monkeypatch.delenv("AMPLIFY_STORAGE_DATASETS_BUCKET_NAME")
+    objects = s3.list_objects_v2(Bucket=bucket)["KeyCount"]
     service = ours(url, data_root)
-    with pytest.warns(PlexusDatasetsWarning) as said:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PlexusDatasetsWarning)
         frame = service.load("Calls")
-    assert list(frame["id"]) == [1, 2, 3]
-    messages = [str(w.message) for w in said if issubclass(w.category, PlexusDatasetsWarning)]
-    assert messages and all("AMPLIFY_STORAGE_DATASETS_BUCKET_NAME" in m for m in messages)
-    assert any(issubclass(w.category, StaleDataWarning) for w in said)  # the stored file was passed over
+        profile = service.profile("Calls")
+    assert not service.backend.keeps_snapshots
+    assert list(frame["id"]) == [1, 2, 3]  # the loader built it: Plexus's stored file was not fetched
+    assert ProfileFacts.of(profile).rows == 3 and ProfileFacts.of(profile).subject.is_full
+    assert plexus.run(14, {"id": profile.id})["getDataSet"]["file"] is None
+    assert sorted(p.id for p in service.list_profiles("Calls")) == sorted([set_id, profile.id])  # the load kept none
+    assert service.latest_profile("Calls").id == profile.id
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == objects  # nothing uploaded
     service.close()
 
 

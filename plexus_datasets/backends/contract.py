@@ -16,7 +16,7 @@ from typing import Literal
 
 from .specs import MODEL_SPECS
 
-__all__ = ["AWSJSON_FIELDS", "RELATIONS", "Relation", "index_query", "list_query", "schema_text", "scalar_fields"]
+__all__ = ["AWSJSON_FIELDS", "RELATIONS", "Relation", "index_query", "list_query", "scalar_fields", "schema_text"]
 
 
 @dataclass(frozen=True)

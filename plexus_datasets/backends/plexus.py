@@ -4,9 +4,11 @@ The service above stores the dataset plan's six models; this module maps them on
 nothing above ``backends/`` knows which schema a store speaks (design brief #14, §2 and §4):
 
 - **Scorecard, ScorecardSection, Score** are Plexus's own. A Scorecard's ``accountId`` is the
-  connection's account. A Score has no ``metadata`` (read as None) and needs ``scorecardId`` (taken
-  from its section) and ``externalId`` (its own id unless given); a ``label_column`` that differs
-  from the score's name is refused (it belongs in the dataset's configuration), other metadata dropped.
+  connection's account; a section or score belongs to the account of its ``scorecardId`` (read in
+  one aliased request for many), so another account's reads as absent and refuses writes. A Score
+  has no ``metadata`` (read as None) and needs ``scorecardId`` (taken from its section) and
+  ``externalId`` (its own id unless given); a ``label_column`` that differs from the score's name
+  is refused (it belongs in the dataset's configuration), other metadata dropped.
 - **Dataset = DataSource.** Moving ``currentVersionId`` also rewrites ``yamlConfiguration`` (the head
   copy ``plexus dataset load`` reads) to the target version's text, in the same conditional update.
 - **DatasetVersion = DataSourceVersion.** The configuration is YAML text (``yamlConfiguration``, kept as
@@ -18,9 +20,12 @@ nothing above ``backends/`` knows which schema a store speaks (design brief #14,
 - **DatasetProfile = DataSet.** The profile lives in ``buildContext.plexusDatasets`` (merged into
   whatever Plexus keeps there); ``datasetId`` comes from the version's DataSource. A DataSet without
   a profile (made by Plexus, or by a load) reads as "unprofiled". DataSets are never deleted here.
-- **Data files** (``keeps_snapshots``): a DataSet's Parquet file in the datasets bucket at
-  ``datasets/{accountId}/{dataSetId}/dataset.parquet`` (``_snapshots``); uploaded before the DataSet
-  that names it is created.
+- **Data files** (``keeps_snapshots``, only when a datasets bucket is configured): a DataSet's
+  Parquet file in the datasets bucket at ``datasets/{accountId}/{dataSetId}/dataset.parquet``
+  (``_snapshots``). When the DataSet is created, its size is checked, then the file uploaded, then
+  the DataSet made; the object is deleted again when the DataSet is not. A relative ``file`` outside
+  ``datasets/{accountId}/`` is another account's and never read. Without a bucket, profiles are
+  DataSets without a file and loads neither fetch nor keep files.
 
 Everything is scoped to one Account, resolved once per connection (``account_id``, or
 ``account_key`` through ``listAccountByKey``); another account's DataSource, DataSet or Scorecard
@@ -35,6 +40,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import os
 import threading
 import unicodedata
 import uuid
@@ -129,8 +135,10 @@ class PlexusBackend(Backend):
 
     atomic_transactions = False
     deletes_versions = False
-    keeps_snapshots = True
     score_metadata = False
+    #: put_snapshot registrations remembered until their DataSet is created (a caller that
+    #: never creates it leaves one behind: the oldest are forgotten past this many).
+    MAX_PENDING = 256
 
     def __init__(self, transport: AppSyncTransport, *, account_key: str | None = None, account_id: str | None = None,
                  datasets_bucket: str | None = None) -> None:
@@ -146,15 +154,25 @@ class PlexusBackend(Backend):
         #: Slot ids found taken, with the DataSource they were meant for: unverified, used only to
         #: read such a version in one request (and checked against the record that comes back).
         self._slot_hints: dict[str, str] = {}
-        #: DataSet id -> the file ``put_snapshot`` uploaded for it, until the DataSet is created.
+        #: DataSet id -> the file ``put_snapshot`` noted for it (path, key, sha256), until the DataSet
+        #: is created (which uploads it); at most ``MAX_PENDING``.
         self._pending: dict[str, dict[str, Any]] = {}
+        self._pending_lock = threading.Lock()
         self._files = _snapshots.S3Files()
 
     def __repr__(self) -> str:
         return f"PlexusBackend({self.description!r})"
 
+    @property
+    def keeps_snapshots(self) -> bool:  # type: ignore[override]
+        """Whether DataSets carry data files here: only with a datasets bucket configured."""
+        return self.datasets_bucket is not None
+
     def close(self) -> None:
-        self.transport.close()
+        try:
+            self.transport.close()
+        finally:
+            self._files.close()
 
     @property
     def requests_sent(self) -> int:
@@ -331,8 +349,10 @@ class PlexusBackend(Backend):
         self._spec(model)
         if model == "DatasetVersion":
             return self._versions_by_id(list(ids))
-        raws = self._get_raw(_PLEXUS_MODEL[model], list(ids))
-        return {r["id"]: r for r in self._wires(model, list(raws.values()))}
+        raws = list(self._get_raw(_PLEXUS_MODEL[model], list(ids)).values())
+        if model in ("ScorecardSection", "Score"):
+            raws = self._in_our_cards(raws)
+        return {r["id"]: r for r in self._wires(model, raws)}
 
     def update(self, model: str, id: str, changes: Mapping[str, Any], condition: Filter | None = None) -> Record:
         spec = self._spec(model)
@@ -356,11 +376,15 @@ class PlexusBackend(Backend):
         if model == "Scorecard":
             raw = self._update_raw(model, "Scorecard", id, input, _scoped(condition, self.account))
             return self._plain_wire(model, raw)
+        current = self._carded(model, id)  # another account's section or score reads as absent
         if model == "Score":
-            needs_name = changes.get("metadata") is not None and "name" not in changes
-            input = self._score_input(input, existing_name=self._score_name(id) if needs_name else None)
-            return self._plain_wire(model, self._update_raw(model, "Score", id, input, condition))
-        return self._plain_wire(model, self._update_raw(model, "ScorecardSection", id, input, condition))
+            input = self._score_input(input, existing_name=current.get("name"))
+        elif input.get("scorecardId") is not None:
+            self._require_card(input["scorecardId"])
+        # ...and must still be in that scorecard when the update lands
+        in_card = {"scorecardId": {"eq": current["scorecardId"]}}
+        guarded = {"and": [in_card, dict(condition)]} if condition else in_card
+        return self._plain_wire(model, self._update_raw(model, _PLEXUS_MODEL[model], id, input, guarded))
 
     def delete(self, model: str, id: str, condition: Filter | None = None) -> Record:
         self._spec(model)
@@ -416,6 +440,8 @@ class PlexusBackend(Backend):
                 raise ValidationError(f"The nextToken is not valid for this listing of {model} records ({exc}).") from exc
             raise
         items, token = pages[0]
+        if model in ("ScorecardSection", "Score"):
+            items = self._in_our_cards(items)
         wires = self._wires(model, items)
         return Page([w for w in wires if index is None or w.get(index[0]) == index[1]], token)
 
@@ -452,33 +478,40 @@ class PlexusBackend(Backend):
     # --- data files -----------------------------------------------------------------------
 
     def put_snapshot(self, profile_id: str, dataset_version_id: str, path: str, sha256: str) -> str | None:
-        """Upload the Parquet file for the DataSet ``profile_id`` (created next by
-        ``create("DatasetProfile", ...)``, which names the file); return its key."""
+        """Note the Parquet file at ``path`` as the data of the DataSet ``profile_id``, which
+        ``create("DatasetProfile", ...)`` makes next and uploads it with (once the DataSet is
+        known to fit, so a refused DataSet leaves no object behind); return its key."""
         if not is_id(profile_id):
             raise ValidationError(f"{profile_id!r} is not a valid DataSet id.")
-        bucket = self._bucket()
+        self._bucket()
+        if not os.path.isfile(path):
+            raise ValidationError(f"There is no data file at {path!r} to keep with DataSet {profile_id!r}.")
         key = _snapshots.snapshot_key(self.account, profile_id)
-        self._files.put(path, bucket, key)
-        self._pending[profile_id] = {"file": key, "sha256": sha256}
+        with self._pending_lock:
+            self._pending.pop(profile_id, None)
+            while len(self._pending) >= self.MAX_PENDING:
+                del self._pending[next(iter(self._pending))]
+            self._pending[profile_id] = {"path": str(path), "file": key, "sha256": sha256}
         return key
 
     def record_snapshot(self, dataset_version_id: str, path: str, sha256: str, rows: int,
                         sources: Mapping[str, Any] | None = None) -> SnapshotFile | None:
         """Upload the Parquet file at ``path`` and record it as a new, unprofiled DataSet of the version."""
-        bucket = self._bucket()
+        self._bucket()
         id = str(uuid.uuid4())
         key = _snapshots.snapshot_key(self.account, id)
         snapshot = {"sha256": sha256, "rows": rows, "sources": dict(sources) if sources else None, "format": "parquet"}
         context = self._data_set_context(dataset_version_id, None)
-        self._files.put(path, bucket, key)
         now = _aws_time(datetime.now(UTC))
         raw = self._create_data_set(id, context, {OUR_KEY: {"layout": LAYOUT, "profile": None, "snapshot": snapshot}},
-                                    key, now)
+                                    (path, key), now)
         return SnapshotFile(profile_id=id, dataset_version_id=dataset_version_id, location=key, sha256=sha256,
                             rows=rows, created_at=str(raw.get("createdAt") or now))
 
     def snapshots(self, dataset_version_id: str) -> list[SnapshotFile]:
-        """The version's DataSets with a file, newest first (by createdAt instant, then id)."""
+        """The version's DataSets with a file, newest first (by createdAt instant, then id). A file
+        that is not a usable location, or a relative key outside this account's folder, is skipped
+        with a warning on the ``plexus_datasets.plexus`` logger."""
         if not is_id(dataset_version_id):
             return []
         query = _Query("listDataSetByDataSourceVersionIdAndCreatedAt", "DataSet",
@@ -488,7 +521,7 @@ class PlexusBackend(Backend):
             if not self._ours(raw) or not raw.get("file"):
                 continue
             try:
-                _snapshots.location(raw["file"], self.datasets_bucket or "-")
+                _snapshots.location(raw["file"], self.datasets_bucket or "-", self.account)
             except ValueError as exc:
                 log.warning("Skipped DataSet %r: its file is not a usable S3 location (%s).", raw.get("id"), exc)
                 continue
@@ -503,8 +536,10 @@ class PlexusBackend(Backend):
         return sorted(found, key=lambda s: (_instant(s.created_at), s.profile_id), reverse=True)
 
     def fetch_snapshot(self, snapshot: SnapshotFile, dest: str) -> None:
+        """Download a DataSet's file (at most ``_snapshots.MAX_FILE_BYTES``). CorruptRecordError
+        for a file value that is not a usable location or is another account's key."""
         try:
-            bucket, key = _snapshots.location(snapshot.location, self.datasets_bucket)
+            bucket, key = _snapshots.location(snapshot.location, self.datasets_bucket, self.account)
         except ConfigurationError:
             raise  # the bucket is unset: a ValueError too, but the user's to fix, not the record's
         except ValueError as exc:
@@ -570,6 +605,7 @@ class PlexusBackend(Backend):
 
     def _create_section(self, record: Mapping[str, Any]) -> Record:
         input = {k: record[k] for k in ("id", "name", "order", "scorecardId") if record.get(k) is not None}
+        self._require_card(input.get("scorecardId"))
         return self._plain_wire("ScorecardSection", self._create_raw("ScorecardSection", "ScorecardSection", input))
 
     def _create_score(self, record: Mapping[str, Any]) -> Record:
@@ -589,7 +625,7 @@ class PlexusBackend(Backend):
         input = {k: v for k, v in fields.items() if k not in ("metadata", "createdAt", "updatedAt", "id")}
         if fields.get("sectionId") is not None:
             section = self._get_raw("ScorecardSection", [fields["sectionId"]]).get(fields["sectionId"])
-            if section is None:
+            if section is None or not self._in_our_cards([section]):
                 raise ValidationError(f"No scorecard section {fields['sectionId']!r}: a Plexus score needs its "
                                       "section's scorecard.")
             input["scorecardId"] = section.get("scorecardId")
@@ -597,9 +633,26 @@ class PlexusBackend(Backend):
             del input["externalId"]  # required by Plexus: never removed
         return input
 
-    def _score_name(self, id: str) -> str | None:
-        raw = self._get_raw("Score", [id]).get(id)
-        return raw.get("name") if raw else None
+    def _in_our_cards(self, raws: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The sections or scores among ``raws`` whose scorecard is this account's (their
+        scorecards read in one aliased request per ``BATCH``)."""
+        wanted = [r["scorecardId"] for r in raws if isinstance(r.get("scorecardId"), str)]
+        cards = self._get_raw("Scorecard", wanted, "id accountId") if wanted else {}
+        return [r for r in raws if self._ours(cards.get(r.get("scorecardId")))]
+
+    def _carded(self, model: str, id: str) -> dict[str, Any]:
+        """The raw section or score ``id`` of one of this account's scorecards; NotFoundError otherwise."""
+        raw = self._get_raw(_PLEXUS_MODEL[model], [id]).get(id) if is_id(id) else None
+        if raw is None or not self._in_our_cards([raw]):
+            raise NotFoundError(f"No {model} with id {id!r}.")
+        return raw
+
+    def _require_card(self, card_id: Any) -> None:
+        """ValidationError unless ``card_id`` is one of this account's scorecards."""
+        card = self._get_raw("Scorecard", [card_id], "id accountId").get(card_id) if is_id(card_id) else None
+        if not self._ours(card):
+            raise ValidationError(f"No scorecard {card_id!r}: a Plexus section belongs to one of your account's "
+                                  "scorecards.")
 
     # --- datasets (DataSources) -----------------------------------------------------------
 
@@ -658,7 +711,13 @@ class PlexusBackend(Backend):
             self._hint(record["id"], source_id)  # the service reads the winner next
             raise
         self._version_sources[record["id"]] = source_id
-        after = self._query_all([self._versions_query(source_id, _SIBLING)])[0]
+        try:
+            after = self._query_all([self._versions_query(source_id, _SIBLING)])[0]
+        except PlexusDatasetsError as exc:
+            # the version exists: answer it, numbered among the siblings listed before its create
+            log.warning("Version %s of DataSource %s was created, but listing its siblings again failed (%s); it is "
+                        "numbered among those listed before.", record["id"], source_id, exc)
+            after = siblings
         numbers = _positions([*[s for s in after if s.get("id") != raw["id"]], raw])
         return self._version_wire(raw, numbers[raw["id"]])
 
@@ -777,11 +836,12 @@ class PlexusBackend(Backend):
             raise ValidationError("A DatasetProfile needs the id of its version (datasetVersionId).")
         context = self._data_set_context(version_id, record.get("datasetId"))
         profile = {k: record.get(k) for k in ("columnList", "recordCounts", "answerDistribution")}
-        pending = self._pending.pop(record["id"], None)  # used once, whether the create succeeds or not
+        with self._pending_lock:
+            pending = self._pending.pop(record["id"], None)  # used once, whether the create succeeds or not
         snapshot = _snapshot_facts(pending, record.get("recordCounts")) if pending else None
         raw = self._create_data_set(record["id"], context,
                                     {OUR_KEY: {"layout": LAYOUT, "profile": profile, "snapshot": snapshot}},
-                                    pending["file"] if pending else None, record.get("createdAt"))
+                                    (pending["path"], pending["file"]) if pending else None, record.get("createdAt"))
         return self._profile_wire(raw, context["dataSourceId"])
 
     def _data_set_context(self, version_id: str, dataset_id: Any) -> dict[str, Any]:
@@ -814,21 +874,43 @@ class PlexusBackend(Backend):
         return context
 
     def _create_data_set(self, id: str, context: Mapping[str, Any], build_context: Mapping[str, Any],
-                         file: str | None, created_at: Any) -> dict[str, Any]:
+                         upload: tuple[str, str] | None, created_at: Any) -> dict[str, Any]:
+        """Create a DataSet of ``context``'s version; with ``upload`` (``(path, key)``) its file is
+        uploaded first, once the DataSet is known to fit, and deleted again when the DataSet is
+        not made."""
         when = created_at if isinstance(created_at, str) else _aws_time(datetime.now(UTC))
         number = f"v{context['number']}" if context.get("number") else "unnumbered version"
         name = f"{context.get('name') or context.get('dataSourceId')} - {number} - {_display_time(when)}"
         input = {"id": id, "accountId": self.account, "dataSourceVersionId": context["versionId"], "name": name,
                  "scorecardId": context.get("scorecardId"), "scoreId": context.get("scoreId"),
-                 "scoreVersionId": context.get("scoreVersionId"), "file": file,
-                 "buildContext": json.dumps(build_context, ensure_ascii=False, allow_nan=False),
-                 "createdAt": when, "updatedAt": when}
+                 "scoreVersionId": context.get("scoreVersionId"), "file": upload[1] if upload else None,
+                 "buildContext": _json(build_context), "createdAt": when, "updatedAt": when}
         input = {k: v for k, v in input.items() if v is not None}
-        size = item_size(input)
+        size = item_size({**input, "__typename": "DataSet"})
         if size > MAX_ITEM_BYTES:
             raise ValidationError(f"The profile makes a Plexus DataSet of {size:,} bytes; DynamoDB items hold at most "
                                   f"{MAX_ITEM_BYTES:,}. Profile fewer columns or fewer top values.")
-        return self._create_raw("DatasetProfile", "DataSet", input)
+        if upload is None:
+            return self._create_raw("DatasetProfile", "DataSet", input)
+        bucket = self._bucket()
+        self._files.put(upload[0], bucket, upload[1])
+        try:
+            return self._create_raw("DatasetProfile", "DataSet", input)
+        except Exception:
+            self._discard_file(id, bucket, upload[1])
+            raise
+
+    def _discard_file(self, id: str, bucket: str, key: str) -> None:
+        """Delete the object uploaded for DataSet ``id`` whose create failed, unless the DataSet
+        exists naming it after all (a create that landed before a failure): an orphan object is
+        better than a DataSet whose file is gone, so when that can't be told, the object stays."""
+        try:
+            landed = self._get_raw("DataSet", [id], "id file").get(id)
+            if landed is None or landed.get("file") != key:
+                self._files.delete(bucket, key)
+        except PlexusDatasetsError as exc:
+            log.warning("DataSet %r was not created and its uploaded file s3://%s/%s could not be cleaned up (%s); "
+                        "delete it if no DataSet names it.", id, bucket, key, exc)
 
     def _profile_wire(self, raw: Mapping[str, Any], dataset_id: str | None) -> Record:
         """A DataSet as a DatasetProfile: our profile from buildContext, or an "unprofiled" one."""
@@ -864,13 +946,14 @@ class PlexusBackend(Backend):
             raise ConflictError(f"The DatasetProfile {id!r} changed since it was read (condition failed).")
         merged = {**(context or {}), OUR_KEY: {**ours, "layout": LAYOUT, "snapshot": ours.get("snapshot"),
                                                "profile": {k: changes[k] for k in parts}}}
-        input: dict[str, Any] = {"buildContext": json.dumps(merged, ensure_ascii=False, allow_nan=False)}
+        input: dict[str, Any] = {"buildContext": _json(merged)}
         if changes.get("updatedAt"):
             input["updatedAt"] = changes["updatedAt"]
-        if item_size({**raw, **input}) > MAX_ITEM_BYTES:
+        if item_size({**raw, **input, "__typename": "DataSet"}) > MAX_ITEM_BYTES:
             raise ValidationError(f"The profile would make DataSet {id!r} larger than DynamoDB's {MAX_ITEM_BYTES:,}-byte "
                                   "item limit. Profile fewer columns or fewer top values.")
-        seen = {"updatedAt": {"eq": raw.get("updatedAt")}}
+        seen = ({"updatedAt": {"eq": raw["updatedAt"]}} if raw.get("updatedAt") is not None
+                else _null_tolerant({"updatedAt": {"attributeExists": False}}))
         updated = self._update_raw("DatasetProfile", "DataSet", id, input, _scoped(seen, self.account))
         return self._profile_wire(updated, sources.get(raw.get("dataSourceVersionId")))
 
@@ -916,22 +999,24 @@ class PlexusBackend(Backend):
         return self._all(named or [_Query("listScorecardByAccountId", "Scorecard", ("accountId", account))])
 
     def _list_sections(self, index: tuple[str, str] | None, filter: Filter | None) -> list[dict[str, Any]]:
-        cards = [index[1]] if index is not None else sorted(self._card_ids())
-        return self._all([_Query("listScorecardSectionByScorecardId", "ScorecardSection", ("scorecardId", c))
-                          for c in cards])
+        def query(card: str) -> _Query:
+            return _Query("listScorecardSectionByScorecardId", "ScorecardSection", ("scorecardId", card))
+
+        if index is None:
+            return self._all([query(c) for c in sorted(self._card_ids())])
+        lists, got = self._query_with([query(index[1])], [("Scorecard", index[1], "id accountId")])
+        return lists[0] if self._ours(got.get(index[1])) else []
 
     def _list_scores(self, index: tuple[str, str] | None, filter: Filter | None) -> list[dict[str, Any]]:
         if index is not None and index[0] == "sectionId":
-            return self._all([_Query("listScoreBySectionId", "Score", ("sectionId", index[1]))])
-        if index is not None:
+            queries = [_Query("listScoreBySectionId", "Score", ("sectionId", index[1]))]
+        elif index is not None:
             field = "listScoreByKey" if index[0] == "key" else "listScoreByExternalId"
             queries = [_Query(field, "Score", (index[0], index[1]))]
         else:
             queries = self._by_name("listScoreByName", "Score", filter) or []
         if queries:
-            found = self._all(queries)
-            cards = self._card_ids() if found else set()
-            return [s for s in found if s.get("scorecardId") in cards]
+            return self._in_our_cards(self._all(queries))
         return self._all([_Query("listScoreByScorecardIdAndExternalId", "Score", ("scorecardId", c))
                           for c in sorted(self._card_ids())])
 
@@ -1030,7 +1115,8 @@ class PlexusBackend(Backend):
             if exc.error_type != CONDITIONAL:
                 raise translate(exc, self.description) from exc
             current = self._get_raw(plexus, [id]).get(id)
-            if current is None or (plexus in ("Scorecard", "DataSource", "DataSet") and not self._ours(current)):
+            if current is None or (plexus in ("Scorecard", "DataSource", "DataSet") and not self._ours(current)) or (
+                    plexus in ("ScorecardSection", "Score") and not self._in_our_cards([current])):
                 raise NotFoundError(f"No {model} with id {id!r}.") from exc
             if exc.after_ambiguous and _same(current, input):
                 return current  # our earlier attempt landed before a failure
@@ -1146,6 +1232,11 @@ def _build_context(raw: Mapping[str, Any], description: str) -> Any:
     except (ValueError, RecursionError) as exc:
         raise CorruptRecordError(f"The store holds a corrupt DataSet record (id {short(repr(raw.get('id')), 60)}): "
                                  f"buildContext is not valid JSON ({short(exc)}). It was not used.") from exc
+
+
+def _json(value: Any) -> str:
+    """AWSJSON text as compact as DynamoDB counts it (``item_size``): what is sent is what was measured."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def _our_part(context: Any) -> dict[str, Any]:

@@ -203,8 +203,11 @@ class Data:
         import tempfile
 
         for stored in self.records.backend.snapshots(version.id):
-            if not stored.location.lower().endswith(".parquet"):
-                continue  # Plexus also keeps CSV files; the cache holds Parquet
+            if not stored.location.lower().endswith(".parquet"):  # Plexus also keeps CSV files
+                warnings.warn(f"The data file of {named} kept with record {stored.profile_id} ({stored.location}) "
+                              "is not Parquet (a CSV file?), so it is not used here; trying the next one, else "
+                              "building it from its configuration.", StaleDataWarning, stacklevel=6)
+                continue
             with tempfile.TemporaryDirectory(prefix="plexus-datasets-") as folder:
                 target = f"{folder}/dataset.parquet"
                 try:
