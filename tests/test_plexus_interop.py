@@ -520,9 +520,6 @@ def test_a_data_source_without_a_scorecard_is_listed(svc, plexus, account):
     assert svc.resolve("Loose calls").id == first["createDataSourceVersion"]["id"]
 
 
-@pytest.mark.xfail(strict=True, reason="models.Dataset has no key and the resolver never tries DataSource.key "
-                                       "(issue-14 plan §4, service seams), so a DataSource Plexus made is found by "
-                                       "name only, though `plexus dataset load --source` resolves keys")
 def test_a_data_source_is_found_by_its_plexus_key(svc, plexus, account, catalog):
     source = plexus_data_source(plexus, account, catalog, "Calls")
     assert source["key"] == "calls"

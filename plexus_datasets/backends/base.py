@@ -84,6 +84,9 @@ class Backend(ABC):
     #: Whether scores keep ``metadata`` (Plexus's Score has no such field: a score's label
     #: column then belongs in the dataset's configuration).
     score_metadata: bool = True
+    #: Whether datasets have a ``key`` besides their name (Plexus's DataSource does), found with
+    #: ``list("Dataset", filter={"key": {"eq": key}})``.
+    dataset_keys: bool = False
 
     @abstractmethod
     def create(self, model: str, record: Mapping[str, Any]) -> Record:

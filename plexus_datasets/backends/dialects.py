@@ -213,6 +213,7 @@ class DetectedBackend(Backend):
     deletes_versions = property(lambda self: self.backend.deletes_versions)  # type: ignore[assignment]
     keeps_snapshots = property(lambda self: self.backend.keeps_snapshots)  # type: ignore[assignment]
     score_metadata = property(lambda self: self.backend.score_metadata)  # type: ignore[assignment]
+    dataset_keys = property(lambda self: self.backend.dataset_keys)  # type: ignore[assignment]
 
     def create(self, model: str, record: Mapping[str, Any]) -> Record:
         return self.backend.create(model, record)

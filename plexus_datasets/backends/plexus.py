@@ -135,6 +135,7 @@ class PlexusBackend(Backend):
 
     atomic_transactions = False
     deletes_versions = False
+    dataset_keys = True
     score_metadata = False
     #: put_snapshot registrations remembered until their DataSet is created (a caller that
     #: never creates it leaves one behind: the oldest are forgotten past this many).
@@ -417,7 +418,7 @@ class PlexusBackend(Backend):
     def list(self, model: str, *, index: tuple[str, str] | None = None, filter: Filter | None = None) -> list[Record]:
         spec = self._spec(model)
         self._check_index(model, index)
-        validate_filter(filter, spec.fields)
+        validate_filter(filter, [*spec.fields, "key"] if model == "Dataset" else spec.fields)
         records = self._list(model, index, filter)
         return [r for r in records if (index is None or r.get(index[0]) == index[1]) and matches(r, filter)]
 
@@ -594,7 +595,9 @@ class PlexusBackend(Backend):
         return {field: _nfc(raw.get(field)) if field in _NAMED else raw.get(field) for field in MODEL_SPECS[model].fields}
 
     def _dataset_wire(self, raw: Mapping[str, Any]) -> Record:
-        return self._plain_wire("Dataset", raw)
+        """A DataSource as a Dataset, with its Plexus ``key`` too (the plan's model has none; the
+        service finds a dataset by it when no name matches, as ``plexus dataset load`` does)."""
+        return {**self._plain_wire("Dataset", raw), "key": _nfc(raw.get("key"))}
 
     # --- scorecards, sections, scores --------------------------------------------------------
 

@@ -14,6 +14,7 @@ text is taken as the id it is (``_records.is_uuid``).
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from ..errors import AmbiguousReferenceError, CorruptRecordError, NotFoundError, ValidationError
@@ -74,6 +75,9 @@ class Resolver:
         named = self.records.named(Dataset, text, index=("scorecardId", card.id) if card else None)
         if not named and not by_id and card is None and ref.scoped():
             named = self._scoped(*ref.scoped())  # type: ignore[misc]
+        if not named and not by_id and self.records.backend.dataset_keys:  # Plexus: a DataSource's key
+            named = self.records.list(Dataset, index=("scorecardId", card.id) if card else None,
+                                      filter={"key": {"eq": unicodedata.normalize("NFC", text)}})
         return ([by_id] if by_id else []) + [d for d in named if not by_id or d.id != by_id.id]
 
     def _describe(self, dataset: Dataset) -> str:
