@@ -327,6 +327,8 @@ def datasets_delete(ctx: click.Context, ref: str, cascade: bool, yes: bool) -> N
     svc = service(ctx)
     dataset = svc.get_dataset(ref)
     versions, profiles = len(svc.list_versions(dataset)), len(svc.list_profiles(dataset))
+    if versions and not svc.deletes_versions:
+        svc.delete_dataset(dataset, cascade=cascade)  # refused, saying why, before anyone is asked
     if versions and not cascade:
         try:
             # Refused while it has versions (they only ever go with their dataset), saying why: on a

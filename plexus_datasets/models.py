@@ -204,6 +204,13 @@ class Dataset(Record):
     score_id: RecordId | None = None
     current_version_id: RecordId | None = None
 
+    @field_validator("scorecard_id", mode="before")
+    @classmethod
+    def _has_scorecard(cls, value: Any) -> Any:
+        if value is None:  # Plexus's DataSource may have none; here a dataset belongs to a scorecard
+            raise ValueError(_NO_SCORECARD)
+        return value
+
 
 #: Key under which a version's own metadata (digest, note) travels inside the stored configuration.
 NOTE_KEY = "_plexus_datasets"
@@ -422,8 +429,17 @@ def read_record(cls: type[R], wire: Any) -> R:
         raise CorruptRecordError(_corrupt(cls, wire, f"{type(exc).__name__}: {exc}"[:300])) from exc
 
 
+#: Why a Plexus DataSource without a scorecard is not shown (it is not corrupt there).
+_NO_SCORECARD = "no scorecard"
+
+
 def _corrupt(cls: type[Record], wire: Any, problem: str) -> str:
     raw_id = wire.get("id") if isinstance(wire, Mapping) else None
+    if problem == f"scorecardId: {_NO_SCORECARD}":
+        name = wire.get("name") if isinstance(wire, Mapping) else None
+        return (f"The dataset {_shown(name)} (id {_shown(raw_id)}) has no scorecard (Plexus allows a DataSource "
+                "without one), and here every dataset belongs to a scorecard, so it is left out. Attach it to a "
+                "scorecard in Plexus to use it here.")
     return (f"The store holds a corrupt {cls.__model_name__} record (id {_shown(raw_id)}): {problem}. It was not "
             "used; whoever manages the registry should fix or delete it.")
 

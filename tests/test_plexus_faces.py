@@ -110,6 +110,13 @@ def raw(demo_url: str):
 
 
 @pytest.fixture
+def raw_empty(empty_url: str):
+    transport = plexus_transport(empty_url)
+    yield transport
+    transport.close()
+
+
+@pytest.fixture
 def bucket(s3, monkeypatch: pytest.MonkeyPatch) -> str:
     """Plexus's datasets bucket on moto, named where Plexus's own CLI reads it."""
     s3.create_bucket(Bucket=PLEXUS_BUCKET)
@@ -823,3 +830,62 @@ def test_magics_on_plexus_keep_the_cells_yaml(svc, raw, capsys):
     assert svc.current_version("greeting-calls").id == created.id
     assert ip.run_line_magic("datasets", "show nope") is None
     assert capsys.readouterr().out.splitlines()[-1].startswith("Error: No dataset named or with id 'nope'")
+
+
+# --- what a newcomer trial ran into -------------------------------------------------------------------
+
+
+def test_a_dialect_set_to_the_other_schema_is_one_clear_line(empty_url, monkeypatch):
+    monkeypatch.setenv("PLEXUS_DATASETS_DIALECT", "plan")  # the API speaks Plexus's schema
+    result = invoke("datasets", "list", expect=1)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: The GraphQL API at http://127.0.0.1:")
+    assert "speaks another schema" in lines[0] and "PLEXUS_DATASETS_DIALECT" in lines[0]
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+
+
+def test_versions_made_without_moving_the_pointer_say_how_to_pick_one(empty_url, raw_empty, here):
+    svc = pds.connect()
+    card = svc.create_scorecard("QA", key="qa")
+    account = card.account_id
+    source = raw_empty.execute("mutation M($i: CreateDataSourceInput!) { createDataSource(input: $i) { id } }",
+                               {"i": {"name": "dashboard-calls", "accountId": account, "scorecardId": card.id}})
+    source_id = source["createDataSource"]["id"]
+    raw_empty.execute("mutation M($i: CreateDataSourceVersionInput!) { createDataSourceVersion(input: $i) { id } }",
+                      {"i": {"dataSourceId": source_id, "isFeatured": True,
+                             "yamlConfiguration": "class: InlineItems\nitems:\n  - {text: hi}\n"}})
+    message = invoke("load", "dashboard-calls", expect=1).output
+    assert "has 1 version(s) but no current one" in message
+    assert "plexus-datasets versions set-current dashboard-calls:v1" in message and "create_version" not in message
+    assert len(svc.load("dashboard-calls:latest")) == 1  # naming one works
+    svc.close()
+
+
+def test_a_dataset_with_versions_is_refused_before_any_question(svc, raw):
+    before = len(svc.list_versions("greeting-calls"))
+    for args in (("datasets", "delete", "greeting-calls"), ("datasets", "delete", "greeting-calls", "--cascade")):
+        result = invoke(*args, input="y\n", expect=1)
+        assert "[y/N]" not in result.output and "renumber" in result.output  # no prompt it would then refuse
+    assert len(svc.list_versions("greeting-calls")) == before
+
+
+def test_datasets_show_prints_the_text_as_written(svc, here):
+    text = "# picked by hand\nclass: InlineItems   # no loader needed\nitems:\n  - {text: \"hi\\u001b[31m\"}\n"
+    version = svc.create_version("greeting-calls", text, check=False)
+    shown = invoke("datasets", "show", f"greeting-calls:{version.label}").output
+    assert "# picked by hand" in shown and "# no loader needed" in shown
+    assert "\x1b" not in shown  # a stored text never drives the terminal
+
+
+def test_a_data_source_without_a_scorecard_is_left_out_saying_why(empty_url, raw_empty, caplog):
+    svc = pds.connect()
+    account = svc.create_scorecard("QA", key="qa").account_id
+    raw_empty.execute("mutation M($i: CreateDataSourceInput!) { createDataSource(input: $i) { id } }",
+                      {"i": {"name": "loose", "accountId": account}})
+    with caplog.at_level("WARNING", logger="plexus_datasets.records"):
+        listed = svc.list_datasets()
+    assert listed == [] and listed.skipped == 1
+    said = caplog.text  # what the CLI prints on stderr, once per listing
+    assert "'loose'" in said and "has no scorecard" in said and "Attach it to a scorecard in Plexus" in said
+    assert "corrupt" not in said and "delete it" not in said
+    svc.close()

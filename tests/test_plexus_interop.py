@@ -505,10 +505,10 @@ def test_a_dataset_created_from_yaml_text_keeps_it_as_its_head_copy(svc, plexus,
     assert yaml.safe_load(head["yamlConfiguration"]) == svc.current_version("calls").configuration
 
 
-@pytest.mark.xfail(strict=True, reason="models.Dataset.scorecard_id is required, so a DataSource without a "
-                                       "scorecard (optional in Plexus's schema, and in #10) is skipped as a 'corrupt "
-                                       "record' that 'whoever manages the registry should fix or delete' (issue-14 "
-                                       "plan §6d recommends reading it with no scorecard)")
+@pytest.mark.xfail(strict=True, reason="a dataset belongs to a scorecard here (models.Dataset.scorecard_id is "
+                                       "required), so a DataSource without one (optional in Plexus's schema, and in "
+                                       "#10) is left out with a warning saying so; listing it needs datasets without "
+                                       "a scorecard throughout (a #14 leftover)")
 def test_a_data_source_without_a_scorecard_is_listed(svc, plexus, account):
     now = plexus_now()
     made = plexus.run(10, {"input": {"name": "Loose calls", "accountId": account, "yamlConfiguration": FILE_CONFIG,

@@ -48,6 +48,7 @@ from ..errors import (
     BackendUnavailableError,
     ConflictError,
     CorruptRecordError,
+    DialectError,
     ValidationError,
 )
 
@@ -419,10 +420,20 @@ def _error_type(exc: TransportServerError) -> str | None:
     return value if _ERROR_TYPE.fullmatch(value) else None
 
 
+#: How a GraphQL server words a document written for another schema.
+_OTHER_SCHEMA = ("Cannot query field", "Unknown type", "Unknown argument")
+
+
 def translate(exc: QueryError, description: str) -> Exception:
     """The error-tree exception for an error answer (``description``: the masked URL)."""
     if exc.error_type == CONDITIONAL:
         return ConflictError(f"The write was refused because the record changed ({exc}).")
+    if exc.error_type in (None, "ValidationError") and str(exc).startswith(_OTHER_SCHEMA):
+        # Our documents are checked against our SDL before they go: the API has another schema.
+        return DialectError(
+            f"The GraphQL API at {description} does not have what this schema needs ({short(str(exc), 160)}): "
+            "it speaks another schema. Unset PLEXUS_DATASETS_DIALECT (or connect(dialect=...)) so the package "
+            "asks the API which one it speaks, or set it to the other (plan or plexus).")
     if exc.error_type in BAD_ARGUMENT:
         return ValidationError(f"The GraphQL API refused the request: {exc} ({exc.error_type}).")
     return BackendError(f"The GraphQL API at {description} failed: {exc} ({exc.error_type or 'no errorType'}).")

@@ -111,7 +111,7 @@ def record_text(record: Any) -> str:
 def _extra_html(record: Any) -> str:
     """What a card shows below the fields: a version's YAML, a profile's answer counts."""
     if _kind(record) == "DatasetVersion":
-        return f"<pre class='pds-pre'>{esc(to_yaml(record.configuration))}</pre>"
+        return f"<pre class='pds-pre'>{esc(_yaml_text(record))}</pre>"
     if _kind(record) != "DatasetProfile":
         return ""
     lines = ""
@@ -261,8 +261,18 @@ def dataset_text(dataset: Dataset, current: DatasetVersion | None, version_count
     if version:
         note = f" - {version.note}" if version.note else ""
         lines.append(f"\n{version.label} ({short_time(version.created_at)}, digest {version.digest[:12]}){note}")
-        lines.append(to_yaml(version.configuration).rstrip())
+        lines.append(_yaml_text(version).rstrip())
     return "\n".join(lines)
+
+
+def _yaml_text(version: Any) -> str:
+    """A version's configuration as YAML: the text it was written as (comments kept) when it has
+    one, with control characters other than newlines and tabs shown as ``?`` (a stored text is
+    someone else's and must not drive a terminal); else its configuration dumped."""
+    text = getattr(version, "text", None)
+    if not isinstance(text, str):
+        return to_yaml(version.configuration)
+    return "".join(c if c.isprintable() or c in "\n\t" else "?" for c in text)
 
 
 def import_table(results: Iterable[Any]) -> TextTable:

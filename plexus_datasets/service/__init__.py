@@ -197,6 +197,13 @@ class DatasetService:
         return self._catalog.create_score(self._catalog.section(section), name, fields)
 
     @property
+    def deletes_versions(self) -> bool:
+        """Whether versions can be deleted here (with their dataset): not on a store that
+        numbers versions by position, as Plexus's does, where ``delete_dataset`` refuses a
+        dataset that has versions."""
+        return self.backend.deletes_versions
+
+    @property
     def stores_score_metadata(self) -> bool:
         """Whether scores keep ``metadata`` in this store (not on Plexus's schema, whose Score
         has no such field: put a score's ``label_column`` in its datasets' configurations)."""

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import AmbiguousReferenceError, CorruptRecordError, NotFoundError, ValidationError
 from ..models import Dataset, DatasetVersion, RecordList, Scorecard
-from ..refs import Ref, VersionSpec, parse_ref, parse_version, version_id
+from ..refs import Ref, VersionSpec, parse_ref, parse_version, version_id, with_version
 from ._catalog import Catalog, close_matches
 from ._records import Records, is_uuid
 
@@ -139,8 +139,15 @@ class Resolver:
         dataset's version."""
         if not ds.current_version_id:
             if required:
-                raise NotFoundError(f"Dataset {ds.name!r} has no current version yet; create one with "
-                                    "create_version().")
+                labels = [v.label for v in self.versions(ds.id)]
+                if labels:  # versions made elsewhere (Plexus's dashboard) without moving the pointer
+                    latest = with_version(ds.name, labels[-1])
+                    raise NotFoundError(
+                        f"Dataset {ds.name!r} has {len(labels)} version(s) but no current one. Name one "
+                        f"({latest!r}, or '{ds.name}:latest'), or make one current: `plexus-datasets versions "
+                        f"set-current {latest}` (Python: set_current_version).")
+                raise NotFoundError(f"Dataset {ds.name!r} has no versions yet; create one (CLI: `plexus-datasets "
+                                    "versions create`, Python: create_version()).")
             return None
         current = self.records.get(DatasetVersion, ds.current_version_id)
         if current is None:
