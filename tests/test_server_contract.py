@@ -2,7 +2,7 @@
 
 Plexus's: the expected numbers and names were read in the packaged files themselves:
 ``model_introspection.json`` for keys and associations, and ``plexus_datasources.graphql`` for fields and
-``Create<Model>Input``. They also agree with the shared contract's README §3 and the #14 design brief §1.
+``Create<Model>Input``. They also agree with the shared contract's README §3.
 
 The dataset plan's (``contracts/plan/``): the SDL the GraphQL client validates against and the model
 introspection Amplify's generator makes from ``tests/amplify_client/schema.mjs`` (regenerated and compared

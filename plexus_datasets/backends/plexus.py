@@ -1,7 +1,8 @@
 """PlexusBackend: the Backend contract over Plexus's deployed schema (DataSource, DataSourceVersion, DataSet).
 
 The service above stores the dataset plan's six models; this module maps them onto Plexus's, so
-nothing above ``backends/`` knows which schema a store speaks (design brief #14, §2 and §4):
+nothing above ``backends/`` knows which schema a store speaks (README "Plexus as deployed" has the
+user's view):
 
 - **Scorecard, ScorecardSection, Score** are Plexus's own. A Scorecard's ``accountId`` is the
   connection's account; a section or score belongs to the account of its ``scorecardId`` (read in
