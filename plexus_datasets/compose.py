@@ -129,7 +129,7 @@ def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = 8765, a
           log_level: str = "info", cors_origins: Iterable[str] = (), allowed_hosts: Iterable[str] = (),
           schema: str = "plan", account_key: str | None = None, iam_credentials: Mapping[str, str] | None = None,
           iam_credentials_env: bool = False, on_account: Callable[[str], None] | None = None,
-          on_copied: Callable[[int], None] | None = None) -> None:
+          on_copied: Callable[[int], None] | None = None, iam_region: str | None = None) -> None:
     """Serve the database ``db`` (default: the embedded store's) over GraphQL until interrupted.
 
     Either schema is served from the contract (``server.contract.load_contract(schema)``)
@@ -148,7 +148,8 @@ def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = 8765, a
     besides ``api_key``; ``iam_credentials_env`` adds the credentials of this process's
     environment (``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``). Only ``cors_origins``
     get CORS headers (none by default); requests must name ``host``, a loopback name or
-    one of ``allowed_hosts`` in their Host header.
+    one of ``allowed_hosts`` in their Host header. ``iam_region``, when given, is the only
+    region a SigV4 signature may be scoped to (any otherwise).
 
     Raises ValidationError for an unknown schema, an account key on the plan schema,
     or ``iam_credentials_env`` without credentials in the environment.
@@ -179,7 +180,7 @@ def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = 8765, a
             if on_account is not None:
                 on_account(account_id)
         run(store, host=host, port=port, api_key=api_key, log_level=log_level, cors_origins=cors_origins,
-            allowed_hosts=allowed_hosts, iam_credentials=credentials or None)
+            allowed_hosts=allowed_hosts, iam_credentials=credentials or None, iam_region=iam_region)
     finally:
         store.close()
 

@@ -1,8 +1,8 @@
 import pytest
 
 from plexus_datasets.backends.filters import matches, validate_filter
-from plexus_datasets.errors import ValidationError
 from plexus_datasets.backends.specs import MODEL_SPECS
+from plexus_datasets.errors import ValidationError
 
 REC = {"id": "a", "name": "greeting calls", "scoreId": None, "versionNumber": 3, "columnList": ["text", "label"]}
 
@@ -46,3 +46,20 @@ def test_unknown_fields_and_operators_are_refused():
         validate_filter({"nmae": {"eq": "x"}}, fields)
     with pytest.raises(ValidationError, match="operator"):
         validate_filter({"name": {"like": "x"}}, fields)
+
+
+def test_a_stored_null_exists_only_when_the_caller_says_nulls_are_stored():
+    record = {"description": None}
+    for condition, stored, by_default in [
+        ({"description": {"attributeExists": True}}, True, False),
+        ({"description": {"attributeExists": False}}, False, True),
+        ({"description": {"attributeType": "_null"}}, True, False),
+        ({"description": {"eq": "x"}}, False, False),
+        ({"description": {"ne": "x"}}, True, True),
+        ({"description": {"beginsWith": ""}}, False, False),
+        ({"description": {"eq": None}}, True, True),
+        ({"missing": {"attributeExists": False}}, True, True),
+        ({"not": {"description": {"attributeExists": True}}}, False, True),
+    ]:
+        assert matches(record, condition, stored_nulls=True) is stored, condition
+        assert matches(record, condition) is by_default, condition

@@ -72,10 +72,10 @@ def everything(store: ItemStore, model: str, index: str | None, pk: str | None =
 # --- put, get ------------------------------------------------------------------------------------
 
 
-def test_put_returns_and_stores_the_item_without_its_none_values(store):
+def test_put_returns_and_stores_the_item_with_its_nulls(store):
     written = store.put("DataSource", data_source("ds-1", description=None, attachedFiles=["a.csv"],
                                                   yamlConfiguration="class: X\n"))
-    assert "description" not in written and written["attachedFiles"] == ["a.csv"]
+    assert written["description"] is None and written["attachedFiles"] == ["a.csv"]
     assert store.get("DataSource", "ds-1") == written
     assert store.get("DataSource", "nope") is None
     assert store.get("DataSet", "ds-1") is None  # ids are per model
@@ -345,7 +345,7 @@ def test_bad_forged_and_foreign_tokens_are_validation_errors(many, url):
     scan_token = many.scan("DataSource", limit=2).next_token
     with pytest.raises(ValidationError, match="another query"):
         many.query("DataSource", BY_SCORECARD, "card-1", next_token=scan_token)
-    other_process = ItemStore(url, load_contract("plexus"))  # its own random secret
+    other_process = ItemStore(url, load_contract("plexus"))  # the database's secret, not the test's
     try:
         with pytest.raises(ValidationError, match="Invalid nextToken"):
             other_process.query("DataSource", BY_SCORECARD, "card-1", next_token=token)
@@ -353,7 +353,95 @@ def test_bad_forged_and_foreign_tokens_are_validation_errors(many, url):
         other_process.close()
 
 
+def test_tokens_work_on_every_store_over_the_database_and_forged_ones_nowhere(url):
+    first, second = (ItemStore(url, load_contract("plexus")) for _ in range(2))
+    try:
+        for n in range(5):
+            first.put("DataSource", data_source(f"ds-{n}", scorecardId="card-1"))
+        token = first.query("DataSource", BY_SCORECARD, "card-1", limit=2).next_token
+        assert ids(second.query("DataSource", BY_SCORECARD, "card-1", next_token=token)) == ["ds-2", "ds-3", "ds-4"]
+        forged = _reencoded(token, lambda body: body["after"].__setitem__(1, "ds-3"))
+        with pytest.raises(ValidationError, match="Invalid nextToken"):
+            second.query("DataSource", BY_SCORECARD, "card-1", next_token=forged)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_token_is_bound_to_its_sort_key_condition(many):
+    token = many.query("DataSource", BY_SCORECARD, "card-1", sk=("ge", T0), limit=2).next_token
+    assert token and many.query("DataSource", BY_SCORECARD, "card-1", sk=("ge", T0), next_token=token).items
+    for other in [None, ("le", T0), ("ge", "2020")]:
+        with pytest.raises(ValidationError, match="another query"):
+            many.query("DataSource", BY_SCORECARD, "card-1", sk=other, next_token=token)
+
+
+# --- namespaces ----------------------------------------------------------------------------------
+
+
+def test_both_schemas_share_a_database_without_seeing_each_others_items(url):
+    plan, plexus = ItemStore(url, load_contract("plan")), ItemStore(url, load_contract("plexus"))
+    try:
+        plan.put("Score", {"id": "s-1", "name": "plan", "key": "k", "order": 1, "type": "t", "sectionId": "x"})
+        plexus.put("Score", {"id": "s-1", "name": "plexus", "key": "k", "order": 1, "type": "t", "sectionId": "x",
+                             "scorecardId": "c", "externalId": "e"})
+        plexus.put("Score", {"id": "s-2", "name": "plexus", "key": "k", "order": 2, "type": "t", "sectionId": "x",
+                             "scorecardId": "c", "externalId": "e2"})
+        assert plan.get("Score", "s-1")["name"] == "plan" and plan.get("Score", "s-2") is None
+        assert ids(plan.query("Score", "scoresByKey", "k")) == ["s-1"]
+        assert ids(plexus.query("Score", "scoresByKey", "k")) == ["s-1", "s-2"]
+        assert [i["name"] for i in plexus.query("Score", "scoresByKey", "k").items] == ["plexus", "plexus"]
+        assert plan.count("Score") == 1 and ids(plan.scan("Score")) == ["s-1"]
+        plan.update("Score", "s-1", {"key": "k2"})  # the plan's update leaves Plexus's entries alone
+        assert ids(plexus.query("Score", "scoresByName", "plexus")) == ["s-1", "s-2"]
+        assert ids(plexus.query("Score", "scoresByKey", "k")) == ["s-1", "s-2"]
+        plexus.delete("Score", "s-1")
+        assert plan.get("Score", "s-1")["key"] == "k2" and ids(plan.query("Score", "scoresByKey", "k2")) == ["s-1"]
+    finally:
+        plan.close()
+        plexus.close()
+
+
+def test_rows_written_before_namespaces_are_given_one_on_open(tmp_path):
+    path = str(tmp_path / "old.db")
+    for schema in ("plan", "plexus"):
+        ItemStore(path, load_contract(schema)).close()
+    old = [("Dataset", "d-1", {"id": "d-1", "name": "a", "key": "a"}),
+           ("Score", "s-1", {"id": "s-1", "name": "plan score", "key": "k", "sectionId": "x"}),
+           ("Score", "s-2", {"id": "s-2", "name": "plexus score", "key": "k", "scorecardId": "c"}),
+           ("DataSource", "ds-1", {"id": "ds-1", "name": "n", "accountId": "acc-1"})]
+    with sqlite3.connect(path) as db:  # as an older version left them: bare model names, entries shared
+        db.execute("DELETE FROM appsync_markers")
+        db.execute("INSERT INTO appsync_markers VALUES ('sql-tables-copied', '{}')")
+        for model, id, item in old:
+            db.execute("INSERT INTO appsync_items VALUES (?, ?, ?, 10)", (model, id, json.dumps(item)))
+            db.execute("INSERT INTO appsync_index_entries VALUES (?, 'stale', 'x', '', ?)", (model, id))
+    db.close()
+    plan, plexus = ItemStore(path, load_contract("plan")), ItemStore(path, load_contract("plexus"))
+    try:
+        assert ids(plan.scan("Score")) == ["s-1"] and ids(plan.scan("Dataset")) == ["d-1"]
+        assert ids(plan.query("Score", "scoresByKey", "k")) == ["s-1"]
+        assert ids(plexus.scan("Score")) == ["s-2"] and ids(plexus.query("Score", "scoresByKey", "k")) == ["s-2"]
+        assert ids(plexus.query("DataSource", BY_NAME, "acc-1")) == ["ds-1"]
+    finally:
+        plan.close()
+        plexus.close()
+
+
 # --- update, delete ------------------------------------------------------------------------------
+
+
+def test_an_update_check_runs_on_the_new_item_and_refusing_writes_nothing(store):
+    store.put("DataSource", data_source("ds-1", description="old"))
+    seen = []
+
+    def refuse(item):
+        seen.append(dict(item))
+        raise ValidationError("too big")
+
+    with pytest.raises(ValidationError, match="too big"):
+        store.update("DataSource", "ds-1", {"description": "new"}, check=refuse)
+    assert seen[0]["description"] == "new" and store.get("DataSource", "ds-1")["description"] == "old"
 
 
 def test_update_sets_and_removes_and_moves_index_entries(store):

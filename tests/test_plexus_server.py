@@ -8,6 +8,7 @@ server's createdAt/updatedAt fix and a smoke run of it.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -750,3 +751,94 @@ def test_plan_server_smoke(plan_server):
     body = post(plan_server, '{ listDatasetByScorecardId(scorecardId: "sc1", sortDirection: DESC) { items { id } } }')
     assert error(body)["errorType"] == "InvalidArgumentsError"
     assert post(plan_server, "{ listDataSources { items { id } } }")["errors"][0]["errorType"] == "ValidationError"
+
+
+def test_ensure_account_from_servers_starting_together_makes_one_account(tmp_path):
+    import threading
+
+    path = str(tmp_path / "race.db")
+    stores = [ItemStore(path, load_contract("plexus")) for _ in range(4)]
+    start, found = threading.Barrier(len(stores)), []
+
+    def claim(store):
+        start.wait()
+        found.append(ensure_account(store, "acme"))
+
+    threads = [threading.Thread(target=claim, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert len(set(found)) == 1 and stores[0].count("Account") == 1
+    finally:
+        for store in stores:
+            store.close()
+
+
+# --- explicit nulls, non-null violations, key values -----------------------------------------------
+
+
+def test_an_explicit_null_on_create_is_stored_and_exists_for_conditions(server):
+    source = make_source(server, description=None, scorecardId=None)
+    assert source["description"] is None and source["scorecardId"] is None
+    for condition in ({"description": {"attributeExists": True}}, {"description": {"attributeType": "_null"}},
+                      {"scorecardId": {"attributeExists": False}}):  # a null partition key is dropped
+        ok(server, UPDATE_DS, {"i": {"id": source["id"], "name": "again"}, "c": condition})
+    for condition in ({"description": {"attributeExists": False}}, {"description": {"eq": "x"}},
+                      {"description": {"beginsWith": ""}}):
+        body = post(server, UPDATE_DS, {"i": {"id": source["id"], "name": "no"}, "c": condition})
+        assert error(body)["errorType"] == "DynamoDB:ConditionalCheckFailedException"
+    listed = ok(server, '{ listDataSources(filter: {description: {attributeType: _null}}) { items { id } } }')
+    assert ids(listed["listDataSources"]) == [source["id"]]
+
+
+def test_an_explicit_null_sort_key_on_create_is_refused(server):
+    body = post(server, CREATE_DS, {"i": {"name": "calls", "accountId": "acc-1", "key": None}})
+    assert error(body)["errorType"] == "DynamoDB:DynamoDbException" and "Type mismatch" in error(body)["message"]
+    assert ok(server, "{ listDataSources { items { id } } }")["listDataSources"]["items"] == []
+
+
+def test_a_null_in_a_non_null_field_is_appsyncs_error_and_not_logged(server, store, caplog):
+    score = ok(server, 'mutation { createScore(input: {name: "S", order: 1, type: "t", sectionId: "x", '
+                       'scorecardId: "c", externalId: "e"}) { id } }')["createScore"]
+    caplog.set_level(logging.WARNING)
+    body = post(server, "mutation U($i: UpdateScoreInput!) { updateScore(input: $i) { id externalId } }",
+                {"i": {"id": score["id"], "externalId": None}})
+    assert body["data"] == {"updateScore": None}
+    assert body["errors"] == [{"path": ["updateScore", "externalId"], "data": None, "errorType": None,
+                               "errorInfo": None, "locations": None,
+                               "message": "Cannot return null for non-nullable type: 'String' within parent "
+                                          "'Score' (/updateScore/externalId)"}]
+    store.put("DataSource", {"id": "no-name", "accountId": "acc-1", "__typename": "DataSource"})
+    body = post(server, '{ getDataSource(id: "no-name") { id name } }')
+    assert error(body)["message"] == ("Cannot return null for non-nullable type: 'String' within parent "
+                                      "'DataSource' (/getDataSource/name)")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_empty_key_values_in_a_query_are_refused(server):
+    for query in ('{ listDataSourceByAccountIdAndKey(accountId: "") { items { id } } }',
+                  '{ listDataSourceByAccountIdAndKey(accountId: "acc-1", key: {eq: ""}) { items { id } } }'):
+        body = post(server, query)
+        assert error(body)["errorType"] == "DynamoDB:DynamoDbException"
+        assert "cannot contain an empty string value" in error(body)["message"]
+
+
+def test_a_token_used_with_another_sort_key_condition_is_refused(server):
+    for n in range(3):
+        make_source(server, name=f"n{n}", key=f"k{n}")
+    query = ("query Q($k: ModelStringKeyConditionInput, $t: String) { listDataSourceByAccountIdAndKey("
+             "accountId: \"acc-1\", key: $k, limit: 1, nextToken: $t) { items { key } nextToken } }")
+    token = ok(server, query, {"k": {"le": "k1"}})["listDataSourceByAccountIdAndKey"]["nextToken"]
+    assert ok(server, query, {"k": {"le": "k1"}, "t": token})["listDataSourceByAccountIdAndKey"]["items"]
+    body = post(server, query, {"k": {"ge": "k2"}, "t": token})
+    assert error(body)["errorType"] == "DynamoDB:UserIllegalArgumentException"
+
+
+def test_awsjson_nested_deeper_than_dynamodb_allows_is_refused(server):
+    deep = "[" * 33 + "]" * 33
+    body = post(server, CREATE_SET, {"i": {"accountId": "acc-1", "dataSourceVersionId": "v-1", "buildContext": deep}})
+    assert error(body)["errorType"] == "DynamoDB:DynamoDbException" and "Nesting" in error(body)["message"]
+    made = make_data_set(server, buildContext="[" * 32 + "]" * 32)
+    assert json.loads(made["buildContext"])

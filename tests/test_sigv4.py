@@ -22,7 +22,7 @@ from plexus_datasets.backends import _appsync
 from plexus_datasets.backends._appsync import AppSyncTransport, RetryPolicy, region_from_url
 from plexus_datasets.backends.contract import schema_text
 from plexus_datasets.errors import AuthError, ValidationError
-from plexus_datasets.server.sigv4 import MAX_SKEW, signed_with_sigv4, verify_sigv4
+from plexus_datasets.server.sigv4 import MAX_SKEW, check_sigv4_header, signed_with_sigv4, verify_sigv4
 from tests.servers import ThreadedServer
 
 AKID = "AKIAPLEXUSTEST0001"
@@ -230,14 +230,9 @@ def test_secrets_never_appear_in_reprs_messages_or_logs(aws_env, appsync, caplog
 
 
 def test_the_stand_in_verifies_signatures_when_given_credentials(signed_env, tmp_path):
-    import inspect
-
-    from plexus_datasets.server import app as server_app
-
-    if "iam_credentials" not in inspect.signature(server_app.create_app).parameters:
-        pytest.skip("create_app has no iam_credentials= yet")
     from plexus_datasets.backends.graphql import GraphQLBackend
     from plexus_datasets.backends.sql import SQLBackend
+    from plexus_datasets.server import app as server_app
 
     store = SQLBackend(str(tmp_path / "served.db"))
     with ThreadedServer(server_app.create_app(store, None, iam_credentials={AKID: SECRET})) as server:
@@ -395,3 +390,93 @@ def test_no_refusal_ever_contains_the_secret(monkeypatch):
                verify_sigv4("POST", "/graphql", headers, BODY, {AKID: "other"}, NOW),
                verify({**headers, "Authorization": "AWS4-HMAC-SHA256 nonsense"})]
     assert all(answer is not None and SECRET not in repr(answer) and "other" not in answer[2] for answer in answers)
+
+
+# --- a fixed vector, signed by hand ------------------------------------------------------------------------------
+
+VECTOR_KEY, VECTOR_SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+VECTOR_DATE = "20150830T123600Z"
+VECTOR_BODY = b'{"query":"{ listDataSources { items { id } } }"}'
+
+
+def _hand_signed(body: bytes = VECTOR_BODY) -> dict[str, str]:
+    """The SigV4 algorithm written out (canonical request, string to sign, derived key), no botocore."""
+    import hashlib
+    import hmac
+
+    headers = {"content-type": "application/json", "host": "example.appsync-api.us-east-1.amazonaws.com",
+               "x-amz-date": VECTOR_DATE}
+    signed = ";".join(sorted(headers))
+    canonical = "\n".join(["POST", "/graphql", "", *(f"{k}:{headers[k]}" for k in sorted(headers)), "", signed,
+                           hashlib.sha256(body).hexdigest()])
+    scope = f"{VECTOR_DATE[:8]}/us-east-1/appsync/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", VECTOR_DATE, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = f"AWS4{VECTOR_SECRET}".encode()
+    for part in (VECTOR_DATE[:8], "us-east-1", "appsync", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return {**headers, "authorization": f"AWS4-HMAC-SHA256 Credential={VECTOR_KEY}/{scope}, "
+                                        f"SignedHeaders={signed}, Signature={signature}"}
+
+
+def test_a_hand_computed_signature_verifies_and_a_one_byte_change_does_not():
+    now = datetime(2015, 8, 30, 12, 37, tzinfo=UTC)
+    headers = _hand_signed()
+    assert verify_sigv4("POST", "/graphql", headers, VECTOR_BODY, {VECTOR_KEY: VECTOR_SECRET}, now) is None
+    assert verify_sigv4("POST", "/graphql", headers, VECTOR_BODY, {VECTOR_KEY: VECTOR_SECRET}, now,
+                        region="us-east-1") is None
+    changed_body = VECTOR_BODY.replace(b"id", b"ic")
+    assert verify_sigv4("POST", "/graphql", headers, changed_body, {VECTOR_KEY: VECTOR_SECRET}, now) == \
+        (403, "InvalidSignatureException", _mismatch())
+    last = headers["authorization"][-1]
+    tampered = {**headers, "authorization": headers["authorization"][:-1] + ("0" if last != "0" else "1")}
+    assert verify_sigv4("POST", "/graphql", tampered, VECTOR_BODY, {VECTOR_KEY: VECTOR_SECRET}, now)[1] == \
+        "InvalidSignatureException"
+    assert verify_sigv4("POST", "/graphql", headers, VECTOR_BODY, {VECTOR_KEY: VECTOR_SECRET}, now,
+                        region="eu-west-1")[1] == "InvalidSignatureException"
+
+
+def test_header_checks_need_no_body():
+    now = datetime(2015, 8, 30, 12, 37, tzinfo=UTC)
+    credentials = {VECTOR_KEY: VECTOR_SECRET}
+    assert check_sigv4_header(_hand_signed(), credentials, now) is None
+    assert check_sigv4_header({"authorization": "AWS4-HMAC-SHA256 x"}, credentials, now)[1] == \
+        "IncompleteSignatureException"
+    assert check_sigv4_header(_hand_signed(), {"OTHER": "s"}, now)[1] == "UnrecognizedClientException"
+    assert check_sigv4_header(_hand_signed(), credentials, now + timedelta(minutes=6))[1] == \
+        "InvalidSignatureException"
+    assert check_sigv4_header(_hand_signed(), credentials, now, region="eu-west-1")[1] == \
+        "InvalidSignatureException"
+
+
+def test_the_stand_in_refuses_a_bogus_signature_before_reading_the_body(tmp_path):
+    from plexus_datasets.server import create_app
+    from plexus_datasets.server.contract import load_contract
+    from plexus_datasets.server.items import ItemStore
+
+    store = ItemStore(str(tmp_path / "items.db"), load_contract("plexus"))
+    with ThreadedServer(create_app(store, None, iam_credentials={AKID: SECRET})) as server:
+        oversized = b"x" * (6 * 2**20)  # past the 5 MiB cap: reading it would answer 413
+        response = requests.post(server.url, data=oversized, timeout=20, headers={
+            "Content-Type": "application/json", "Authorization": "AWS4-HMAC-SHA256 x"})
+        assert response.status_code == 403
+        assert response.headers["x-amzn-errortype"] == "IncompleteSignatureException"
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        unknown = (f"AWS4-HMAC-SHA256 Credential=NOBODY/{stamp[:8]}/us-east-1/appsync/aws4_request, "
+                   "SignedHeaders=host;x-amz-date, Signature=00")
+        response = requests.post(server.url, data=oversized, timeout=20, headers={
+            "Content-Type": "application/json", "Authorization": unknown, "X-Amz-Date": stamp})
+        assert response.status_code == 403
+        assert response.headers["x-amzn-errortype"] == "UnrecognizedClientException"
+    with ThreadedServer(create_app(store, None, iam_credentials={AKID: SECRET}, iam_region="eu-west-1")) as server:
+        response = requests.post(server.url, json={"query": "{ __typename }"}, timeout=20,
+                                 headers=sign_now(server.url))
+        assert response.status_code == 403 and response.headers["x-amzn-errortype"] == "InvalidSignatureException"
+    store.close()
+
+
+def sign_now(url: str, region: str = "us-east-1") -> dict[str, str]:
+    body = b'{"query": "{ __typename }"}'
+    request = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(AKID, SECRET), "appsync", region).add_auth(request)
+    return dict(request.headers.items())

@@ -7,6 +7,12 @@ The contract's ``Model*FilterInput`` / ``Model*ConditionInput`` shapes, e.g.::
 
 Semantics follow DynamoDB: a missing or null attribute fails every comparison
 except ``ne`` and ``notContains`` (which it passes) and ``attributeExists: false``.
+With ``stored_nulls=True`` (items that keep DynamoDB's NULLs, like the stand-in's
+item store, where a missing attribute is absent from the record) a key whose value
+is None is an attribute stored as null: it exists, so ``attributeExists: true`` and
+``attributeType: "_null"`` hold for it and ``attributeExists: false`` does not. By
+default (SQL rows, GraphQL records: every field is there, None when unset) None
+means missing. ``eq: null`` / ``ne: null`` test for a null-or-missing value either way.
 Pure functions; backends use them for conditions, the stand-in server for
 filter-after-limit.
 """
@@ -36,21 +42,25 @@ _TYPES: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def matches(record: Mapping[str, Any], expression: Mapping[str, Any] | None) -> bool:
-    """Whether ``record`` satisfies the filter/condition ``expression`` (None matches all)."""
+def matches(record: Mapping[str, Any], expression: Mapping[str, Any] | None, *,
+            stored_nulls: bool = False) -> bool:
+    """Whether ``record`` satisfies the filter/condition ``expression`` (None matches all); ``stored_nulls``:
+    a None value is a stored null, not a missing attribute (the module docstring)."""
     if not expression:
         return True
     for key, operand in expression.items():
         if operand is None:
             continue
         if key == "and":
-            ok = all(matches(record, sub) for sub in operand)
+            ok = all(matches(record, sub, stored_nulls=stored_nulls) for sub in operand)
         elif key == "or":
-            ok = any(matches(record, sub) for sub in operand) if operand else True
+            ok = any(matches(record, sub, stored_nulls=stored_nulls) for sub in operand) if operand else True
         elif key == "not":
-            ok = not matches(record, operand)
+            ok = not matches(record, operand, stored_nulls=stored_nulls)
         else:
-            ok = _field_matches(record.get(key), key in record and record[key] is not None, operand)
+            present = key in record and record[key] is not None
+            ok = _field_matches(record.get(key), present, operand,
+                                exists=(key in record) if stored_nulls else present)
         if not ok:
             return False
     return True
@@ -132,6 +142,7 @@ _OPERATORS: dict[str, Callable[[Any, bool, Any], bool]] = {
     "contains": _contains,
     "notContains": lambda v, p, o: not _contains(v, p, o),
     "between": _between,
+    # attributeExists and attributeType get whether the attribute exists (a stored null does) as ``p``.
     "attributeExists": lambda v, p, o: p == bool(o),
     "attributeType": lambda v, p, o: p and _TYPES.get(o, lambda _: False)(v),
     "size": _size,
@@ -140,14 +151,18 @@ _OPERATORS: dict[str, Callable[[Any, bool, Any], bool]] = {
 }
 
 
-def _field_matches(value: Any, present: bool, operand: Mapping[str, Any]) -> bool:
+_EXISTENCE = frozenset({"attributeExists", "attributeType"})
+
+
+def _field_matches(value: Any, present: bool, operand: Mapping[str, Any], *, exists: bool | None = None) -> bool:
+    """``present``: the attribute has a non-null value; ``exists``: it is there at all (default ``present``)."""
     for op, arg in operand.items():
         check = _OPERATORS.get(op)
         if check is None:
             raise ValidationError(f"Unknown filter operator {op!r}.")
         if op not in ("eq", "ne") and arg is None:
             continue
-        if not check(value, present, arg):
+        if not check(value, (present if exists is None else exists) if op in _EXISTENCE else present, arg):
             return False
     return True
 

@@ -39,11 +39,12 @@ MAX_CONNECTIONS = 128
 
 def run(store: Backend | ItemSource, *, host: str = "127.0.0.1", port: int = 8765, api_key: str | None = None,
         log_level: str = "info", cors_origins: Iterable[str] = (), allowed_hosts: Iterable[str] = (),
-        iam_credentials: Mapping[str, str] | None = None) -> None:
+        iam_credentials: Mapping[str, str] | None = None, iam_region: str | None = None) -> None:
     """Serve ``store`` until interrupted. With neither ``api_key`` nor
     ``iam_credentials`` the server does no authentication; the CLI only allows that
     with ``--insecure-no-auth``. Only ``cors_origins`` get CORS headers; Host headers
-    must name ``host``, a loopback name or one of ``allowed_hosts``."""
+    must name ``host``, a loopback name or one of ``allowed_hosts``. ``iam_region``, when
+    given, is the only region a SigV4 signature may be scoped to."""
     import sys
 
     import uvicorn
@@ -53,7 +54,7 @@ def run(store: Backend | ItemSource, *, host: str = "127.0.0.1", port: int = 876
     # answer within milliseconds while they work.
     sys.setswitchinterval(0.001)
     app = create_app(store, api_key, host=host, allowed_hosts=allowed_hosts, cors_origins=cors_origins,
-                     manage_gc=True, iam_credentials=iam_credentials)
+                     manage_gc=True, iam_credentials=iam_credentials, iam_region=iam_region)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on",
                 limit_concurrency=MAX_CONNECTIONS)
 
@@ -61,8 +62,12 @@ def run(store: Backend | ItemSource, *, host: str = "127.0.0.1", port: int = 876
 def ensure_account(store: ItemStore, key: str) -> str:
     """The id of the Plexus ``Account`` whose key is ``key`` in ``store``, created (named
     ``"Plexus account <key>"``, with server timestamps) when none has it. A stand-in
-    convenience: on real AppSync accounts are Plexus's to make."""
+    convenience: on real AppSync accounts are Plexus's to make.
+
+    Race-free: the created Account's id is derived from the key (``uuid5``) and put only if
+    absent, so servers starting together with one key make one Account."""
     from .contract_schema import now_iso8601
+    from .items import ConditionFailed
 
     by_key = next(index.name for index in store.contract.models["Account"].indexes
                   if index.partition_key == "key" and not index.sort_keys)
@@ -75,6 +80,13 @@ def ensure_account(store: ItemStore, key: str) -> str:
         if token is None:
             break
     now = now_iso8601()
-    account = {"id": str(uuid.uuid4()), "name": f"Plexus account {key}", "key": key, "createdAt": now,
-               "updatedAt": now, "__typename": "Account"}
-    return store.put("Account", account)["id"]
+    account = {"id": str(uuid.uuid5(_ACCOUNT_IDS, key)), "name": f"Plexus account {key}", "key": key,
+               "createdAt": now, "updatedAt": now, "__typename": "Account"}
+    try:
+        return store.put("Account", account)["id"]
+    except ConditionFailed:
+        return account["id"]  # another server made it meanwhile
+
+
+#: The namespace of ``ensure_account``'s Account ids (uuid5 of the key).
+_ACCOUNT_IDS = uuid.UUID("5b0e6f1c-8f5e-4c63-9a43-2f1e8d7c6b5a")

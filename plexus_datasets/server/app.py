@@ -12,8 +12,10 @@ GraphQL work, every request must:
 - carry the API key in ``x-api-key`` when one is set, or (when IAM credentials are
   given) an ``Authorization: AWS4-HMAC-SHA256 ...`` signature: HTTP 401
   ``UnauthorizedException`` (body and ``x-amzn-ErrorType`` header) when it carries
-  neither; a signature is checked by ``sigv4.verify_sigv4`` once the body is read, and
-  refused with the status and errorType that function gives;
+  neither; a signature's header is checked (``sigv4.check_sigv4_header``: its form,
+  the access key, the date, the credential scope) before the body is read, the
+  signature itself by ``sigv4.verify_sigv4`` once it is, each refused with the status
+  and errorType those functions give;
 - send ``application/json`` (HTTP 415 otherwise) of at most ``Limits.max_body_bytes``
   (HTTP 413 otherwise).
 
@@ -34,6 +36,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
@@ -42,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ariadne import graphql as run_graphql
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, get_named_type, parse
 
 from ..backends.base import Backend
 from .appsync import RESPONSE_LIMIT, VALIDATION, AppSyncError
@@ -112,7 +115,7 @@ class GraphQLRunner:
             return 400, _error_body("BadRequestException", "The request body must be one JSON object.")
         context = self.new_context()
         _, result = self._loop().run_until_complete(run_graphql(
-            self.schema, data, context_value=context, query_parser=self._parse, error_formatter=format_error,
+            self.schema, data, context_value=context, query_parser=self._parse, error_formatter=self._format_error,
             introspection=True, debug=False, logger=_graphql_log.name,
         ))
         errors = result.get("errors")
@@ -124,6 +127,9 @@ class GraphQLRunner:
                        "ask for fewer records or fields, or page.")
             text = _json_text({"data": None, "errors": [_error(RESPONSE_LIMIT, message)]}, 2**20)
         return 200, _utf8(text)  # type: ignore[arg-type]
+
+    def _format_error(self, error: GraphQLError, debug: bool = False) -> dict[str, Any]:
+        return format_error(error, debug, schema=self.schema)
 
     def _parse(self, _context: Any, data: dict) -> DocumentNode:
         query = data["query"]
@@ -208,9 +214,30 @@ def _error_body(error_type: str, message: str) -> bytes:
     return json.dumps({"errors": [{"errorType": error_type, "message": message}]}).encode()
 
 
-def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
-    """An error in AppSync's shape."""
+_NON_NULL = re.compile(r"Cannot return null for non-nullable field (\w+)\.(\w+)\.")
+
+
+def _non_null_violation(original: BaseException | None) -> re.Match[str] | None:
+    """graphql-core's error for a null in a non-null field (a record that lacks a required field): the
+    client's doing (it selected the field), so expected."""
+    return _NON_NULL.fullmatch(str(original)) if isinstance(original, TypeError) else None
+
+
+def format_error(error: GraphQLError, debug: bool = False, *, schema: GraphQLSchema | None = None) -> dict[str, Any]:
+    """An error in AppSync's shape. A null in a non-null field is AppSync's ``Cannot return null for
+    non-nullable type: '<T>' within parent '<P>' (/a/b)``, errorType null, no locations (``schema``
+    names the field's type)."""
     original = error.original_error
+    violation = _non_null_violation(original)
+    if violation is not None:
+        parent, field = violation.groups()
+        owner = schema.type_map.get(parent) if schema is not None else None
+        fields = getattr(owner, "fields", {})
+        type_name = get_named_type(fields[field].type).name if field in fields else "Object"
+        where = "/" + "/".join(str(p) for p in error.path or [])
+        return {"path": error.path, "data": None, "errorType": None, "errorInfo": None, "locations": None,
+                "message": f"Cannot return null for non-nullable type: '{type_name}' within parent '{parent}' "
+                           f"({where})"}
     formatted: dict[str, Any] = {
         "path": error.path,
         "data": None,
@@ -239,7 +266,8 @@ class _ExpectedErrors(logging.Filter):
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, GraphQLError):
             original = error.original_error
-            return not (original is None or isinstance(original, AppSyncError | ValueError | GraphQLError))
+            return not (original is None or isinstance(original, AppSyncError | ValueError | GraphQLError)
+                        or _non_null_violation(original) is not None)
         return True
 
 
@@ -265,11 +293,13 @@ class AppSyncHTTP:
         workers: int = 4,
         manage_gc: bool = False,
         iam_credentials: Mapping[str, str] | None = None,
+        iam_region: str | None = None,
     ) -> None:
         self.runner = runner
         self.limits = runner.limits
         self._api_key = api_key.encode() if api_key else None
         self._iam = dict(iam_credentials) if iam_credentials else None
+        self._iam_region = iam_region
         self._hosts = frozenset(h.lower().strip("[]") for h in allowed_hosts)
         self._any_ip_host = any_ip_host
         self._origins = frozenset(normalize_origin(o) for o in cors_origins)
@@ -292,16 +322,19 @@ class AppSyncHTTP:
         early = self._early_answer(scope["method"], scope["path"].rstrip("/"), headers, cors)
         if early is not None:
             return await _respond(send, *early)
+        signed = self._signed(headers) and not self._api_key_valid(headers)
+        if signed:
+            refusal = self._check_signature(scope, headers, None)
+            if refusal is not None:
+                return await _refuse(send, refusal, cors)
         body = await _read_body(receive, headers, self.limits.max_body_bytes)
         if body is None:
             message = f"The request body is larger than {self.limits.max_body_bytes // 2**20} MiB."
             return await _respond(send, 413, _error_body("PayloadTooLargeException", message), cors)
-        if self._signed(headers) and not self._api_key_valid(headers):
-            refusal = self._verify_signature(scope, headers, body)
+        if signed:
+            refusal = self._check_signature(scope, headers, body)
             if refusal is not None:
-                status, error_type, message = refusal
-                return await _respond(send, status, _error_body(error_type, message),
-                                      [(b"x-amzn-errortype", error_type.encode("latin-1")), *cors])
+                return await _refuse(send, refusal, cors)
         self._in_flight += 1
         try:
             status, payload = await asyncio.get_running_loop().run_in_executor(self._pool, self.runner.run, body)
@@ -347,13 +380,17 @@ class AppSyncHTTP:
         """Whether the request carries a SigV4 signature this server checks."""
         return self._iam is not None and headers.get("authorization", "").startswith("AWS4-HMAC-SHA256")
 
-    def _verify_signature(self, scope: Scope, headers: dict[str, str], body: bytes) -> tuple[int, str, str] | None:
-        from .sigv4 import verify_sigv4  # only servers with IAM credentials need it
+    def _check_signature(self, scope: Scope, headers: dict[str, str], body: bytes | None
+                         ) -> tuple[int, str, str] | None:
+        """The refusal of a signed request: from its headers alone when ``body`` is None, else in full."""
+        from .sigv4 import check_sigv4_header, verify_sigv4  # only servers with IAM credentials need it
 
+        if body is None:
+            return check_sigv4_header(headers, self._iam or {}, region=self._iam_region)
         path = scope.get("raw_path") or scope["path"].encode("utf-8")
         query = scope.get("query_string", b"")
         target = (path + (b"?" + query if query else b"")).decode("latin-1")
-        return verify_sigv4(scope["method"], target, headers, body, self._iam or {})
+        return verify_sigv4(scope["method"], target, headers, body, self._iam or {}, region=self._iam_region)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -460,6 +497,12 @@ async def _read_body(receive: Receive, headers: dict[str, str], cap: int) -> byt
             return b"".join(chunks)
 
 
+async def _refuse(send: Send, refusal: tuple[int, str, str], cors: list[tuple[bytes, bytes]]) -> None:
+    status, error_type, message = refusal
+    await _respond(send, status, _error_body(error_type, message),
+                   [(b"x-amzn-errortype", error_type.encode("latin-1")), *cors])
+
+
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] = ()) -> None:  # type: ignore[assignment]
     await send({
         "type": "http.response.start",
@@ -480,6 +523,7 @@ def create_app(
     limits: Limits | None = None,
     manage_gc: bool = False,
     iam_credentials: Mapping[str, str] | None = None,
+    iam_region: str | None = None,
 ) -> AppSyncHTTP:
     """The ASGI app serving ``store``: an ``ItemStore`` (or another ``items.ItemSource``)
     with its contract's schema, or a ``Backend`` with the dataset plan's schema
@@ -487,8 +531,9 @@ def create_app(
     generated from the contract.
 
     ``api_key`` is the key clients send in ``x-api-key``; ``iam_credentials`` (access
-    key id -> secret key) also accepts requests signed with AWS SigV4 by one of them.
-    With neither, the server does no authentication.
+    key id -> secret key) also accepts requests signed with AWS SigV4 by one of them,
+    scoped to ``iam_region`` when given (any region otherwise). With neither, the
+    server does no authentication.
 
     ``host`` is the address the server binds: requests must name it, a loopback
     name, or one of ``allowed_hosts`` in their Host header (any IP address too when
@@ -503,7 +548,7 @@ def create_app(
     wildcard = host.strip("[]") in WILDCARD_HOSTS
     hosts = set(LOOPBACK_NAMES) | set(allowed_hosts) | (set() if wildcard else {host})
     return AppSyncHTTP(runner, api_key, allowed_hosts=hosts, any_ip_host=wildcard, cors_origins=cors_origins,
-                       manage_gc=manage_gc, iam_credentials=iam_credentials)
+                       manage_gc=manage_gc, iam_credentials=iam_credentials, iam_region=iam_region)
 
 
 _schemas: dict[int, tuple[Contract, GraphQLSchema]] = {}

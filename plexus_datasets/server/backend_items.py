@@ -13,7 +13,8 @@ GraphQL writes) through the same resolvers as an item store (``contract_schema``
   with a filter would be: short or empty pages may carry a token. Tokens are the Backend's.
 - **Writes.** ``put`` is ``create`` (``ConflictError`` becomes ``ConditionFailed``), after checking the
   condition against the empty item; ``update`` and ``delete`` pass the condition to the Backend
-  (``NotFoundError`` and ``ConflictError`` become ``ConditionFailed``). ``__typename`` is not stored, and
+  (``NotFoundError`` and ``ConflictError`` become ``ConditionFailed``); an update's ``check`` sees the current
+  record with the changes, before the Backend's own write (not inside it). ``__typename`` is not stored, and
   AWSDateTime values are written as ``formats.format_datetime`` text, as the Backend contract wants them.
 - A sort-key condition or a descending query is a ``ValidationError`` (no index here has a sort key; the
   resolvers refuse ``sortDirection`` before asking).
@@ -21,7 +22,7 @@ GraphQL writes) through the same resolvers as an item store (``contract_schema``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..backends.base import Backend, Page
@@ -39,6 +40,8 @@ class BackendItems:
     """``backend``'s records as the items of ``contract``'s models (see the module docstring).
 
     Raises ``ValueError`` when an index of ``contract`` has a sort key."""
+
+    stores_nulls = False  # a Backend's records carry every field, None when unset
 
     def __init__(self, backend: Backend, contract: Contract) -> None:
         sorted_indexes = [f"{m.name}.{i.name}" for m in contract.models.values() for i in m.indexes if i.sort_keys]
@@ -106,8 +109,14 @@ class BackendItems:
             raise ConditionFailed(str(exc)) from exc
 
     def update(self, model: str, id: str, set: Mapping[str, Any], remove: Iterable[str] = (),
-               condition: Mapping[str, Any] | None = None) -> dict:
+               condition: Mapping[str, Any] | None = None, check: Callable[[dict], None] | None = None) -> dict:
         changes = {**self._record(model, set), **dict.fromkeys(remove)}
+        if check is not None:  # a Backend has no hook inside its write: checked against the current record
+            current = self.backend.get(model, id)
+            if current is None:
+                raise ConditionFailed(f"The conditional request failed: no {model} with id {id!r}.")
+            dropped = {*remove, *(k for k, v in set.items() if v is None)}
+            check({k: v for k, v in {**current, **set}.items() if k not in dropped})
         try:
             return self.backend.update(model, id, changes, condition)
         except (ConflictError, NotFoundError) as exc:

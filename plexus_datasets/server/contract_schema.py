@@ -11,21 +11,26 @@ argument), each index's query field, ``create|update|delete<M>``. The rules are 
 generates (contract README §5):
 
 - **create**: ``id`` (a uuid4), ``createdAt`` and ``updatedAt`` (one server now, ``...mmmZ``) are defaults
-  that a given value replaces, each on its own; null values are not stored (so a null index key leaves the
-  item out of that index); ``__typename`` is stored; an existing id fails with
+  that a given value replaces, each on its own; an explicit null is stored as a null (the attribute exists),
+  except on an index's partition-key field (Amplify's ``nullIndexFields``, relation GSIs included), where it
+  is dropped, so the item is left out of that index; an explicit null on a sort-key field is DynamoDB's key
+  type mismatch (``DynamoDB:DynamoDbException``); ``__typename`` is stored; an existing id fails with
   ``DynamoDB:ConditionalCheckFailedException`` and a null field;
 - **update**: ``updatedAt`` is now unless given; an explicit null removes the attribute; a missing id or a
   false ``condition`` is ``ConditionalCheckFailedException``. Create and update both refuse a write that
   gives part of a composite sort key (ScoreVersion's ``isFeatured`` + ``createdAt``) but not all of it,
   counting the defaults, as the index transformer's ``validateIndexArgumentSnippet`` does;
 - writes DynamoDB would refuse (an item over 400 KB, an empty or oversized key attribute, text that is not
-  valid Unicode: ``limits.check_item``) fail with its ValidationException (``DynamoDB:DynamoDbException``)
-  and write nothing;
+  valid Unicode, values nested deeper than 32 levels: ``limits.check_item``) fail with its ValidationException
+  (``DynamoDB:DynamoDbException``) and write nothing; an update checks the new item inside the store's write
+  transaction;
 - **delete**: returns the old item;
 - **get** of a missing id is null;
 - **lists and index queries**: ``limit`` defaults to 100, a page ends at 1 MB (``Limits.max_page_bytes``)
   and 1,000 items with a ``nextToken``, ``filter`` applies after the limit (short or empty pages
-  still carry a ``nextToken``), a bad token is ``DynamoDB:UserIllegalArgumentException``; a sort-key condition
+  still carry a ``nextToken``), a bad token (or one passed with another sort-key condition) is
+  ``DynamoDB:UserIllegalArgumentException``; an empty partition value or ``eq: ""`` on a sort key is
+  DynamoDB's ValidationException (``DynamoDB:DynamoDbException``); a sort-key condition
   takes one operator (more is DynamoDB's ValidationException, ``DynamoDB:DynamoDbException``), a composite one
   joins the given fields with ``#`` in sort-key order (a prefix for partial inputs); ``sortDirection`` on an
   index without a sort key is ``InvalidArgumentsError``;
@@ -60,7 +65,7 @@ from .appsync import (
 )
 from .batching import ItemRequestContext
 from .contract import Contract, ContractModel, Index, Relation
-from .items import ConditionFailed, KeyCondition, Page, relation_index_name
+from .items import ConditionFailed, KeyCondition, Page, relation_index_name, secondary_indexes
 from .limits import check_item, key_fields
 from .scalars import aws_datetime, aws_json
 
@@ -106,7 +111,7 @@ def _read(ctx: ItemRequestContext, model: str, token: str | None, read: Callable
 def _connection(ctx: ItemRequestContext, page: Page, *filters: Mapping[str, Any] | None) -> dict[str, Any]:
     """The page as a ``Model<M>Connection``, its items filtered after the limit."""
     condition = {"and": [f for f in filters if f]}
-    items = [item for item in page.items if matches(item, condition)]
+    items = [item for item in page.items if matches(item, condition, stored_nulls=ctx.store.stores_nulls)]
     ctx.budget.returned(len(items))
     return {"items": items, "nextToken": page.next_token}
 
@@ -141,6 +146,8 @@ def index_query(info: GraphQLResolveInfo, model: str, index: Index, sk_argument:
     sk = key_condition(index, sk_argument, args.get(sk_argument) if sk_argument else None)
     limit, token = _limit(ctx, args), args.get("nextToken")
     pk = args[index.partition_key]
+    if pk == "":
+        raise dynamodb_validation(_empty_key(index, index.partition_key))
     page = _read(ctx, model, token, lambda: ctx.store.query(
         model, index.name, pk, sk=sk, descending=direction == "DESC", limit=limit,  # type: ignore[arg-type]
         next_token=token, max_bytes=ctx.limits.max_page_bytes))
@@ -160,7 +167,10 @@ def key_condition(index: Index, argument: str | None, condition: Mapping[str, An
         raise dynamodb_validation(_ONE_KEY_CONDITION)
     op, value = given[0]
     if op != "between":
-        return op, _sort_value(index, value)
+        value = _sort_value(index, value)
+        if op == "eq" and value == "":
+            raise dynamodb_validation(_empty_key(index, "#".join(index.sort_keys)))
+        return op, value
     if len(value) != 2:
         raise AppSyncError(INVALID_ARGUMENTS, f"Argument '{argument}.between' expects exactly two elements.")
     low, high = (_sort_value(index, v) for v in value)
@@ -168,6 +178,11 @@ def key_condition(index: Index, argument: str | None, condition: Mapping[str, An
         raise dynamodb_validation("Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
                                   "greater than or equal to lower bound")
     return op, [low, high]
+
+
+def _empty_key(index: Index, field: str) -> str:
+    return ("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an "
+            f"empty string value. IndexName: {index.name}, IndexKey: {field}")
 
 
 def _sort_value(index: Index, value: Any) -> Any:
@@ -228,6 +243,21 @@ def _check_composite_keys(model: ContractModel, merged: Mapping[str, Any], verb:
                                          f"Missing key: '{field}'.")
 
 
+def _null_index_fields(contract: Contract, model: ContractModel) -> set[str]:
+    """The fields whose explicit null a create drops: each secondary index's partition key (Amplify's
+    ``nullIndexFields``), relation GSIs included."""
+    return {index.partition_key for index in secondary_indexes(contract)[model.name].values()}
+
+
+def _check_null_sort_keys(model: ContractModel, item: Mapping[str, Any]) -> None:
+    """DynamoDB refuses a NULL in an index key attribute (a sort key: partition-key nulls are dropped)."""
+    for index in model.indexes:
+        for field in index.sort_keys:
+            if field in item and item[field] is None:
+                raise dynamodb_validation(f"One or more parameter values were invalid: Type mismatch for Index Key "
+                                          f"{field} Expected: S Actual: NULL IndexName: {index.name}")
+
+
 def create(info: GraphQLResolveInfo, model: ContractModel, data: Mapping[str, Any],
            condition: Mapping[str, Any] | None) -> dict:
     ctx = _context(info)
@@ -235,7 +265,10 @@ def create(info: GraphQLResolveInfo, model: ContractModel, data: Mapping[str, An
     now = now_iso8601()
     defaults = {"id": str(uuid.uuid4()), **{f: now for f in _TIMESTAMPS if f in model.fields}}
     _check_composite_keys(model, {**defaults, **data}, "creating")
-    item = {**defaults, **{k: v for k, v in data.items() if v is not None}, "__typename": model.name}
+    stripped = _null_index_fields(ctx.store.contract, model)
+    given = {k: v for k, v in data.items() if v is not None or (k not in stripped and k not in defaults)}
+    item = {**defaults, **given, "__typename": model.name}
+    _check_null_sort_keys(model, item)
     check_item(model.name, item, ctx.limits, key_fields(model))
     ctx.forget()
     try:
@@ -259,14 +292,10 @@ def update(info: GraphQLResolveInfo, model: ContractModel, data: Mapping[str, An
     to_remove = [k for k, v in changes.items() if v is None]
     keys = key_fields(model)
     check_item(model.name, {"id": id, **to_set}, ctx.limits, keys)
-    current = ctx.store.get(model.name, id)
-    if current is None:
-        raise conditional_failed()
-    after = {k: v for k, v in {**current, **to_set}.items() if k not in to_remove}
-    check_item(model.name, after, ctx.limits, keys)
     ctx.forget()
     try:
-        return ctx.store.update(model.name, id, to_set, to_remove, condition)
+        return ctx.store.update(model.name, id, to_set, to_remove, condition,
+                                check=lambda after: check_item(model.name, after, ctx.limits, keys))
     except ConditionFailed as exc:
         raise conditional_failed() from exc
     except ValidationError as exc:

@@ -5,6 +5,11 @@ documents in ``appsync_items(model, id, item, size)``; each secondary index is a
 ``appsync_index_entries(model, index_name, pk, sk, id)``, whose primary key is the covering index every query
 reads (never a scan of items). Both tables are the store's own: they may share a database with SQLBackend's.
 
+- **Namespaces.** The ``model`` column holds ``<namespace>:<Model>`` (``plan:Score``, ``plexus:Score``): the
+  two packaged contracts share model and index names, and both may be served over one database without
+  seeing each other's items. The namespace is the packaged contract's name unless ``namespace`` is given.
+  Rows an older version wrote without a namespace are given one once, on open (``_namespace_legacy_rows``).
+
 What it reproduces of DynamoDB, as AppSync's generated resolvers use it (contract README §5):
 
 - **Sparse indexes.** An item has an entry in an index only when the partition-key attribute and every
@@ -26,18 +31,22 @@ What it reproduces of DynamoDB, as AppSync's generated resolvers use it (contrac
 - **Pages.** ``limit`` counts items read; a page also ends before the item that would take it past
   ``max_bytes`` (``backends.base.item_size``), never before its first item. ``next_token`` is None when
   nothing follows. Tokens are opaque: URL-safe base64 of a 16-byte HMAC-SHA256 tag and a small JSON payload
-  (the query's identity: model, index, partition value, direction; and the last key read: sort key, id).
-  A malformed, forged or foreign token raises ``ValidationError`` (the server's
-  ``DynamoDB:UserIllegalArgumentException``). The HMAC key is random per process unless ``token_secret``
-  is given.
+  (the query's identity: model, index, partition value, direction, sort-key condition; and the last key
+  read: sort key, id). A malformed, forged or foreign token, or one passed with another key condition, raises
+  ``ValidationError`` (the server's ``DynamoDB:UserIllegalArgumentException``). The HMAC key is random, made
+  once per database and kept in ``appsync_markers``, so tokens survive restarts and every server over one
+  database accepts the others' (``token_secret`` overrides it).
 
 - **Markers.** ``appsync_markers(name, value)`` records what was done to the database once (``marker``,
-  ``set_marker``): the stand-in's one-time copy of the SQL backend's tables (``server/migration.py``).
+  ``set_marker``): the stand-in's one-time copy of the SQL backend's tables (``server/migration.py``), the
+  page-token key, the one-time namespacing of older rows.
 
 ``ItemSource`` is the interface the generated resolvers use; ``ItemStore`` implements it, and so does
 ``BackendItems`` (``server/backend_items.py``), which presents a ``Backend`` as items.
 
-Items are stored as given, minus None values; field validation and size limits are the resolver layer's job.
+Items are stored as given, None values included (DynamoDB's NULL: the attribute exists; the resolvers drop
+the nulls AppSync strips); field validation and size limits are the resolver layer's job (``update`` takes a
+``check`` the resolver passes, run on the new item inside the write transaction).
 Unknown models or indexes, a missing id and a bad key condition are ``ValidationError``; database failures
 are ``BackendError``/``BackendUnavailableError``, naming the database without its password.
 """
@@ -51,7 +60,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -63,7 +72,7 @@ from ..backends.base import Page, item_size
 from ..backends.engines import SQLConnections
 from ..backends.filters import matches
 from ..errors import BackendError, BackendUnavailableError, ConflictError, ValidationError
-from .contract import Contract, Index
+from .contract import CONTRACT_FILES, Contract, Index, load_contract
 
 __all__ = ["ConditionFailed", "ItemSource", "ItemStore", "KeyCondition", "Page", "relation_index_name",
            "secondary_indexes"]
@@ -76,6 +85,8 @@ _TAG_BYTES = 16
 _CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
 _PARTITIONS_PER_QUERY = 100  # UNION ALL members per query_many statement (SQLite allows 500)
 _LOCK_KEY = 74152  # PostgreSQL advisory lock serializing table creation (SQLBackend's migrations use 74151)
+_SECRET_MARKER = "nexttoken-secret"
+_NAMESPACED_MARKER = "items-namespaced"  # the one-time namespacing of rows written without one
 
 
 class ConditionFailed(ConflictError):
@@ -121,6 +132,8 @@ class ItemSource(Protocol):
     token, model or index raises ``ValidationError``."""
 
     contract: Contract
+    #: Whether a None in an item is a stored null (``filters.matches``'s ``stored_nulls``).
+    stores_nulls: bool
 
     def get(self, model: str, id: str) -> dict | None: ...
 
@@ -138,7 +151,8 @@ class ItemSource(Protocol):
     def put(self, model: str, item: Mapping[str, Any], condition: Mapping[str, Any] | None = None) -> dict: ...
 
     def update(self, model: str, id: str, set: Mapping[str, Any], remove: Iterable[str] = (),
-               condition: Mapping[str, Any] | None = None) -> dict: ...
+               condition: Mapping[str, Any] | None = None,
+               check: Callable[[dict], None] | None = None) -> dict: ...
 
     def delete(self, model: str, id: str, condition: Mapping[str, Any] | None = None) -> dict: ...
 
@@ -153,15 +167,50 @@ class ItemStore(SQLConnections):
 
     Thread-safe; several processes may share one database. See the module docstring for the semantics."""
 
-    def __init__(self, url: str, contract: Contract, *, token_secret: bytes | None = None) -> None:
+    stores_nulls = True
+
+    def __init__(self, url: str, contract: Contract, *, token_secret: bytes | None = None,
+                 namespace: str | None = None) -> None:
         self.contract = contract
-        self._secret = token_secret if token_secret is not None else secrets.token_bytes(32)
+        self.namespace = namespace or _packaged_name(contract)
         self._indexes = secondary_indexes(contract)
         self._open(url)
         with self._connection(write=True) as conn:
             if self._is_postgres:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
             _metadata.create_all(conn, checkfirst=True)
+            _namespace_legacy_rows(conn, self._insert(MARKERS))
+            self._build_entries_once(conn)
+            self._secret = token_secret if token_secret is not None else self._shared_secret(conn)
+
+    def _insert(self, table: sa.Table) -> Any:
+        return (postgresql.insert if self._is_postgres else sqlite.insert)(table)
+
+    def _shared_secret(self, conn: Connection) -> bytes:
+        """The database's page-token key: made once (by whichever store opens it first), read after."""
+        made = json.dumps({"key": secrets.token_hex(32)})
+        conn.execute(self._insert(MARKERS).values(name=_SECRET_MARKER, value=made).on_conflict_do_nothing())
+        value = conn.execute(sa.select(MARKERS.c.value).where(MARKERS.c.name == _SECRET_MARKER)).scalar_one()
+        return bytes.fromhex(json.loads(value)["key"])
+
+    def _build_entries_once(self, conn: Connection) -> None:
+        """Index entries of this namespace's items rebuilt from the items, once per namespace and database:
+        rows namespaced by ``_namespace_legacy_rows`` lost theirs (an older version shared them between
+        schemas)."""
+        marker = f"index-entries-built:{self.namespace}"
+        claimed = conn.execute(self._insert(MARKERS).values(name=marker, value="{}").on_conflict_do_nothing()
+                               .returning(MARKERS.c.name)).first()
+        if claimed is None:
+            return
+        for model in self._indexes:
+            stored = self._stored(model)
+            conn.execute(ENTRIES.delete().where(ENTRIES.c.model == stored))
+            for row in conn.execute(sa.select(ITEMS.c.id, ITEMS.c.item).where(ITEMS.c.model == stored)).all():
+                self._write_entries(conn, model, row.id, json.loads(row.item))
+
+    def _stored(self, model: str) -> str:
+        """The ``model`` column's value for this store's ``model``."""
+        return f"{self.namespace}:{model}"
 
     # --- engine and transactions -------------------------------------------------------------
 
@@ -197,7 +246,7 @@ class ItemStore(SQLConnections):
     def count(self, model: str) -> int:
         self._check_model(model)
         with self._connection(write=False) as conn:
-            query = sa.select(sa.func.count()).select_from(ITEMS).where(ITEMS.c.model == model)
+            query = sa.select(sa.func.count()).select_from(ITEMS).where(ITEMS.c.model == self._stored(model))
             return int(conn.execute(query).scalar_one())
 
     def query(self, model: str, index: str, pk: str, *, sk: KeyCondition | None = None, descending: bool = False,
@@ -207,9 +256,9 @@ class ItemStore(SQLConnections):
         key = self._index(model, index)
         _check_limit(limit)
         pk = _key_string(pk)
-        identity = ["query", model, index, pk, bool(descending)]
+        identity = ["query", model, index, pk, bool(descending), None if sk is None else [sk[0], sk[1]]]
         after = None if next_token is None else self._decode(next_token, identity)
-        query = _partition_keys(model, index, pk, _sk_clauses(key, sk), after, descending, limit)
+        query = _partition_keys(self._stored(model), index, pk, _sk_clauses(key, sk), after, descending, limit)
         with self._connection(write=False) as conn:
             rows = conn.execute(query).all()
             return self._page(conn, model, rows, limit, max_bytes, identity)
@@ -225,7 +274,7 @@ class ItemStore(SQLConnections):
         with self._connection(write=False) as conn:
             for start in range(0, len(partitions), _PARTITIONS_PER_QUERY):
                 chunk = partitions[start:start + _PARTITIONS_PER_QUERY]
-                members = [_partition_keys(model, index, pk, [], None, False, limit).subquery().select()
+                members = [_partition_keys(self._stored(model), index, pk, [], None, False, limit).subquery().select()
                            for pk in chunk]
                 rows = conn.execute(sa.union_all(*members) if len(members) > 1 else members[0]).all()
                 by_pk: dict[str, list[Any]] = {pk: [] for pk in chunk}
@@ -234,7 +283,7 @@ class ItemStore(SQLConnections):
                 cuts = {pk: _cut(found, limit, max_bytes) for pk, found in by_pk.items()}
                 bodies = self._bodies(conn, model, [row.id for taken, _ in cuts.values() for row in taken])
                 for pk, (taken, more) in cuts.items():
-                    pages[pk] = self._assemble(bodies, taken, more, ["query", model, index, pk, False])
+                    pages[pk] = self._assemble(bodies, taken, more, ["query", model, index, pk, False, None])
         return pages
 
     def scan(self, model: str, *, limit: int = 100, next_token: str | None = None,
@@ -245,7 +294,7 @@ class ItemStore(SQLConnections):
         identity = ["scan", model]
         after = None if next_token is None else self._decode(next_token, identity)
         query = (sa.select(sa.literal("").label("sk"), ITEMS.c.id, ITEMS.c.size)
-                 .where(ITEMS.c.model == model).order_by(ITEMS.c.id).limit(limit + 1))
+                 .where(ITEMS.c.model == self._stored(model)).order_by(ITEMS.c.id).limit(limit + 1))
         if after is not None:
             query = query.where(ITEMS.c.id > after[1])
         with self._connection(write=False) as conn:
@@ -253,7 +302,7 @@ class ItemStore(SQLConnections):
             return self._page(conn, model, rows, limit, max_bytes, identity)
 
     def _read(self, conn: Connection, model: str, id: str, *, lock: bool = False) -> dict | None:
-        query = sa.select(ITEMS.c.item).where(ITEMS.c.model == model, ITEMS.c.id == id)
+        query = sa.select(ITEMS.c.item).where(ITEMS.c.model == self._stored(model), ITEMS.c.id == id)
         if lock:  # PostgreSQL: hold the row until commit (SQLite's BEGIN IMMEDIATE already serializes writers)
             query = query.with_for_update()
         body = conn.execute(query).scalar()
@@ -263,7 +312,7 @@ class ItemStore(SQLConnections):
         found: dict[str, dict] = {}
         for start in range(0, len(ids), _CHUNK):
             query = sa.select(ITEMS.c.id, ITEMS.c.item).where(
-                ITEMS.c.model == model, ITEMS.c.id.in_(ids[start:start + _CHUNK]))
+                ITEMS.c.model == self._stored(model), ITEMS.c.id.in_(ids[start:start + _CHUNK]))
             found.update((row.id, json.loads(row.item)) for row in conn.execute(query))
         return found
 
@@ -283,19 +332,19 @@ class ItemStore(SQLConnections):
     # --- writes --------------------------------------------------------------------------------
 
     def put(self, model: str, item: Mapping[str, Any], condition: Mapping[str, Any] | None = None) -> dict:
-        """Create ``item`` (its None values dropped) unless its id exists or ``condition`` is false on the
+        """Create ``item`` (None values stored as nulls) unless its id exists or ``condition`` is false on the
         empty item; raises ``ConditionFailed`` then. Returns the stored item."""
         self._check_model(model)
-        stored = {name: value for name, value in item.items() if value is not None}
+        stored = dict(item)
         id = stored.get("id")
         if not isinstance(id, str) or not id:
             raise ValidationError(f"A {model} item needs a non-empty string id.")
-        if not matches({}, condition):
+        if not matches({}, condition, stored_nulls=True):
             raise ConditionFailed(f"The conditional request failed: the condition is false for a new {model}.")
         body = _dumps(model, stored)
-        insert = (postgresql.insert if self._is_postgres else sqlite.insert)(ITEMS)
+        insert = self._insert(ITEMS)
         with self._connection(write=True) as conn:
-            values = {"model": model, "id": id, "item": body, "size": item_size(stored)}
+            values = {"model": self._stored(model), "id": id, "item": body, "size": item_size(stored)}
             created = conn.execute(insert.values(**values).on_conflict_do_nothing().returning(ITEMS.c.id)).first()
             if created is None:
                 raise ConditionFailed(f"The conditional request failed: a {model} with id {id!r} exists.")
@@ -303,20 +352,24 @@ class ItemStore(SQLConnections):
         return json.loads(body)
 
     def update(self, model: str, id: str, set: Mapping[str, Any], remove: Iterable[str] = (),
-               condition: Mapping[str, Any] | None = None) -> dict:
+               condition: Mapping[str, Any] | None = None, check: Callable[[dict], None] | None = None) -> dict:
         """Set the attributes in ``set`` (None values remove) and remove those in ``remove`` if the item exists
         and ``condition`` holds on it; raises ``ConditionFailed`` otherwise. ``id`` itself never changes.
-        Returns the new item."""
+        ``check`` (e.g. the 400 KB limit) sees the new item before it is written, in the same transaction;
+        what it raises propagates and nothing is written. Returns the new item."""
         self._check_model(model)
         with self._connection(write=True) as conn:
             item = {**self._checked(conn, model, id, condition), **set}
             for name in [*remove, *(name for name, value in set.items() if value is None)]:
                 item.pop(name, None)
             item["id"] = id
+            if check is not None:
+                check(item)
             body = _dumps(model, item)
-            conn.execute(ITEMS.update().where(ITEMS.c.model == model, ITEMS.c.id == id)
+            stored = self._stored(model)
+            conn.execute(ITEMS.update().where(ITEMS.c.model == stored, ITEMS.c.id == id)
                          .values(item=body, size=item_size(item)))
-            conn.execute(ENTRIES.delete().where(ENTRIES.c.model == model, ENTRIES.c.id == id))
+            conn.execute(ENTRIES.delete().where(ENTRIES.c.model == stored, ENTRIES.c.id == id))
             self._write_entries(conn, model, id, item)
         return json.loads(body)
 
@@ -325,8 +378,9 @@ class ItemStore(SQLConnections):
         self._check_model(model)
         with self._connection(write=True) as conn:
             old = self._checked(conn, model, id, condition)
-            conn.execute(ENTRIES.delete().where(ENTRIES.c.model == model, ENTRIES.c.id == id))
-            conn.execute(ITEMS.delete().where(ITEMS.c.model == model, ITEMS.c.id == id))
+            stored = self._stored(model)
+            conn.execute(ENTRIES.delete().where(ENTRIES.c.model == stored, ENTRIES.c.id == id))
+            conn.execute(ITEMS.delete().where(ITEMS.c.model == stored, ITEMS.c.id == id))
         return old
 
     def _checked(self, conn: Connection, model: str, id: str, condition: Mapping[str, Any] | None) -> dict:
@@ -334,12 +388,12 @@ class ItemStore(SQLConnections):
         current = self._read(conn, model, id, lock=True)
         if current is None:
             raise ConditionFailed(f"The conditional request failed: no {model} with id {id!r}.")
-        if not matches(current, condition):
+        if not matches(current, condition, stored_nulls=True):
             raise ConditionFailed(f"The conditional request failed: the condition is false for {model} {id!r}.")
         return current
 
     def _write_entries(self, conn: Connection, model: str, id: str, item: Mapping[str, Any]) -> None:
-        rows = [{"model": model, "index_name": name, "pk": pk, "sk": sk, "id": id}
+        rows = [{"model": self._stored(model), "index_name": name, "pk": pk, "sk": sk, "id": id}
                 for name, pk, sk in self.index_keys(model, item)]
         if rows:
             conn.execute(ENTRIES.insert(), rows)
@@ -357,7 +411,7 @@ class ItemStore(SQLConnections):
         Returns whether it was written. Inside ``transaction()`` a new marker also serializes: a second
         transaction claiming the same name waits for the first, then finds it taken."""
         body = json.dumps(dict(value), ensure_ascii=False)
-        insert = (postgresql.insert if self._is_postgres else sqlite.insert)(MARKERS).values(name=name, value=body)
+        insert = self._insert(MARKERS).values(name=name, value=body)
         with self._connection(write=True) as conn:
             if only_new:
                 return conn.execute(insert.on_conflict_do_nothing().returning(MARKERS.c.name)).first() is not None
@@ -421,6 +475,59 @@ class ItemStore(SQLConnections):
 
     def _tag(self, body: bytes) -> bytes:
         return hmac.new(self._secret, body, hashlib.sha256).digest()[:_TAG_BYTES]
+
+
+def _packaged_name(contract: Contract) -> str:
+    """The name ``contract`` was loaded under (``load_contract``); ValueError for another contract."""
+    for name in CONTRACT_FILES:
+        if load_contract(name) is contract:
+            return name
+    raise ValueError("an ItemStore of a contract that is not a packaged one needs a namespace=")
+
+
+# Frozen with the step below (models and attributes as they were when it was written): what tells whose
+# an item written before namespaces was.
+_LEGACY_PLAN_ONLY = frozenset({"Dataset", "DatasetVersion", "DatasetProfile"})
+_LEGACY_PLEXUS_ONLY = frozenset({"Account", "ScoreVersion", "DataSource", "DataSourceVersion", "DataSet"})
+_LEGACY_PLEXUS_ATTRIBUTES = {
+    "Scorecard": frozenset({"guidelines"}),
+    "Score": frozenset({"accuracy", "aiModel", "aiProvider", "championVersionId", "isDisabled", "scorecardId",
+                        "targetAgreement", "version"}),
+}
+
+
+def _namespace_legacy_rows(conn: Connection, insert_marker: Any) -> None:
+    """Once per database: give a namespace to the item rows written before namespaces (a bare ``model``) and
+    drop their index entries (each store rebuilds its own, ``ItemStore._build_entries_once``).
+
+    A model only one schema has is that schema's. Scorecard and Score items with an attribute only Plexus's
+    models have are Plexus's; a ScorecardSection follows its Scorecard. Any other shared item is the plan's
+    when the plan schema was served here (its copy of the SQL tables left the ``sql-tables-copied`` marker),
+    else Plexus's."""
+    claimed = conn.execute(insert_marker.values(name=_NAMESPACED_MARKER, value="{}").on_conflict_do_nothing()
+                           .returning(MARKERS.c.name)).first()
+    if claimed is None:
+        return
+    rows = conn.execute(sa.select(ITEMS.c.model, ITEMS.c.id, ITEMS.c.item)
+                        .where(ITEMS.c.model.not_like("%:%"))).all()
+    if not rows:
+        return
+    plan_served = conn.execute(sa.select(MARKERS.c.name).where(MARKERS.c.name == "sql-tables-copied")).first()
+    default = "plan" if plan_served is not None else "plexus"
+    owners: dict[tuple[str, str], str] = {}
+    for row in rows:
+        item = json.loads(row.item)
+        if row.model in _LEGACY_PLAN_ONLY:
+            owners[row.model, row.id] = "plan"
+        elif row.model in _LEGACY_PLEXUS_ONLY or set(item) & _LEGACY_PLEXUS_ATTRIBUTES.get(row.model, set()):
+            owners[row.model, row.id] = "plexus"
+    for row in rows:
+        if (row.model, row.id) not in owners:
+            scorecard = json.loads(row.item).get("scorecardId") if row.model == "ScorecardSection" else None
+            owners[row.model, row.id] = owners.get(("Scorecard", scorecard), default)
+    for (model, id), owner in owners.items():
+        conn.execute(ITEMS.update().where(ITEMS.c.model == model, ITEMS.c.id == id).values(model=f"{owner}:{model}"))
+    conn.execute(ENTRIES.delete().where(ENTRIES.c.model.not_like("%:%")))
 
 
 def secondary_indexes(contract: Contract) -> dict[str, dict[str, Index]]:

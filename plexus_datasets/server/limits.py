@@ -55,6 +55,8 @@ class Limits:
     #: DynamoDB's item size limit, and the size of a key attribute (id, an index field).
     max_item_bytes: int = 400 * 1024
     max_key_bytes: int = 2_048
+    #: DynamoDB's nesting of maps and lists in an attribute (AWSJSON values are stored as such).
+    max_nesting: int = 32
     #: The JSON response (about its characters).
     max_response_bytes: int = 32 * MIB
     #: Errors listed in one response.
@@ -128,8 +130,9 @@ def _refused(message: str) -> AppSyncError:
 
 def check_item(model: str, item: Mapping[str, Any], limits: Limits, keys: Iterable[str]) -> None:
     """Refuse what DynamoDB refuses to store, with its ValidationException: an empty or
-    oversized key attribute (the id, an index field), text that is not valid Unicode,
-    an item over 400 KB (counted as DynamoDB does, with AppSync's ``__typename``).
+    oversized key attribute (the id, an index field), maps and lists nested deeper than
+    ``max_nesting`` levels, text that is not valid Unicode, an item over 400 KB (counted
+    as DynamoDB does, with AppSync's ``__typename``).
 
     ``keys`` are the model's key attributes (``key_fields`` of its contract model)."""
     for key in keys:
@@ -140,6 +143,9 @@ def check_item(model: str, item: Mapping[str, Any], limits: Limits, keys: Iterab
         if isinstance(value, str) and len(value.encode("utf-8", "surrogatepass")) > limits.max_key_bytes:
             raise dynamodb_validation(f"One or more parameter values were invalid: Size of hashkey has exceeded the "
                                       f"maximum size limit of {limits.max_key_bytes} bytes. Key: {key}")
+    if any(_nesting(value) > limits.max_nesting for value in item.values()):
+        raise dynamodb_validation("One or more parameter values were invalid: Nesting Levels have exceeded "
+                                  "supported limits")
     try:
         json.dumps(item, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
@@ -147,3 +153,17 @@ def check_item(model: str, item: Mapping[str, Any], limits: Limits, keys: Iterab
                                   "(a lone surrogate)") from None
     if item_size({**item, "__typename": model}) > limits.max_item_bytes:
         raise dynamodb_validation("Item size has exceeded the maximum allowed size")
+
+
+def _nesting(value: Any) -> int:
+    """How many maps and lists deep ``value`` goes (a scalar is 0), without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        members = current.values() if isinstance(current, dict) else current if isinstance(current, list) else None
+        if members is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((member, depth + 1) for member in members if isinstance(member, dict | list))
+    return deepest

@@ -15,6 +15,9 @@ Answers, as ``(HTTP status, errorType, message)`` (None when the request is good
 - X-Amz-Date more than 5 minutes from now, a scope for another service, region or day,
   a wrong signature (wrong secret, altered body or headers): 403 ``InvalidSignatureException``.
 
+``check_sigv4_header`` runs the checks that need no body (all of the above but the
+signature itself), so a server can refuse a bogus header before reading the body.
+
 Messages never contain a secret key.
 """
 
@@ -26,7 +29,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-__all__ = ["MAX_SKEW", "signed_with_sigv4", "verify_sigv4"]
+__all__ = ["MAX_SKEW", "check_sigv4_header", "signed_with_sigv4", "verify_sigv4"]
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 #: How far X-Amz-Date may be from the server's clock, either way.
@@ -68,6 +71,33 @@ def verify_sigv4(
     ``region``, when given, is the only region a signature may be scoped to.
     """
     lowered = _lower(headers)
+    checked = _header_checks(lowered, credentials, now, service, region)
+    if isinstance(checked[0], int):
+        return checked  # type: ignore[return-value]
+    access_key, secret, scope_region, scope_service, signed, signature = checked
+    amz_date = lowered["x-amz-date"]
+    missing = [name for name in signed if name not in lowered]
+    given_hash = lowered.get("x-amz-content-sha256")
+    if missing or (given_hash is not None and given_hash != hashlib.sha256(body).hexdigest()):
+        return 403, INVALID, MISMATCH
+    expected = _signature(method, path_and_query, {n: lowered[n] for n in signed}, body, access_key, secret,
+                          scope_region, scope_service, amz_date)
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
+        return 403, INVALID, MISMATCH
+    return None
+
+
+def check_sigv4_header(headers: Mapping[str, str], credentials: Mapping[str, str], now: datetime | None = None, *,
+                       service: str = "appsync", region: str | None = None) -> Refusal | None:
+    """``verify_sigv4``'s refusal for what the headers alone show (its parse, the access key, the date skew,
+    the credential scope's service, region and day), or None when the signature is still to check."""
+    checked = _header_checks(_lower(headers), credentials, now, service, region)
+    return checked if isinstance(checked[0], int) else None  # type: ignore[return-value]
+
+
+def _header_checks(lowered: dict[str, str], credentials: Mapping[str, str], now: datetime | None, service: str,
+                   region: str | None) -> Refusal | tuple[str, str, str, str, list[str], str]:
+    """A refusal, or (access key, secret, scope region, scope service, signed headers, signature)."""
     authorization = lowered.get("authorization", "").strip()
     if not authorization:
         return 401, UNAUTHORIZED, "Valid authorization header not provided."
@@ -99,15 +129,7 @@ def verify_sigv4(
     if scope_date != amz_date[:8]:
         return 403, INVALID, ("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from "
                               f"HTTP: '{scope_date}' != '{amz_date[:8]}', from '{amz_date}'.")
-    missing = [name for name in signed if name not in lowered]
-    given_hash = lowered.get("x-amz-content-sha256")
-    if missing or (given_hash is not None and given_hash != hashlib.sha256(body).hexdigest()):
-        return 403, INVALID, MISMATCH
-    expected = _signature(method, path_and_query, {n: lowered[n] for n in signed}, body, access_key, secret,
-                          scope_region, scope_service, amz_date)
-    if not hmac.compare_digest(expected.encode(), signature.encode()):
-        return 403, INVALID, MISMATCH
-    return None
+    return access_key, secret, scope_region, scope_service, signed, signature
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:
