@@ -743,6 +743,8 @@ def _origins(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
 @click.option("--iam-credentials-env", is_flag=True,
               help="Also accept requests signed with AWS SigV4 by the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY "
                    "of the server's environment.")
+@click.option("--iam-region", metavar="REGION",
+              help="With --iam-credentials-env: accept only signatures scoped to this region (default: any).")
 @click.option("--insecure-no-auth", is_flag=True, help="Serve without an API key (only for a loopback-only server).")
 @click.option("--cors-origin", "cors_origins", multiple=True, callback=_origins, metavar="URL",
               help="A browser origin (scheme://host[:port]) allowed to call the API; repeatable. None by default.")
@@ -751,8 +753,8 @@ def _origins(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ..
                    "(e.g. the server's DNS name with --host 0.0.0.0); repeatable.")
 @click.pass_context
 def serve_command(ctx: click.Context, db_option: str | None, schema: str, account_key: str | None, host: str,
-                  port: int, api_key: str | None, iam_credentials_env: bool, insecure_no_auth: bool,
-                  cors_origins: tuple[str, ...], allowed_hosts: tuple[str, ...]) -> None:
+                  port: int, api_key: str | None, iam_credentials_env: bool, iam_region: str | None,
+                  insecure_no_auth: bool, cors_origins: tuple[str, ...], allowed_hosts: tuple[str, ...]) -> None:
     """Serve the store over GraphQL, speaking the Amplify/AppSync contract.
 
     Point the package at it with PLEXUS_API_URL=http://HOST:PORT/graphql and
@@ -772,6 +774,8 @@ def serve_command(ctx: click.Context, db_option: str | None, schema: str, accoun
                                "or --insecure-no-auth.")
     if account_key and schema != "plexus":
         raise click.UsageError("--account-key needs --schema plexus.")
+    if iam_region and not iam_credentials_env:
+        raise click.UsageError("--iam-region needs --iam-credentials-env.")
     db = db_option or ctx.find_root().obj.get("db")
     modes = [mode for mode, on in (("x-api-key", api_key), ("AWS SigV4", iam_credentials_env)) if on]
     auth = f"{' or '.join(modes)} required" if modes else "NO AUTHENTICATION"
@@ -788,7 +792,7 @@ def serve_command(ctx: click.Context, db_option: str | None, schema: str, accoun
 
     serve(db, host=host, port=port, api_key=api_key or None, log_level="warning", cors_origins=cors_origins,
           allowed_hosts=allowed_hosts, schema=schema, account_key=account_key or None,
-          iam_credentials_env=iam_credentials_env, on_account=announce, on_copied=copied)
+          iam_credentials_env=iam_credentials_env, iam_region=iam_region, on_account=announce, on_copied=copied)
 
 
 def main() -> None:

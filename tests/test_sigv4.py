@@ -21,6 +21,7 @@ from botocore.credentials import Credentials
 from plexus_datasets.backends import _appsync
 from plexus_datasets.backends._appsync import AppSyncTransport, RetryPolicy, region_from_url
 from plexus_datasets.backends.contract import schema_text
+from plexus_datasets.backends.plexus import schema_text as plexus_schema_text
 from plexus_datasets.errors import AuthError, ValidationError
 from plexus_datasets.server.sigv4 import MAX_SKEW, check_sigv4_header, signed_with_sigv4, verify_sigv4
 from tests.servers import ThreadedServer
@@ -480,3 +481,23 @@ def sign_now(url: str, region: str = "us-east-1") -> dict[str, str]:
     request = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
     SigV4Auth(Credentials(AKID, SECRET), "appsync", region).add_auth(request)
     return dict(request.headers.items())
+
+
+def test_serve_accepts_signatures_from_its_environment_scoped_to_a_region(signed_env, tmp_path):
+    """`plexus-datasets serve --schema plexus --iam-credentials-env --iam-region R`: requests signed
+    with the server's own AWS credentials for R pass, for another region they don't, unsigned is 401."""
+    from tests.servers import ServeProcess
+
+    extra = ["--schema", "plexus", "--iam-credentials-env", "--iam-region", "eu-west-1"]
+    with ServeProcess(str(tmp_path / "signed.db"), api_key=None, extra=extra) as served:
+        query = "{ listDataSources(limit: 1) { items { id } nextToken } }"
+        right = AppSyncTransport(served.url, schema_sdl=plexus_schema_text(), iam_region="eu-west-1",
+                                 retry=RetryPolicy(max_attempts=1, max_elapsed=2))
+        assert right.execute(query) == {"listDataSources": {"items": [], "nextToken": None}}
+        right.close()
+        wrong = AppSyncTransport(served.url, schema_sdl=plexus_schema_text(), iam_region="us-east-1",
+                                 retry=RetryPolicy(max_attempts=1, max_elapsed=2))
+        with pytest.raises(AuthError):
+            wrong.execute(query)
+        wrong.close()
+        assert requests.post(served.url, json={"query": query}, timeout=5).status_code == 401
