@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import signal
@@ -232,3 +233,31 @@ class JupyterLab:
         assert self.proc is not None
         stop(self.proc, timeout=20)
         self._log_handle.close()
+
+
+def json_asgi(handler):
+    """A minimal ASGI app: ``handler(method, target, headers, body) -> (status, headers, JSON)``."""
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        query = scope.get("query_string") or b""
+        target = scope["raw_path"].decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
+        status, extra, payload = handler(scope["method"], target, headers, body)
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), *extra]})
+        await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
+
+    return app

@@ -15,7 +15,7 @@ from plexus_datasets.backends.sql import SQLBackend
 from plexus_datasets.errors import DialectError, ValidationError
 from plexus_datasets.server import create_app
 from tests.conftest import API_KEY
-from tests.servers import ThreadedServer
+from tests.servers import ThreadedServer, json_asgi
 
 CONNECTION = "type Model{0}Connection {{ items: [{0}] nextToken: String }}"
 
@@ -46,24 +46,7 @@ def graphql_api(schema_sdl: str, *, introspection: bool = True):
         result = graphql_sync(schema, request["query"], root_value=root, variable_values=request.get("variables"))
         return result.formatted
 
-    async def app(scope, receive, send):
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        payload = json.dumps(run(body)).encode()
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": payload})
-
+    app = json_asgi(lambda _method, _target, _headers, body: (200, [], run(body)))
     app.received = received
     return app
 

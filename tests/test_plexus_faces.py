@@ -157,18 +157,6 @@ def invoke(*args: str, input: str | None = None, expect: int = 0):
     return result
 
 
-def html_of(widget) -> str:
-    """Every HTML value in a widget tree (as tests/test_widgets.py reads them)."""
-    out, stack = [], [widget]
-    while stack:
-        node = stack.pop()
-        if hasattr(node, "children"):
-            stack.extend(node.children)
-        if type(node).__name__ in ("HTML", "Status"):
-            out.append(node.value)
-    return "\n".join(out)
-
-
 # --- 1. the demo ------------------------------------------------------------------------------------
 
 

@@ -24,41 +24,13 @@ from plexus_datasets.backends.contract import schema_text
 from plexus_datasets.backends.plexus import schema_text as plexus_schema_text
 from plexus_datasets.errors import AuthError, ValidationError
 from plexus_datasets.server.sigv4 import MAX_SKEW, check_sigv4_header, signed_with_sigv4, verify_sigv4
-from tests.servers import ThreadedServer
+from tests.servers import ThreadedServer, json_asgi
 
 AKID = "AKIAPLEXUSTEST0001"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET0001"
 TOKEN = "FwoGZXIvYXdzEXAMPLE-session-token-0001"
 QUERY = "query Probe { listDatasets(limit: 1) { nextToken } }"
 ANSWER = {"data": {"listDatasets": {"nextToken": None}}}
-
-
-def asgi(handler):
-    """A minimal ASGI app: ``handler(method, target, headers, body) -> (status, headers, JSON)``."""
-
-    async def app(scope, receive, send):
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        query = scope.get("query_string") or b""
-        target = scope["raw_path"].decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
-        status, extra, payload = handler(scope["method"], target, headers, body)
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), *extra]})
-        await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
-
-    return app
 
 
 class SignedAppSync:
@@ -103,7 +75,7 @@ def signed_env(aws_env):
 @pytest.fixture
 def appsync():
     handler = SignedAppSync({AKID: SECRET})
-    with ThreadedServer(asgi(handler)) as server:
+    with ThreadedServer(json_asgi(handler)) as server:
         handler.url = server.url
         yield handler
 
