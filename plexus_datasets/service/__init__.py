@@ -44,7 +44,7 @@ from ..models import (
     Scorecard,
     ScorecardSection,
 )
-from ..refs import Ref, version_id
+from ..refs import Ref, parse_ref, version_id
 from . import _validate as validate
 from ._catalog import Catalog
 from ._data import Data, likely_label_columns
@@ -384,13 +384,10 @@ class DatasetService:
         """"The" profile of a version (a dataset means its current version, as in
         ``resolve``): its newest profile of a full materialization, never a sample's;
         None if it has none."""
-        index = self._resolver.target(target)
-        if index[0] == "datasetId":
-            current = self._resolver.current(self.get_dataset(index[1]), required=False)
-            if current is None:
-                return None
-            index = ("datasetVersionId", current.id)
-        return self._profiles.latest(index)
+        if isinstance(target, DatasetVersion) or (isinstance(target, str) and parse_ref(target).has_version):
+            return self._profiles.latest(self._resolver.target(target))
+        current = self._resolver.current(self.get_dataset(target), required=False)  # one read of the dataset
+        return self._profiles.latest(("datasetVersionId", current.id)) if current is not None else None
 
     # --- data ------------------------------------------------------------------------
 
