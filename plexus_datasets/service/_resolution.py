@@ -146,8 +146,8 @@ class Resolver:
                         f"Dataset {ds.name!r} has {len(labels)} version(s) but no current one. Name one "
                         f"({latest!r}, or '{ds.name}:latest'), or make one current: `plexus-datasets versions "
                         f"set-current {latest}` (Python: set_current_version).")
-                raise NotFoundError(f"Dataset {ds.name!r} has no versions yet; create one (CLI: `plexus-datasets "
-                                    "versions create`, Python: create_version()).")
+                raise NotFoundError(f"Dataset {ds.name!r} has no current version: it has no versions yet; create "
+                                    "one (CLI: `plexus-datasets versions create`, Python: create_version()).")
             return None
         current = self.records.get(DatasetVersion, ds.current_version_id)
         if current is None:
