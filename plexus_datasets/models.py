@@ -36,6 +36,7 @@ import hashlib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
@@ -318,10 +319,18 @@ def _text_matches(text: Any, configuration: dict[str, Any]) -> bool:
     """Whether a version's recorded YAML text parses to its configuration."""
     if not isinstance(text, str) or len(text) > MAX_CONFIG_BYTES:
         return False
+    parsed = _parsed_text(text)
+    return parsed is not None and parsed == canonical_json(configuration)
+
+
+@lru_cache(maxsize=256)
+def _parsed_text(text: str) -> str | None:
+    """The canonical JSON of a version's YAML text (None when it doesn't parse). Versions are
+    immutable and read again and again (every listing), so each text is parsed once here."""
     try:
-        return canonical_json(parse_yaml(text)) == canonical_json(configuration)
+        return canonical_json(parse_yaml(text))
     except (PlexusDatasetsError, ValueError, TypeError):
-        return False
+        return None
 
 
 class DatasetProfile(Record):

@@ -7,8 +7,8 @@ store (``sql.SQLBackend``) and the stand-in server's item store (``server.items.
   busy timeout and ``BEGIN IMMEDIATE`` for write transactions, so concurrent writers queue
   instead of deadlocking (SQLAlchemy's pysqlite transaction recipe); an in-memory SQLite
   database is one shared connection used by one thread at a time; ``transaction()`` groups a
-  thread's calls into one write transaction. Each user translates driver errors itself
-  (``_translate``), with its own words.
+  thread's calls into one write transaction; driver errors become BackendError /
+  BackendUnavailableError (``_translate``, which a store may override with more to say).
 """
 
 from __future__ import annotations
@@ -114,8 +114,17 @@ class SQLConnections:
         with self._connection(write=True):
             yield
 
-    def _translate(self) -> contextlib.AbstractContextManager[None]:
-        raise NotImplementedError
+    @contextlib.contextmanager
+    def _translate(self) -> Iterator[None]:
+        """SQLAlchemy/driver errors become our tree, with the driver's first line as the reason
+        (a store may say more)."""
+        try:
+            yield
+        except sa_exc.SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            if isinstance(exc, sa_exc.OperationalError):
+                raise BackendUnavailableError(f"The database {self.description} is unavailable ({reason}).") from exc
+            raise BackendError(f"The database {self.description} failed: {reason}") from exc
 
     def close(self) -> None:
         self._engine.dispose()

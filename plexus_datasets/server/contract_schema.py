@@ -44,8 +44,9 @@ generates (contract README §5):
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ariadne import make_executable_schema
@@ -271,12 +272,8 @@ def create(info: GraphQLResolveInfo, model: ContractModel, data: Mapping[str, An
     _check_null_sort_keys(model, item)
     check_item(model.name, item, ctx.limits, key_fields(model))
     ctx.forget()
-    try:
+    with _as_appsync_errors():
         return ctx.store.put(model.name, item, condition)
-    except ConditionFailed as exc:
-        raise conditional_failed() from exc
-    except ValidationError as exc:
-        raise dynamodb_validation(str(exc)) from exc
 
 
 def update(info: GraphQLResolveInfo, model: ContractModel, data: Mapping[str, Any],
@@ -293,13 +290,9 @@ def update(info: GraphQLResolveInfo, model: ContractModel, data: Mapping[str, An
     keys = key_fields(model)
     check_item(model.name, {"id": id, **to_set}, ctx.limits, keys)
     ctx.forget()
-    try:
+    with _as_appsync_errors():
         return ctx.store.update(model.name, id, to_set, to_remove, condition,
                                 check=lambda after: check_item(model.name, after, ctx.limits, keys))
-    except ConditionFailed as exc:
-        raise conditional_failed() from exc
-    except ValidationError as exc:
-        raise dynamodb_validation(str(exc)) from exc
 
 
 def delete(info: GraphQLResolveInfo, model: ContractModel, data: Mapping[str, Any],
@@ -307,10 +300,20 @@ def delete(info: GraphQLResolveInfo, model: ContractModel, data: Mapping[str, An
     ctx = _context(info)
     ctx.budget.call()
     ctx.forget()
-    try:
+    with _as_appsync_errors():
         return ctx.store.delete(model.name, data["id"], condition)
+
+
+@contextlib.contextmanager
+def _as_appsync_errors() -> Iterator[None]:
+    """A write's store errors as AppSync answers them: a false condition (or a missing or
+    existing id) is ConditionalCheckFailed, an item DynamoDB would refuse its ValidationException."""
+    try:
+        yield
     except ConditionFailed as exc:
         raise conditional_failed() from exc
+    except ValidationError as exc:
+        raise dynamodb_validation(str(exc)) from exc
 
 
 # --- the schema ------------------------------------------------------------------------------

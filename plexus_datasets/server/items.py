@@ -55,23 +55,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from ..backends.base import Page, item_size
 from ..backends.engines import SQLConnections
 from ..backends.filters import matches
-from ..errors import BackendError, BackendUnavailableError, ConflictError, ValidationError
+from ..errors import ConflictError, ValidationError
 from .contract import CONTRACT_FILES, Contract, Index, load_contract
 
 __all__ = ["ConditionFailed", "ItemSource", "ItemStore", "KeyCondition", "Page", "relation_index_name",
@@ -217,17 +215,6 @@ class ItemStore(SQLConnections):
     @property
     def _is_postgres(self) -> bool:
         return self._url.get_backend_name() == "postgresql"
-
-    @contextlib.contextmanager
-    def _translate(self) -> Iterator[None]:
-        try:
-            yield
-        except sa_exc.SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-            if isinstance(exc, sa_exc.OperationalError):
-                raise BackendUnavailableError(f"The database {self.description} is unavailable ({reason}).") from exc
-            raise BackendError(f"The database {self.description} failed: {reason}") from exc
-
 
     # --- reads ---------------------------------------------------------------------------------
 
