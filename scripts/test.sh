@@ -6,8 +6,14 @@
 #      and Amplify's JavaScript client for the server-compatibility test (npm ci);
 #   4. import-linter: the layer contracts in pyproject.toml (docs/architecture.md's module map);
 #   5. pytest over tests/ and the example notebooks (nbval);
-#   6. pytest over the extension's server handlers (Jupyter server's pytest plugin).
+#   6. pytest over the extension's server handlers (Jupyter server's pytest plugin);
+#   7. beside Plexus 1.50.1's pins (scripts/test_plexus_pins.sh): a second environment, .venv-plexus, with
+#      constraints/plexus-1.50.txt (pandas 2.1, numpy 1.26, SQLAlchemy 1.4, gql 3.5), made again only when
+#      pyproject.toml or the constraints changed, its versions printed, and the test files that exercise
+#      those pins run there (PostgreSQL, which needs SQLAlchemy 2, skipped with its reason; notebooks, browser,
+#      JupyterLab, Amplify JS and slow tests left to step 5, as printed); under 4 minutes, pip cache cold.
 # Usage: bash scripts/test.sh [pytest args...]   (with args, only step 5 runs them)
+# Exit code: non-zero if any step failed (pytest collecting no tests counts as failing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,5 +55,6 @@ if [ $# -gt 0 ]; then
 else
   run_pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg tests notebooks
   run_pytest -p pytest_jupyter.jupyter_server widgets/tests
+  bash scripts/test_plexus_pins.sh || status=$?
 fi
 exit "$status"

@@ -1,18 +1,27 @@
 """Shared fixtures: real stores in temporary folders, never mocks.
 
-``backend`` is parametrized over every backend the contract suite covers;
-later issues add PostgreSQL and the GraphQL stand-in server here.
+``backend`` is parametrized over every backend the contract suite covers: SQLite (file and memory),
+PostgreSQL, the GraphQL stand-in in the plan's schema and in Plexus's.
+
+Beside Plexus's pins (``PLEXUS_DATASETS_PINS_ENV=1``, set by scripts/test_plexus_pins.sh) the tests that
+need what that environment leaves out are skipped, each group with its reason (``PINS_ENV_SKIPS``), and
+PostgreSQL tests skip wherever SQLAlchemy is older than 2.0 (its psycopg 3 dialect is 2.0's).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
+import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from plexus_datasets.backends._appsync import AppSyncTransport
+from plexus_datasets.backends.engines import POSTGRESQL_NEEDS, SQLALCHEMY_2
 from plexus_datasets.backends.graphql import GraphQLBackend, RetryPolicy
 from plexus_datasets.backends.plexus import PlexusBackend, schema_text
 from plexus_datasets.backends.sql import SQLBackend
@@ -29,9 +38,66 @@ PLEXUS_ACCOUNT_KEY = "acme-qa"
 PLEXUS_BUCKET = "plexus-datasets"
 
 
+#: Whether this run is the Plexus-pins environment's (scripts/test_plexus_pins.sh).
+PINS_ENV = os.environ.get("PLEXUS_DATASETS_PINS_ENV") == "1"
+#: What the Plexus-pins environment leaves out (it installs only the `test` extra, to stay within its CI time),
+#: and the tests that need it: test files, or ``file::test-name-prefix``. The main run covers them all.
+PINS_ENV_SKIPS = {
+    "a real browser (playwright, Chromium) and JupyterLab": ("test_browser.py", "test_lab_browser.py"),
+    "JupyterLab's server and the lab extension (widgets/)": (
+        "test_plexus_faces.py::test_lab_sidebar_", "test_profile_subjects.py::test_lab_sidebar_"),
+    "Amplify's JavaScript client (node; slow)": (
+        "test_amplify_client.py", "test_amplify_client_plexus.py", "test_server_contract.py::test_amplify_"),
+}
+
+
+def _click_runner_as_in_8_2() -> None:
+    """The tests read ``result.stderr`` and ``result.stdout`` apart and ``result.output`` as both, as click 8.2's
+    CliRunner gives them. click 8.1 (a Plexus environment has 8.1.8: litellm pins it) keeps stderr apart only
+    with ``mix_stderr=False``, and then its ``output`` is stdout alone: here it is stdout, then stderr."""
+    import inspect
+
+    from click.testing import CliRunner, Result
+
+    if "mix_stderr" not in inspect.signature(CliRunner.__init__).parameters:
+        return
+    init = CliRunner.__init__
+
+    def __init__(self: CliRunner, *args: Any, mix_stderr: bool = False, **kwargs: Any) -> None:
+        init(self, *args, mix_stderr=mix_stderr, **kwargs)
+
+    CliRunner.__init__ = __init__  # type: ignore[method-assign]
+    Result.output = property(  # type: ignore[assignment,method-assign]
+        lambda self: self.stdout + ("" if self.stderr_bytes is None else self.stderr))
+
+
+_click_runner_as_in_8_2()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # pytest-asyncio before 0.24 (Plexus 1.50 pins 0.23.5), or none at all, doesn't know this option of
+    # pyproject.toml's, and pytest would warn about it: declared here, it means nothing there.
+    try:
+        known = tuple(int(p) for p in importlib.metadata.version("pytest-asyncio").split(".")[:2]) >= (0, 24)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        known = False
+    if not known:
+        parser.addini("asyncio_default_fixture_loop_scope", "pytest-asyncio>=0.24's (unused here)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "plan_only(reason): an assertion about the dataset plan's schema that "
                                        "Plexus's schema can't make; skipped for the 'plexus' backend, naming why")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not PINS_ENV:
+        return
+    for item in items:
+        where = f"{item.path.name}::{item.name}"
+        for reason, needs in PINS_ENV_SKIPS.items():
+            if any(where.startswith(need if "::" in need else f"{need}::") for need in needs):
+                item.add_marker(pytest.mark.skip(reason=f"Plexus-pins environment: needs {reason}"))
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +107,21 @@ def _plan_only(request: pytest.FixtureRequest) -> None:
     if marker is not None and callspec is not None and callspec.params.get("backend") == "plexus":
         reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "dataset plan schema only")
         pytest.skip(f"plan schema only: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """In the Plexus-pins environment: how many tests were skipped, by reason (``-rs`` would list each)."""
+    if not PINS_ENV:
+        return
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.write_sep("-", "skipped in the Plexus-pins environment, by reason")
+        for reason, count in reasons.most_common():
+            terminalreporter.write_line(f"{count:5d}  {reason}")
 
 
 @contextlib.contextmanager
@@ -68,6 +149,8 @@ def create_account(transport: AppSyncTransport, key: str, name: str = "Acme QA")
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
+    if not SQLALCHEMY_2:
+        pytest.skip(POSTGRESQL_NEEDS)
     with PostgresServer() as server:
         yield server
 

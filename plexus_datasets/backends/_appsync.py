@@ -32,14 +32,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from gql import Client, GraphQLRequest
-from gql.transport.exceptions import (
-    TransportConnectionFailed,
-    TransportProtocolError,
-    TransportServerError,
-)
+import requests
+from gql import Client
+from gql.transport.exceptions import TransportProtocolError, TransportServerError
 from gql.transport.requests import RequestsHTTPTransport
-from graphql import GraphQLError, GraphQLSchema
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
+from graphql import validate as validate_document
 from requests.auth import AuthBase
 
 from ..errors import (
@@ -149,6 +147,30 @@ def _refuse_redirect(response: Any, *args: Any, **kwargs: Any) -> None:
         location = response.headers.get("Location", "")
         response.close()
         raise _Redirected(response.status_code, location)
+
+
+# gql 4 wraps whatever the HTTP request raised in TransportConnectionFailed (the original as its __cause__) and
+# takes a GraphQLRequest; gql 3.5 (what Plexus 1.50 pins) lets requests' errors and what our hooks and signer
+# raise (_Redirected, AuthError) through, and takes the document and its variables.
+try:
+    from gql import GraphQLRequest
+    from gql.transport.exceptions import TransportConnectionFailed
+except ImportError:  # gql 3.5
+    _CONNECTION_FAILED: tuple[type[BaseException], ...] = (requests.RequestException, _Redirected, AuthError)
+
+    def _send(transport: RequestsHTTPTransport, document: DocumentNode, variables: dict[str, Any]) -> Any:
+        return transport.execute(document, variable_values=variables)
+
+    def _connection_error(exc: BaseException) -> BaseException:
+        return exc
+else:  # gql 4
+    _CONNECTION_FAILED = (TransportConnectionFailed,)
+
+    def _send(transport: RequestsHTTPTransport, document: DocumentNode, variables: dict[str, Any]) -> Any:
+        return transport.execute(GraphQLRequest(document, variable_values=variables))
+
+    def _connection_error(exc: BaseException) -> BaseException:
+        return exc.__cause__ or exc
 
 
 def _utcnow() -> datetime:
@@ -297,10 +319,9 @@ class AppSyncTransport:
         document = self._documents.get(text)
         if document is None:
             document = self._parse(text)
-            try:
-                self._client.validate(document)  # against the local SDL, never introspection
-            except GraphQLError as exc:
-                raise ValidationError(f"A GraphQL document does not fit the schema: {exc.message}") from exc
+            errors = validate_document(self.schema, document)  # against the local SDL, never introspection
+            if errors:
+                raise ValidationError(f"A GraphQL document does not fit the schema: {errors[0].message}")
             self._documents[text] = document
         return document
 
@@ -313,7 +334,7 @@ class AppSyncTransport:
         ``validate=False`` skips the local check (a probe of a schema we don't know yet).
         """
         document = self.validate(text) if validate else self._parse(text)
-        request = GraphQLRequest(document, variable_values=dict(variables or {}))
+        request = (document, dict(variables or {}))
         started, attempt, ambiguous = time.monotonic(), 0, False
         while True:
             attempt += 1
@@ -335,22 +356,22 @@ class AppSyncTransport:
                 time.sleep(delay)
 
     @staticmethod
-    def _parse(text: str) -> Any:
+    def _parse(text: str) -> DocumentNode:
         try:
-            return GraphQLRequest(text)
+            return parse(text)
         except GraphQLError as exc:
             raise ValidationError(f"A GraphQL document does not parse: {exc.message}") from exc
 
-    def _once(self, request: Any) -> dict[str, Any]:
+    def _once(self, request: tuple[DocumentNode, dict[str, Any]]) -> dict[str, Any]:
         with self._lock:
             if not self._connected:
                 self._transport.connect()
                 self._connected = True
             self.requests_sent += 1
             try:
-                result = self._transport.execute(request)
-            except TransportConnectionFailed as exc:
-                cause = exc.__cause__
+                result = _send(self._transport, *request)
+            except _CONNECTION_FAILED as exc:
+                cause = _connection_error(exc)
                 if isinstance(cause, _Redirected):
                     raise BackendError(self._redirect_message(cause)) from exc
                 if isinstance(cause, AuthError):  # from the signer: no AWS credentials

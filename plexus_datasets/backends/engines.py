@@ -9,6 +9,10 @@ store (``sql.SQLBackend``) and the stand-in server's item store (``server.items.
   database is one shared connection used by one thread at a time; ``transaction()`` groups a
   thread's calls into one write transaction; driver errors become BackendError /
   BackendUnavailableError (``_translate``, which a store may override with more to say).
+
+Runs on SQLAlchemy 1.4.15 (what Plexus 1.50 pins) as on 2.x: engines are made with 2.0 semantics
+(``future=True`` on 1.4) and nothing here or in the stores uses an API newer than 1.4.15. PostgreSQL goes
+through psycopg 3, whose dialect exists from SQLAlchemy 2.0: on 1.4 opening it is a BackendError saying so.
 """
 
 from __future__ import annotations
@@ -25,7 +29,14 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..errors import BackendError, BackendUnavailableError
 
-__all__ = ["SQLConnections", "describe_database", "describe_url", "sqlalchemy_url"]
+__all__ = ["POSTGRESQL_NEEDS", "SQLALCHEMY_2", "SQLConnections", "describe_database", "describe_url",
+           "sqlalchemy_url"]
+
+#: Whether SQLAlchemy is 2.0 or newer (1.4 needs ``future=True`` for 2.0 semantics; PostgreSQL needs 2.0).
+SQLALCHEMY_2 = int(sa.__version__.split(".")[0]) >= 2
+#: What PostgreSQL stores need that SQLAlchemy 1.4 environments lack, for messages and skipped tests.
+POSTGRESQL_NEEDS = (f"PostgreSQL stores need SQLAlchemy>=2.0 (its psycopg 3 dialect); this environment has "
+                    f"SQLAlchemy {sa.__version__}")
 
 
 def sqlalchemy_url(db: str) -> str:
@@ -68,6 +79,12 @@ class SQLConnections:
 
     def _make_engine(self, echo: bool) -> Engine:
         if not self.is_sqlite:
+            if not SQLALCHEMY_2:
+                raise BackendError(
+                    f"Can't use database {self.description}: {POSTGRESQL_NEEDS} (Plexus 1.50 pins 1.4). Use the "
+                    "embedded SQLite store (a file path), or an environment with pip install 'sqlalchemy>=2.0' "
+                    "'psycopg[binary]'."
+                )
             try:
                 return sa.create_engine(self._url, echo=echo, pool_pre_ping=True)
             except (ImportError, sa_exc.ArgumentError) as exc:
@@ -87,6 +104,8 @@ class SQLConnections:
                 raise BackendUnavailableError(
                     f"Can't create the folder for the database file {database}: {exc.strerror}.{self.folder_hint}"
                 ) from exc
+        if not SQLALCHEMY_2:  # 2.0's Connection: autobegin, commit(), execution_options() in place
+            kwargs["future"] = True
         engine = sa.create_engine(self._url, echo=echo, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         sa.event.listen(engine, "begin", _sqlite_on_begin)

@@ -67,7 +67,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from ..backends.base import Page, item_size
-from ..backends.engines import SQLConnections
+from ..backends.engines import SQLALCHEMY_2, SQLConnections
 from ..backends.filters import matches
 from ..errors import ConflictError, ValidationError
 from .contract import CONTRACT_FILES, Contract, Index, load_contract
@@ -196,9 +196,7 @@ class ItemStore(SQLConnections):
         rows namespaced by ``_namespace_legacy_rows`` lost theirs (an older version shared them between
         schemas)."""
         marker = f"index-entries-built:{self.namespace}"
-        claimed = conn.execute(self._insert(MARKERS).values(name=marker, value="{}").on_conflict_do_nothing()
-                               .returning(MARKERS.c.name)).first()
-        if claimed is None:
+        if not _inserted(conn, self._insert(MARKERS).values(name=marker, value="{}")):
             return
         for model in self._indexes:
             stored = self._stored(model)
@@ -332,8 +330,7 @@ class ItemStore(SQLConnections):
         insert = self._insert(ITEMS)
         with self._connection(write=True) as conn:
             values = {"model": self._stored(model), "id": id, "item": body, "size": item_size(stored)}
-            created = conn.execute(insert.values(**values).on_conflict_do_nothing().returning(ITEMS.c.id)).first()
-            if created is None:
+            if not _inserted(conn, insert.values(**values)):
                 raise ConditionFailed(f"The conditional request failed: a {model} with id {id!r} exists.")
             self._write_entries(conn, model, id, stored)
         return json.loads(body)
@@ -401,7 +398,7 @@ class ItemStore(SQLConnections):
         insert = self._insert(MARKERS).values(name=name, value=body)
         with self._connection(write=True) as conn:
             if only_new:
-                return conn.execute(insert.on_conflict_do_nothing().returning(MARKERS.c.name)).first() is not None
+                return _inserted(conn, insert)
             conn.execute(insert.on_conflict_do_update(index_elements=[MARKERS.c.name], set_={"value": body}))
             return True
 
@@ -491,9 +488,7 @@ def _namespace_legacy_rows(conn: Connection, insert_marker: Any) -> None:
     models have are Plexus's; a ScorecardSection follows its Scorecard. Any other shared item is the plan's
     when the plan schema was served here (its copy of the SQL tables left the ``sql-tables-copied`` marker),
     else Plexus's."""
-    claimed = conn.execute(insert_marker.values(name=_NAMESPACED_MARKER, value="{}").on_conflict_do_nothing()
-                           .returning(MARKERS.c.name)).first()
-    if claimed is None:
+    if not _inserted(conn, insert_marker.values(name=_NAMESPACED_MARKER, value="{}")):
         return
     rows = conn.execute(sa.select(ITEMS.c.model, ITEMS.c.id, ITEMS.c.item)
                         .where(ITEMS.c.model.not_like("%:%"))).all()
@@ -515,6 +510,16 @@ def _namespace_legacy_rows(conn: Connection, insert_marker: Any) -> None:
     for (model, id), owner in owners.items():
         conn.execute(ITEMS.update().where(ITEMS.c.model == model, ITEMS.c.id == id).values(model=f"{owner}:{model}"))
     conn.execute(ENTRIES.delete().where(ENTRIES.c.model.not_like("%:%")))
+
+
+def _inserted(conn: Connection, insert: Any) -> bool:
+    """Run ``INSERT ... ON CONFLICT DO NOTHING``; whether the row went in. SQLAlchemy 1.4 (Plexus 1.50 pins
+    1.4.15) can't compile RETURNING for SQLite, its one database there: the row count says it instead (psycopg
+    3 under SQLAlchemy 2 reports no row count for an INSERT)."""
+    insert = insert.on_conflict_do_nothing()
+    if not SQLALCHEMY_2:
+        return conn.execute(insert).rowcount == 1
+    return conn.execute(insert.returning(sa.literal_column("1"))).first() is not None
 
 
 def secondary_indexes(contract: Contract) -> dict[str, dict[str, Index]]:
