@@ -7,9 +7,10 @@ rows with missing fields, filters that match nothing) are printed to stderr as
 ``Warning: ...`` lines, each once. Commands use the DatasetService and nothing
 below it.
 
-For Plexus's own CLI, ``dataset_options`` adds ``--dataset-id``/``--dataset``/
-``--dataset-version`` to a click command and ``resolve_dataset_option`` turns
-them into a DatasetVersion, with the same meaning as here.
+``dataset_options`` adds ``--dataset-id``/``--dataset``/``--dataset-version`` to a
+click command and ``resolve_dataset_option`` turns them into a DatasetVersion, with
+the same meaning as here. Plexus's own commands have a ``--dataset-id`` of their own:
+they use ``plexus_cli.plexus_dataset_options`` and ``dataset_for_evaluation`` instead.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from .errors import ConflictError, PlexusDatasetsError, PlexusDatasetsWarning, V
 from .facts import ProfileFacts
 from .importer import import_score_config, import_scorecard, read_score_config
 from .refs import parse_ref, with_version
+from .rowdiff import DEFAULT_LIMIT, MAX_LIMIT
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .loaders.cache import Snapshot
     from .models import DatasetVersion
     from .service import DatasetService
 
@@ -179,13 +182,15 @@ def emit_table(table: TextTable, as_json: bool = False, as_csv: bool = False) ->
         click.echo(table.empty_text)
     else:
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
-        shown = Table(title=table.title, show_lines=False)
+        # Cells are data ("[/x]" in a name is text, not rich markup that would raise).
+        shown = Table(title=escape(table.title) if table.title else None, show_lines=False)
         for column in table.columns:
-            shown.add_column(column, overflow="fold", justify="right" if column in table.right else "left")
+            shown.add_column(escape(column), overflow="fold", justify="right" if column in table.right else "left")
         for cells in table.cells():
-            shown.add_row(*cells)
+            shown.add_row(*(escape(cell) for cell in cells))
         Console(highlight=False, soft_wrap=False).print(shown)
 
 
@@ -407,10 +412,31 @@ def versions_set_current(ctx: click.Context, ref: str, expect: str | None) -> No
     click.echo(f"{dataset.name}: current version is now {version.label}")
 
 
-@table_command(versions_group, "diff", click.argument("ref_a"), click.argument("ref_b"))
-def versions_diff(svc: DatasetService, ref_a: str, ref_b: str) -> TextTable:
-    """Configuration changes from REF_A to REF_B."""
-    return display.diff_table(svc.diff_versions(ref_a, ref_b), ref_a, ref_b)
+@versions_group.command("diff")
+@click.argument("ref_a")
+@click.argument("ref_b")
+@click.option("--rows", "rows", is_flag=True, help="Compare the versions' data row by row instead (loads both; "
+              "added, removed and changed rows, label flips).")
+@click.option("--key", help="With --rows: the column that identifies a row (default: content_id when both have it "
+              "with distinct values, else whole-row content).")
+@click.option("--limit", type=click.IntRange(0, MAX_LIMIT), help=f"With --rows: rows of each kind to show "
+              f"(default {DEFAULT_LIMIT}).")
+@json_option
+@click.pass_context
+def versions_diff(ctx: click.Context, ref_a: str, ref_b: str, rows: bool, key: str | None, limit: int | None,
+                  as_json: bool) -> None:
+    """Configuration changes from REF_A to REF_B; with --rows, what changed in their data."""
+    svc = service(ctx)
+    if not rows:
+        if key is not None or limit is not None:
+            raise click.UsageError("--key and --limit go with --rows.")
+        emit_table(display.diff_table(svc.diff_versions(ref_a, ref_b), ref_a, ref_b), as_json)
+        return
+    result = svc.diff_rows(ref_a, ref_b, key=key, limit=DEFAULT_LIMIT if limit is None else limit)
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        emit(display.rowdiff_parts(result))
 
 
 # --- profiles -----------------------------------------------------------------------------------
@@ -431,12 +457,11 @@ def profiles_group() -> None:
 def profiles_record(ctx: click.Context, ref: str, answer_columns: tuple[str, ...], fresh: bool, as_json: bool) -> None:
     """Load REF, profile it and record the profile."""
     svc = service(ctx)
-    version = svc.resolve(ref)
-    profile = svc.profile(version, answer_columns=list(answer_columns) or None, fresh=fresh)
+    profile = svc.profile(ref, answer_columns=list(answer_columns) or None, fresh=fresh)  # a pin stays a pin
     if as_json:
         emit_json(profile.model_dump(mode="json"))
         return
-    named = _version_ref(svc, version)
+    named = _version_ref(svc, svc.get_version(profile.dataset_version_id))
     emit(display.profile_lines(f"Recorded a profile of {named}", ProfileFacts.of(profile)))
 
 
@@ -480,11 +505,12 @@ def load_command(ctx: click.Context, ref: str, out: str | None, head: int, fresh
     if path is not None and path.suffix.lower() not in (".parquet", ".csv"):
         raise click.UsageError("--out must end in .parquet or .csv")
     svc = service(ctx)
-    version = svc.resolve(ref)
-    frame = svc.load(version, fresh=fresh)
-    named = _version_ref(svc, version)
+    snap = svc.snapshot(ref, fresh=fresh)
+    frame, pinned = snap.frame, snap.reference or ref
+    named = pinned.split("@sha256:", 1)[0]
+    which = f"snapshot {snap.short}, built {_when(snap.built_at)}"
     if path is None:
-        _preview(named, frame, head)
+        _preview(named, frame, head, which, pinned)
         return
     try:
         if path.suffix.lower() == ".csv":
@@ -493,19 +519,46 @@ def load_command(ctx: click.Context, ref: str, out: str | None, head: int, fresh
             frame.to_parquet(path, index=False)
     except OSError as exc:
         raise ValidationError(f"Can't write {path}: {exc.strerror or exc}.") from exc
-    click.echo(f"Wrote {len(frame):,} rows of {named} to {path}")
+    click.echo(f"Wrote {len(frame):,} rows of {named} ({which}) to {path}; {pinned} loads them again")
 
 
-def _preview(named: str, frame: pd.DataFrame, head: int) -> None:
-    """Shape, columns with their types, and the first rows, fitted to the terminal."""
+def _when(built_at: str | None) -> str:
+    """``2026-11-27 20:31 UTC`` (or "at an unknown time") for a snapshot's ``built_at``."""
+    return f"{built_at[:10]} {built_at[11:16]} UTC" if built_at else "at an unknown time"
+
+
+@cli.command("snapshots")
+@ref_argument
+@json_option
+@click.pass_context
+def snapshots_command(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """List the snapshots of REF's version (the exact data each load returned), newest first.
+
+    Each line's reference (NAME:vN@sha256:DIGEST) loads those rows again; "gone" ones
+    are remembered by a profile but their bytes are in no cache, mirror or store here.
+    """
+    found = service(ctx).snapshots(ref)
+    rows = [{"reference": s.reference, "rows": s.rows, "built_at": s.built_at, "where": s.where,
+             "sha256": s.sha256} for s in found]
+    shown = [{"reference": s.reference, "rows": f"{s.rows:,}" if s.rows is not None else "?",
+              "built": _when(s.built_at), "where": "gone" if s.where == "gone" else s.where} for s in found]
+    emit_table(TextTable(("reference", "rows", "built", "where"), rows, "Snapshots", right=("rows",),
+                         empty=f"No snapshots of {ref} yet: `plexus-datasets load {shlex.quote(ref)}` builds one.",
+                         text_rows=shown), as_json=as_json)
+    if found and not as_json and any(s.where == "gone" for s in found):
+        click.echo("gone: a profile remembers it, but its bytes are in no cache, mirror or store here.")
+
+
+def _preview(named: str, frame: pd.DataFrame, head: int, which: str, pinned: str) -> None:
+    """Shape, which snapshot, columns with their types, and the first rows, fitted to the terminal."""
     import shutil
 
     width = max(60, shutil.get_terminal_size((100, 24)).columns)
-    click.echo(f"{named}: {len(frame):,} rows x {len(frame.columns)} columns")
+    click.echo(f"{named}: {len(frame):,} rows x {len(frame.columns)} columns ({which})")
     click.echo("columns: " + ", ".join(f"{c} ({frame[c].dtype})" for c in frame.columns))
     if head and len(frame):
         click.echo(frame.head(head).to_string(max_colwidth=40, line_width=width, show_dimensions=False))
-    click.echo(f"Write it out with: plexus-datasets load {shlex.quote(named)} --out FILE.parquet (or .csv)")
+    click.echo(f"Write it out with: plexus-datasets load {shlex.quote(pinned)} --out FILE.parquet (or .csv)")
 
 
 @cli.group("import")
@@ -542,6 +595,18 @@ def import_score_config_command(ctx: click.Context, paths: tuple[str, ...], scor
 def import_scorecard_command(ctx: click.Context, path: str, as_json: bool) -> None:
     """Import a Plexus scorecard YAML, or a folder of score YAMLs."""
     _emit_imports(import_scorecard(service(ctx), path), as_json)
+
+
+@import_group.command("score")
+@click.argument("score")
+@scorecard_option("Look for SCORE in this scorecard (else write SCORECARD/SCORE when its name repeats)")
+@json_option
+@click.pass_context
+def import_score_command(ctx: click.Context, score: str, scorecard: str | None, as_json: bool) -> None:
+    """Import the data: section of SCORE's configuration as the store keeps it (Plexus's API:
+    the score's champion version) as its dataset's next version; unchanged content writes
+    nothing. SCORE is an id, key, externalId or name."""
+    _emit_imports([service(ctx).import_score(score, scorecard=scorecard)], as_json)
 
 
 # --- evaluate -----------------------------------------------------------------------------------
@@ -581,16 +646,19 @@ def resolve_dataset_option(dataset_id: str | None = None, dataset: str | None = 
 
 
 def _evaluation_data(svc: DatasetService, version: DatasetVersion | None, score_config: str | None,
-                     label_column: str | None, fresh: bool = False) -> tuple[pd.DataFrame, str | None, str]:
-    """The rows to evaluate, their label column and where they come from (for the report)."""
+                     label_column: str | None, fresh: bool = False, pin: str | None = None
+                     ) -> tuple[pd.DataFrame, str | None, str, Snapshot | None]:
+    """The rows to evaluate, their label column, where they come from (for the report)
+    and the snapshot they are (its ``reference``, ``calls:v3@sha256:ab12cd34ef56``, loads
+    the same rows again)."""
     if version is not None:
-        frame = svc.load(version, fresh=fresh)
-        return frame, label_column or svc.label_column(version), _version_ref(svc, version)
+        snap = svc.snapshot(version, snapshot=pin, fresh=fresh)
+        return snap.frame, label_column or svc.label_column(version), _version_ref(svc, version), snap
     spec = read_score_config(score_config)  # type: ignore[arg-type]
     if spec.data is None:
         raise ValidationError(f"{score_config} has no data: section to evaluate on.")
     label = label_column or spec.data.get("label_column") or spec.label_column
-    return svc.load_configuration(spec.data, label_column=label), label, f"{score_config} (data: section)"
+    return svc.load_configuration(spec.data, label_column=label), label, f"{score_config} (data: section)", None
 
 
 def _check_label(frame: pd.DataFrame, label: str | None, source: str) -> str:
@@ -661,7 +729,8 @@ def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str |
         raise click.UsageError("--id-column and --predictions-encoding go with --predictions.")
     svc = service(ctx)
     version = None if score_config else resolve_dataset_option(dataset_id, dataset, dataset_version, service=svc)
-    full, label, source = _evaluation_data(svc, version, score_config, label_column, fresh)
+    pin = parse_ref(dataset or dataset_id).snapshot if (dataset or dataset_id) and not score_config else None
+    full, label, source, snap = _evaluation_data(svc, version, score_config, label_column, fresh, pin)
     label = _check_label(full, label, source)
     seed = random_seed if random_seed is not None else new_seed()
     # predictions meet every row first, so row order and the match counts are the whole data's
@@ -680,13 +749,14 @@ def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str |
             if matched else ""
         raise ValidationError(f"{exc}{how}") from exc
     profile = None
-    if version is not None and not no_profile:
+    if version is not None and not no_profile and snap is not None:
         if sampled:
             profile = svc.profile_frame(version, frame, answer_columns=[label], population=len(full), seed=seed,
-                                        purpose="evaluation")
-        else:
-            profile = svc.profile(version, answer_columns=[label])
-    report = {"dataset": source, "label_column": label, "rows": len(frame), "population": len(full),
+                                        purpose="evaluation", drawn_from=snap)
+        else:  # the very snapshot evaluated, by its digest
+            profile = svc.profile(version, answer_columns=[label], snapshot=snap.sha256)
+    report = {"dataset": source, "snapshot": snap.reference if snap else None, "sha256": snap.sha256 if snap else None,
+              "built_at": snap.built_at if snap else None, "label_column": label, "rows": len(frame), "population": len(full),
               "seed": seed if sampled else None, "profile_id": profile.id if profile else None,
               "profile_kind": ("sample" if sampled else "full") if profile else None,
               **(matched.to_dict() if matched else {"matched_by": "scorer"}), **result.to_dict()}

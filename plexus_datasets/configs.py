@@ -12,6 +12,11 @@ duplicate keys. Syntax errors raise ConfigurationError with 1-based
 size are bounded before anything is built (``formats``), so an alias bomb or a
 5,000-digit number is one typed error.
 
+A Plexus score YAML (a file, or a ScoreVersion's ``configuration`` in Plexus's
+API) gives a ``ScoreSpec``: its identity, its ``data:`` section and its ``item:``
+section (the item pipeline Plexus passes to a data cache as ``item_config``).
+``ImportResult`` says what importing one did.
+
 Pure: nothing here touches the network or the store; ``DatasetService``
 does the importing.
 """
@@ -20,14 +25,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .errors import ConfigurationError, ValidationError
 from .formats import canonical_json, check_json_tree, config_digest, parse_yaml, to_yaml
-from .models import MAX_CONFIG_BYTES, NOTE_KEY
+from .models import MAX_CONFIG_BYTES, NOTE_KEY, Dataset, DatasetVersion, Score
+from .refs import with_version
 
 __all__ = [
+    "IMPORT_NOTE",
     "MAX_CONFIG_BYTES",
+    "MAX_SCORE_YAML_BYTES",
+    "ImportAction",
+    "ImportResult",
     "ScoreSpec",
     "ScorecardSpec",
     "canonical_json",
@@ -101,10 +111,19 @@ def parse_configuration(source: str | Mapping[str, Any]) -> dict[str, Any]:
 
 # --- Plexus score and scorecard YAML ----------------------------------------------------
 
+#: The most text a score YAML may have (Plexus's prompts make them larger than a data: section;
+#: a ScoreVersion, a DynamoDB item, holds at most 400 KB).
+MAX_SCORE_YAML_BYTES = 4 * MAX_CONFIG_BYTES
+#: The note on every version an import creates; it tells the importer which versions are its own.
+IMPORT_NOTE = "imported from score YAML"
+
+ImportAction = Literal["created", "new-version", "existing-version", "unchanged", "no-data"]
+
 
 @dataclass(frozen=True)
 class ScoreSpec:
-    """What an import needs from a Plexus score YAML."""
+    """What an import needs from a Plexus score YAML: its identity, its ``data:`` section
+    and its ``item:`` section (None when absent)."""
 
     name: str
     key: str | None = None
@@ -113,10 +132,29 @@ class ScoreSpec:
     label_field: str | None = None
     description: str | None = None
     data: dict[str, Any] | None = None
+    item: dict[str, Any] | None = None
 
     @property
     def label_column(self) -> str:
         return label_column(self.name, self.label_field)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What importing one score did; ``notes`` say anything worth knowing (which
+    scorecard was assumed, a current version left pinned, a loader missing here)."""
+
+    score: Score
+    dataset: Dataset | None
+    version: DatasetVersion | None
+    action: ImportAction
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if self.dataset is None or self.version is None:
+            return f"{self.score.name}: no data section, score only"
+        text = f"{self.score.name}: {self.action} ({with_version(self.dataset.name, self.version.label)})"
+        return text + "".join(f"; {note}" for note in self.notes)
 
 
 @dataclass(frozen=True)
@@ -137,17 +175,22 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value).strip() or None
 
 
-def _score_spec(doc: Any, where: str) -> ScoreSpec:
+def _score_spec(doc: Any, where: str, default_name: str | None = None) -> ScoreSpec:
     if not isinstance(doc, Mapping):
         raise ConfigurationError(f"{where} must be a mapping with at least `name:`.")
-    name = _text(doc.get("name"))
+    name = _text(doc.get("name")) or default_name
     if not name:
         raise ConfigurationError(f"{where} has no `name:`; Plexus score YAMLs start with `name: ...`.")
-    data = doc.get("data")
+    data, item = doc.get("data"), doc.get("item")
     if data is not None:
         if not isinstance(data, Mapping):
             raise ConfigurationError(f"The `data:` section of score {name!r} must be a mapping.")
         data = validate_configuration(data)
+    if item is not None:
+        if not isinstance(item, Mapping):
+            raise ConfigurationError(f"The `item:` section of score {name!r} must be a mapping (class, options, "
+                                     "processors).")
+        item = validate_configuration(item)
     return ScoreSpec(
         name=name,
         key=_text(doc.get("key")),
@@ -156,12 +199,27 @@ def _score_spec(doc: Any, where: str) -> ScoreSpec:
         label_field=_text(doc.get("label_field")),
         description=_text(doc.get("description")),
         data=data,
+        item=item,
     )
 
 
-def parse_score_config(text: str) -> ScoreSpec:
-    """The identity (``name``, ``key``, ``id``/``externalId``) and ``data:`` of a score YAML."""
-    return _score_spec(parse_yaml(text), "The score YAML")
+def parse_score_config(text: str, *, where: str = "The score YAML", default_name: str | None = None) -> ScoreSpec:
+    """The identity (``name``, ``key``, ``id``/``externalId``), ``data:`` and ``item:`` of a
+    score YAML; ``where`` names the text in messages; ``default_name`` is the name when the
+    text has none (a configuration read from its score's record).
+
+    Untrusted text: parsed safely (no tags that build objects, duplicate keys refused,
+    aliases and nesting bounded; see ``formats.parse_yaml``) and refused before parsing
+    when over ``MAX_SCORE_YAML_BYTES``. Raises ConfigurationError (ValidationError for
+    the size).
+    """
+    if not isinstance(text, str):
+        raise ValidationError(f"{where} must be YAML text, not {type(text).__name__}.")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_SCORE_YAML_BYTES:
+        raise ValidationError(f"{where} is {size:,} bytes, over the {MAX_SCORE_YAML_BYTES:,}-byte limit for a score "
+                              "YAML; it was not read.")
+    return _score_spec(parse_yaml(text), where, default_name)
 
 
 def parse_scorecard(text: str) -> ScorecardSpec:

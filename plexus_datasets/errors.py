@@ -6,6 +6,8 @@ YAML) are translated where they enter, always with ``raise ... from exc``.
 
     PlexusDatasetsError
     ├── NotFoundError                 an id, name or version that does not exist
+    │   ├── AccountNotFoundError      no Plexus account to work in
+    │   └── SnapshotNotFoundError     a pinned snapshot whose bytes are nowhere to be had
     ├── AmbiguousReferenceError       a name that matches more than one dataset
     ├── ConflictError                 a compare-and-set or unique rule was broken
     ├── ValidationError               bad input: empty names, non-JSON configs, ...
@@ -17,6 +19,8 @@ YAML) are translated where they enter, always with ``raise ... from exc``.
         ├── BackendUnavailableError   the store can't be reached (after retries)
         ├── AuthError                 the store refused our credentials
         ├── SchemaVersionError        the store's schema is newer than this package
+        ├── DialectError              a GraphQL API whose schema is not the one expected
+        ├── SnapshotMismatchError     a snapshot's bytes are not the ones recorded (altered)
         └── CorruptRecordError        a stored record that breaks the rules (bad id, tampering...)
 
 Things that are not errors but must not pass in silence are warnings
@@ -51,6 +55,7 @@ __all__ = [
     "PlexusDatasetsWarning",
     "SchemaVersionError",
     "SnapshotMismatchError",
+    "SnapshotNotFoundError",
     "StaleDataWarning",
     "UntrustedCodeError",
     "ValidationError",
@@ -140,8 +145,15 @@ class DialectError(BackendError):
 
 
 class SnapshotMismatchError(BackendError):
-    """A stored data file (a Plexus DataSet's Parquet file) is not the one that was
-    recorded: its sha256 differs. Never used; load with ``fresh=True`` to rebuild."""
+    """A snapshot's bytes are not the ones recorded: a stored data file (a Plexus DataSet's
+    Parquet file), a pinned snapshot in the cache or its S3 mirror whose sha256 differs.
+    Never used, never silently replaced; load with ``fresh=True`` to build the data anew."""
+
+
+class SnapshotNotFoundError(NotFoundError):
+    """A pinned snapshot (``calls:v3@sha256:ab12cd34``) whose bytes are in neither the
+    local cache, its S3 mirror nor the store. It can't be rebuilt byte for byte: the
+    message says which snapshots of the version are available."""
 
 
 def _with_candidates(message: str, candidates: list[str], shown: int = 10) -> str:

@@ -274,8 +274,10 @@ class SubjectFacts:
             return cls("full", own_rows if own_rows is not None else rows,
                        snapshot_sha256=_sha256(snapshot.get("sha256")), built_at=_iso_time(snapshot.get("built_at")),
                        declared=True, data_sha256=_sha256(snapshot.get("data_sha256")))
+        drawn_from = _mapping(info.get("snapshot"))  # the snapshot the sample was drawn from, when recorded
         return cls("sample", own_rows if own_rows is not None else rows, population=_count(info.get("population")),
-                   seed=_integer(info.get("seed")), purpose=_text(info.get("purpose")), declared=True)
+                   seed=_integer(info.get("seed")), purpose=_text(info.get("purpose")), declared=True,
+                   snapshot_sha256=_sha256(drawn_from.get("sha256")), built_at=_iso_time(drawn_from.get("built_at")))
 
     @property
     def is_full(self) -> bool:

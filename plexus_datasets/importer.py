@@ -14,12 +14,13 @@
 - finds the score in that scorecard by key, then externalId, else creates it
   (in a section named "Default");
 - creates a dataset named after the score whose version 1 is the ``data:``
-  section verbatim. Re-importing an unchanged file writes nothing. A ``data:``
-  identical to any existing version returns that version; a changed one becomes
-  the next version. Either way it becomes current when the dataset was following
-  the file (its current version was the latest); otherwise the current version
-  counts as pinned and stays (a rollback on purpose and a file reverted to older
-  content look the same). The result's ``notes`` say which happened.
+  section verbatim (with the score's ``item:`` section beside ``class:``, as a
+  Plexus DataSource keeps it). Re-importing an unchanged file writes nothing. A
+  ``data:`` identical to any existing version returns that version; a changed one
+  becomes the next version. Either way it becomes current when the dataset was
+  following the file (its current version was the latest); otherwise the current
+  version counts as pinned and stays (a rollback on purpose and a file reverted to
+  older content look the same). The result's ``notes`` say which happened.
 
 Configurations are checked as ``DatasetService.check_configuration`` does. One
 that can't load on this machine only because of the machine (Plexus's
@@ -30,6 +31,10 @@ wrong anywhere (an unknown parameter, a bad processor) is refused.
 ``import_scorecard(service, path)`` does the same for a scorecard YAML
 (``sections[].scores[]`` or top-level ``scores:``) or a folder of score YAMLs.
 
+A score whose configuration lives in Plexus's API (its champion ScoreVersion)
+imports the same way with ``DatasetService.import_score(score)`` (CLI: ``import
+score SCORE``); both share the service's import of a score's data section.
+
 The importer is a client of ``DatasetService`` (it sits with the CLI and the
 widgets): it parses with ``configs`` and writes through the service's public
 methods, so it follows every rule the service enforces.
@@ -38,43 +43,18 @@ methods, so it follows every rule the service enforces.
 from __future__ import annotations
 
 import dataclasses
-import shlex
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from .configs import ScorecardSpec, ScoreSpec, parse_score_config, parse_scorecard
-from .errors import ConfigurationError, LoaderError, NotFoundError, PlexusDatasetsError, ValidationError
+from .configs import IMPORT_NOTE, ImportResult, ScorecardSpec, ScoreSpec, parse_score_config, parse_scorecard
+from .errors import ConfigurationError, NotFoundError, PlexusDatasetsError, ValidationError
 from .formats import decode_text
-from .models import Dataset, DatasetVersion, Score, Scorecard
-from .refs import with_version
+from .models import Score, Scorecard
 
 if TYPE_CHECKING:
     from .service import DatasetService
 
-__all__ = ["ImportResult", "import_score_config", "import_scorecard", "read_score_config"]
-
-Action = Literal["created", "new-version", "existing-version", "unchanged", "no-data"]
-#: The note on every version an import creates; it tells the importer which versions are its own.
-IMPORT_NOTE = "imported from score YAML"
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What importing one score did; ``notes`` say anything worth knowing (which
-    scorecard was assumed, a current version left pinned, a loader missing here)."""
-
-    score: Score
-    dataset: Dataset | None
-    version: DatasetVersion | None
-    action: Action
-    notes: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        if self.dataset is None or self.version is None:
-            return f"{self.score.name}: no data section, score only"
-        text = f"{self.score.name}: {self.action} ({with_version(self.dataset.name, self.version.label)})"
-        return text + "".join(f"; {note}" for note in self.notes)
+__all__ = ["IMPORT_NOTE", "ImportResult", "import_score_config", "import_scorecard", "read_score_config"]
 
 
 def _read(source: str | Path) -> tuple[str, Path | None]:
@@ -201,56 +181,11 @@ def _ensure_score(service: DatasetService, card: Scorecard, spec: ScoreSpec, sec
     )
 
 
-def _check(service: DatasetService, data: dict[str, Any]) -> list[str]:
-    """The whole check, once (the writes below skip this machine's part): a note when the
-    configuration is fine but can't load here; a configuration wrong anywhere raises."""
-    service.check_configuration(data, environment=False)
-    try:
-        service.check_configuration(data)
-    except LoaderError as exc:
-        return [f"imported, but it can't load on this machine: {exc}"]
-    return []
-
-
 def _import_data(service: DatasetService, card: Scorecard, score: Score, spec: ScoreSpec,
                  notes: list[str]) -> ImportResult:
-    if spec.data is None:
-        return ImportResult(score, None, None, "no-data", tuple(notes))
-    if (not service.stores_score_metadata and spec.label_column and spec.label_column != score.name
-            and "label_column" not in spec.data):
-        # The score can't say which column holds its labels here, so the dataset does.
-        spec = dataclasses.replace(spec, data={**spec.data, "label_column": spec.label_column})
-    notes = [*notes, *_check(service, spec.data)]
-    existing = [d for d in service.list_datasets(score=score) if d.name == spec.name]
-    if not existing:
-        dataset = service.create_dataset(card, spec.name, score=score, configuration=spec.data,
-                                         note=IMPORT_NOTE, check=False)
-        return ImportResult(score, dataset, service.current_version(dataset), "created", tuple(notes))
-    dataset = existing[0]
-    versions = service.list_versions(dataset)
-    version = service.create_version(dataset, spec.data, note=IMPORT_NOTE, check=False)
-    known = any(v.id == version.id for v in versions)
-    current = dataset.current_version_id
-    if version.id == current:
-        return ImportResult(score, dataset, version, "unchanged", tuple(notes))
-    action: Action = "existing-version" if known else "new-version"
-    if _following(versions, current):
-        dataset = service.set_current_version(dataset, version, expected_current=current)
-        if known and version.id != versions[-1].id:
-            notes.append(f"the file matches {version.label} again, which is current now; it is not the latest "
-                         "version, so later imports will treat it as pinned until you make the latest one current")
-    else:
-        pinned = next((v.label for v in versions if v.id == current), "none")
-        notes.append(f"current version stays {pinned} (pinned); make {version.label} current with "
-                     f"`plexus-datasets versions set-current {shlex.quote(with_version(dataset.name, version.label))}`")
-    return ImportResult(score, dataset, version, action, tuple(notes))
-
-
-def _following(versions: list[DatasetVersion], current: str | None) -> bool:
-    """Whether the dataset follows its file: its current version is the latest. Any
-    other current version counts as pinned (a rollback on purpose looks the same as a
-    revert of the file, so the importer never moves it)."""
-    return bool(versions) and versions[-1].id == current
+    """The score's data section into its dataset (``DatasetService.import_score``), with ``notes`` first."""
+    result = service.import_score(score, scorecard=card, configuration=spec)
+    return dataclasses.replace(result, notes=(*notes, *result.notes)) if notes else result
 
 
 def import_score_config(service: DatasetService, source: str | Path, *,

@@ -85,7 +85,7 @@ class DatasetMagics(Magics):
     def _cmd_diff(self, a: str, b: str) -> None:
         va, vb = self.service.resolve(a), self.service.resolve(b)
         html = diff_html(self.service.diff_versions(va, vb), a, b)
-        pa, pb = self.service.latest_profile(va), self.service.latest_profile(vb)
+        pa, pb = self.service.latest_profile(a), self.service.latest_profile(b)  # a pinned ref: that snapshot's
         if pa and pb:
             html += comparison_html(self.service.compare_profiles(pa, pb))
         display(HTML(html))

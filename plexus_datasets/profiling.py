@@ -10,7 +10,8 @@ recordCounts (``spec: 2``)::
      "rows": int, "duplicate_rows": int,          # rows that repeat an earlier row exactly
      "subject": SUBJECT,                          # what these rows are (below)
      "columns": {NAME: {
-        "dtype": str, "kind": "text" | "categorical" | "numeric" | "datetime" | "boolean",
+        "dtype": str,                             # pandas' name; "str" for any text, "datetime64" at any resolution
+        "kind": "text" | "categorical" | "numeric" | "datetime" | "boolean",
         "non_null": int, "null": int, "distinct": int,
         # text (long free-form strings):
         "empty": int, "whitespace_only": int,
@@ -32,7 +33,8 @@ read as the profile of its version. One of::
                   "built_at": ISO_8601_UTC | null,
                   "source_count": int | null, "sources_digest": HEX | null}}
     {"kind": "sample", "rows": n,                 # a subset: n of the version's N rows
-     "population": N, "seed": int | null, "purpose": "evaluation" | "sample"}
+     "population": N, "seed": int | null, "purpose": "evaluation" | "sample",
+     "snapshot": {...}}                           # optional: the snapshot it was drawn from (rows: N)
 
 A snapshot names its sources only by count and digest (their fingerprints, as the
 local cache keeps them, stay on the machine that read them: they hold local paths).
@@ -153,7 +155,7 @@ def profile(
     for name in columns:
         series = frame[name]
         kind = _kind(series)
-        info: dict[str, Any] = {"dtype": str(df[name].dtype), "kind": kind, **stats.basic(name)}
+        info: dict[str, Any] = {"dtype": _dtype_name(df[name], series), "kind": kind, **stats.basic(name)}
         if kind == "categorical" and name not in answers:
             length = stats.text_lengths(name)
             if name in texts or (text_columns is None and _looks_like_text(length, info)):
@@ -180,7 +182,7 @@ def payload_size(column_list: Any, record_counts: Any, answer_distribution: Any)
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _FULL_KEYS = {"kind", "rows", "snapshot"}
-_SAMPLE_KEYS = {"kind", "rows", "population", "seed", "purpose"}
+_SAMPLE_KEYS = {"kind", "rows", "population", "seed", "purpose", "snapshot"}
 _SNAPSHOT_KEYS = {"sha256", "rows", "built_at", "data_sha256", "source_count", "sources_digest"}
 
 
@@ -240,7 +242,10 @@ def validate_subject(subject: Mapping[str, Any] | None, rows: int) -> dict[str, 
     purpose = subject.get("purpose", "sample")
     if purpose not in SAMPLE_PURPOSES:
         raise ValidationError(f"A sample's purpose must be one of {', '.join(SAMPLE_PURPOSES)}, not {purpose!r}.")
-    return {"kind": "sample", "rows": rows, "population": population, "seed": seed, "purpose": purpose}
+    out = {"kind": "sample", "rows": rows, "population": population, "seed": seed, "purpose": purpose}
+    if subject.get("snapshot") is not None:  # the snapshot the sample was drawn from (its rows: the population)
+        out["snapshot"] = _snapshot(subject["snapshot"], population)
+    return out
 
 
 def _whole(value: Any) -> int | None:
@@ -264,8 +269,8 @@ def _snapshot(value: Any, rows: int) -> dict[str, Any]:
         raise ValidationError("A snapshot's sha256 must be 64 lowercase hexadecimal digits.")
     snapshot_rows = value.get("rows", rows)
     if _whole(snapshot_rows) is None or snapshot_rows != rows:
-        raise ValidationError(f"The snapshot has {snapshot_rows!r} rows but {rows:,} rows were profiled; a full "
-                              "profile's snapshot is the data profiled.")
+        raise ValidationError(f"The snapshot has {snapshot_rows!r} rows but {rows:,} rows were profiled (or, for a "
+                              "sample, drawn from); a profile's snapshot is the data profiled or sampled.")
     built_at = value.get("built_at")
     if built_at is not None and not _utc_text(built_at):
         raise ValidationError(f"A snapshot's built_at must be ISO 8601 text in UTC (2025-01-31T09:00:00Z) or None "
@@ -327,6 +332,26 @@ def _profilable(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         elif isinstance(series.dtype, pd.CategoricalDtype):
             out[name] = series.astype("object")
     return out
+
+
+def _dtype_name(original: pd.Series, profiled: pd.Series) -> str:
+    """The column's dtype as a profile names it, without what only says how pandas stores it, so profiles of
+    the same data agree across pandas versions (Plexus pins pandas 2.1) and storages: text is ``"str"`` (pandas
+    3's name) whatever holds it (object strings, pandas 2's default; Arrow-backed or Python ``StringDtype``;
+    ``ArrowDtype`` strings); a datetime is ``"datetime64"`` or ``"datetime64[TZ]"`` whatever its resolution
+    (pandas 2 makes ns, pandas 3 often us) or storage; anything else as pandas names it."""
+    import pandas as pd
+    import pyarrow as pa
+
+    dtype = profiled.dtype  # object columns of text are Arrow strings by now (_profilable)
+    if isinstance(dtype, pd.StringDtype) or (
+            isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype)
+                                                  or pa.types.is_large_string(dtype.pyarrow_dtype))):
+        return "str"
+    if dtype.kind == "M":
+        tz = getattr(dtype, "tz", None) or getattr(getattr(dtype, "pyarrow_dtype", None), "tz", None)
+        return f"datetime64[{tz}]" if tz else "datetime64"
+    return str(original.dtype)
 
 
 def _kind(series: pd.Series) -> str:

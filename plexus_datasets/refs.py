@@ -1,8 +1,13 @@
 """The dataset/version reference grammar, used by Python, CLI, widgets and magics.
 
-    REF      := DATASET [ ":" VERSION ]
+    REF      := DATASET [ ":" VERSION ] [ "@sha256:" DIGEST ]
     DATASET  := dataset id | dataset name | SCORECARD "/" dataset name
     VERSION  := "current" (default) | "latest" | N | "v" N | version id
+    DIGEST   := 8 to 64 hexadecimal digits: the start of a snapshot's sha256
+
+A DIGEST pins the exact data: the snapshot (a Parquet file of the materialized
+version) whose sha256 starts with it. Without a VERSION, the snapshot says which
+version it is of; with one, it must be a snapshot of that version.
 
 N is written with ASCII digits only (``calls:１`` is not version 1) and goes from 1
 to ``MAX_VERSION_NUMBER``. Record ids match ``ID_PATTERN`` (letters, digits, ``-``
@@ -18,6 +23,8 @@ containing ``/`` is first looked up as a whole name, then as
 Ref(dataset='calls', version=VersionSpec(kind='number', value=3), has_version=True)
 >>> parse_ref("calls").version.kind, parse_ref("calls").has_version
 ('current', False)
+>>> str(parse_ref("calls:v3@sha256:AB12CD34"))
+'calls:v3@sha256:ab12cd34'
 """
 
 from __future__ import annotations
@@ -33,10 +40,12 @@ __all__ = [
     "ID_PATTERN",
     "MAX_ID_LENGTH",
     "MAX_VERSION_NUMBER",
+    "MIN_DIGEST_PREFIX",
     "VERSION_NAMESPACE",
     "Ref",
     "VersionSpec",
     "is_id",
+    "parse_digest",
     "parse_ref",
     "parse_version",
     "with_version",
@@ -50,6 +59,12 @@ MAX_ID_LENGTH = 128
 ID_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}")
 #: Version numbers go from 1 to this (GraphQL's Int would allow 2^31-1).
 MAX_VERSION_NUMBER = 1_000_000
+#: The fewest hexadecimal digits a snapshot digest in a reference may have.
+MIN_DIGEST_PREFIX = 8
+#: What marks a snapshot in a reference: ``calls:v3@sha256:ab12cd34``.
+SNAPSHOT_MARK = "@sha256:"
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_MARK = re.compile(re.escape(SNAPSHOT_MARK), re.IGNORECASE | re.ASCII)  # ASCII: "ſ" is not an "s" here
 
 _NUMBER = re.compile(r"[vV]?([0-9]+)")
 _ANY_DIGITS = re.compile(r"[vV]?(\d+)")  # Unicode digits too: refused with a message
@@ -91,6 +106,7 @@ class Ref:
     dataset: str
     version: VersionSpec = VersionSpec("current")
     has_version: bool = field(default=None, compare=False)  # type: ignore[assignment]
+    snapshot: str | None = None  # the start of a snapshot's sha256 (lowercase hex), when pinned
 
     def __post_init__(self) -> None:
         if self.has_version is None:
@@ -102,6 +118,9 @@ class Ref:
         return (scorecard, name) if sep and scorecard and name else None
 
     def __str__(self) -> str:
+        if self.snapshot:  # without a version, the snapshot says which one it is
+            named = f"{self.dataset}:{self.version}" if self.has_version else self.dataset
+            return f"{named}{SNAPSHOT_MARK}{self.snapshot}"
         return f"{self.dataset}:{self.version}"
 
 
@@ -134,10 +153,31 @@ def parse_version(text: str | int | None) -> VersionSpec:
     return VersionSpec("id", cleaned)
 
 
+def parse_digest(text: str) -> str:
+    """A snapshot digest (``sha256:ab12cd34...`` or the bare hex), as lowercase hex:
+    at least ``MIN_DIGEST_PREFIX`` and at most 64 hexadecimal digits. Raises ValidationError."""
+    if not isinstance(text, str):
+        raise ValidationError(f"A snapshot digest must be text like 'sha256:ab12cd34', not {type(text).__name__}.")
+    cleaned = text.strip()
+    if cleaned[:7].lower() == "sha256:":
+        cleaned = cleaned[7:]
+    if not _HEX.fullmatch(cleaned) or not MIN_DIGEST_PREFIX <= len(cleaned) <= 64:
+        raise ValidationError(
+            f"A snapshot digest is the start of its sha256: {MIN_DIGEST_PREFIX} to 64 hexadecimal digits "
+            f"(0-9, a-f), e.g. 'calls:v3@sha256:ab12cd34'; got {_shown(text)}."
+        )
+    return cleaned.lower()
+
+
 def parse_ref(text: str) -> Ref:
-    """Parse ``DATASET[:VERSION]``; raises ValidationError for an empty reference."""
+    """Parse ``DATASET[:VERSION][@sha256:DIGEST]``; raises ValidationError for an empty
+    reference or a malformed digest."""
     if not isinstance(text, str):
         raise ValidationError(f"A dataset reference must be a string like 'calls:v2', not {type(text).__name__}.")
+    text, snapshot = _split_snapshot(text.strip())
+    if snapshot is not None:
+        ref = parse_ref(text)
+        return Ref(ref.dataset, ref.version, has_version=ref.has_version, snapshot=snapshot)
     dataset, sep, version = text.strip().rpartition(":")
     if not sep:
         dataset, version = version, ""
@@ -151,9 +191,25 @@ def parse_ref(text: str) -> Ref:
     return Ref(dataset, parse_version(version), has_version=True)
 
 
+def _split_snapshot(text: str) -> tuple[str, str | None]:
+    """``(rest, digest)`` when ``text`` ends in ``@sha256:DIGEST`` (any case), else ``(text, None)``;
+    an ``@`` elsewhere stays part of the name."""
+    found = None
+    for found in _MARK.finditer(text):  # the last one; positions in the text as written (no lower())
+        pass
+    if found is None:
+        return text, None
+    return text[:found.start()], parse_digest(text[found.start() + 1:])
+
+
 def with_version(dataset: str, version: str | int | None) -> str:
-    """The reference text for ``dataset`` at ``version`` (the default version when None)."""
-    return dataset if version is None else f"{dataset}:{parse_version(version)}"
+    """The reference text for ``dataset`` at ``version`` (the default version when None);
+    a snapshot pin on ``dataset`` (``calls@sha256:ab12cd34``) stays at the end."""
+    if version is None:
+        return dataset
+    dataset, snapshot = _split_snapshot(dataset)
+    pinned = f"{SNAPSHOT_MARK}{snapshot}" if snapshot else ""
+    return f"{dataset}:{parse_version(version)}{pinned}"
 
 
 #: Namespace of the deterministic version ids (uuid5 of "datasetId:number").

@@ -238,9 +238,14 @@ def test_damaged_cache_is_rebuilt_never_returned(csv_dataset, damage):
 
 def test_cache_writes_are_atomic_and_leave_no_temporaries(csv_dataset):
     svc, _ = csv_dataset
-    svc.load("calls")
+    snap = svc.snapshot("calls")
     files = sorted(p.name for p in svc.cache.directory.iterdir())
-    assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".parquet")
+    entry = [f for f in files if not f.startswith("snap-")]
+    assert len(entry) == 2 and entry[0].endswith(".json") and entry[1].endswith(".parquet")
+    # the same data kept by its content too (a hard link here), and nothing else
+    assert sorted(set(files) - set(entry)) == [f"snap-{snap.sha256}.json", f"snap-{snap.sha256}.parquet"]
+    kept = svc.cache.directory / f"snap-{snap.sha256}.parquet"
+    assert kept.read_bytes() == (svc.cache.directory / entry[1]).read_bytes()
 
 
 def test_cache_mirrors_to_s3_and_restores_from_it(csv_dataset, s3, tmp_path):
@@ -248,12 +253,20 @@ def test_cache_mirrors_to_s3_and_restores_from_it(csv_dataset, s3, tmp_path):
     bucket = f"cache-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
     svc._cache = MaterializationCache(tmp_path / "local-a", f"s3://{bucket}/materialized")
-    first = svc.load("calls")
+    snap = svc.snapshot("calls")
+    first = snap.frame
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
-    assert len(keys) == 2 and all(k.startswith("materialized/") for k in keys)
+    entry = [k for k in keys if "/snapshots/" not in k]
+    assert len(entry) == 2 and all(k.startswith("materialized/") for k in keys)
+    # content-addressed keys: a teammate can ask for these very bytes
+    assert sorted(set(keys) - set(entry)) == [f"materialized/snapshots/{snap.sha256}.{ext}" for ext in ("json", "parquet")]
     source.unlink()  # the data is gone; a teammate with an empty local cache still gets it from S3
     svc._cache = MaterializationCache(tmp_path / "local-b", f"s3://{bucket}/materialized")
     assert svc.load("calls").equals(first)
+    # and by its pinned reference, from a third empty cache
+    svc._cache = MaterializationCache(tmp_path / "local-c", f"s3://{bucket}/materialized")
+    assert svc.load(f"calls@sha256:{snap.sha256[:10]}").equals(first)
+    assert (tmp_path / "local-c" / f"snap-{snap.sha256}.parquet").is_file()  # kept locally once fetched
 
 
 def test_a_stored_version_with_parameters_now_refused_still_loads(csv_dataset):

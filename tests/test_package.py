@@ -22,7 +22,8 @@ def test_public_api_is_pinned():
         "AccountNotFoundError", "AmbiguousReferenceError", "AuthError", "BackendError", "BackendUnavailableError", "ConfigurationError",
         "ConflictError", "CorruptRecordError", "DataAccessError", "DataQualityWarning", "Dataset", "DatasetProfile",
         "DatasetService", "DatasetVersion", "DialectError", "LoaderError", "NotFoundError", "PlexusDatasetsError",
-        "PlexusDatasetsWarning", "SchemaVersionError", "Score", "Scorecard", "ScorecardSection", "SnapshotMismatchError", "StaleDataWarning",
+        "PlexusDatasetsWarning", "SchemaVersionError", "Score", "Scorecard", "ScorecardSection", "SnapshotMismatchError", "SnapshotNotFoundError",
+        "StaleDataWarning",
         "UntrustedCodeError", "ValidationError", "__version__", "connect",
     ])
     for name in plexus_datasets.__all__:

@@ -87,3 +87,28 @@ def test_ids_follow_one_strict_pattern():
         assert is_id(good), good
     for bad in ("", "x" * 129, "a:b", "../x", "a/b", "a b", "caf\u00e9", "a\n", "a.b", None, 7):
         assert not is_id(bad), bad
+
+
+@pytest.mark.parametrize(("text", "dataset", "version", "snapshot"), [
+    ("calls:v3@sha256:AB12CD34", "calls", "v3", "ab12cd34"),
+    ("calls@sha256:ab12cd34ef", "calls", "current", "ab12cd34ef"),
+    ("İstanbul calls:v2@SHA256:ab12cd34", "İstanbul calls", "v2", "ab12cd34"),  # lower() would shift the split
+    ("a@b:v2", "a@b", "v2", None),  # an @ elsewhere is part of the name
+    ("x@ſha256:ab12cd34", "x@ſha256", "ab12cd34", None),  # only ASCII spells the mark
+    (f"calls:latest@sha256:{'f' * 64}", "calls", "latest", "f" * 64),
+])
+def test_a_digest_pins_a_snapshot(text, dataset, version, snapshot):
+    ref = parse_ref(text)
+    assert (ref.dataset, str(ref.version), ref.snapshot) == (dataset, version, snapshot)
+    assert parse_ref(str(ref)) == ref  # what is printed parses back to the same reference
+
+
+@pytest.mark.parametrize("text", ["calls@sha256:abc", "calls@sha256:" + "a" * 65, "calls@sha256:xyz12345",
+                                  "calls@sha256:", "calls:v1@sha256:ab12 cd34"])
+def test_a_malformed_digest_is_refused(text):
+    with pytest.raises(ValidationError, match="8 to 64 hexadecimal digits"):
+        parse_ref(text)
+
+
+def test_with_version_keeps_the_pin_at_the_end():
+    assert with_version("calls@sha256:ab12cd34", "v3") == "calls:v3@sha256:ab12cd34"

@@ -37,6 +37,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ValidationError
 from ..refs import is_id
 
 __all__ = ["STAMP_FIELDS", "Backend", "Page", "Record", "SnapshotFile", "Summary", "assemble_summaries", "item_size"]
@@ -87,6 +88,9 @@ class Backend(ABC):
     #: Whether datasets have a ``key`` besides their name (Plexus's DataSource does), found with
     #: ``list("Dataset", filter={"key": {"eq": key}})``.
     dataset_keys: bool = False
+    #: Whether scores keep their configuration YAML here (``score_configuration``): Plexus's
+    #: ScoreVersions do; the plan's schema and the SQL stores keep none.
+    score_configurations: bool = False
 
     @abstractmethod
     def create(self, model: str, record: Mapping[str, Any]) -> Record:
@@ -185,6 +189,20 @@ class Backend(ABC):
         versions = self.list("DatasetVersion")
         profiles = self.list("DatasetProfile")
         return assemble_summaries(datasets, versions, profiles, {v["id"]: v for v in versions})
+
+    # --- score configurations (only stores with ``score_configurations``) ---------------------
+
+    def score_configuration(self, score_id: str) -> tuple[str, str] | None:
+        """The configuration of the score ``score_id`` as its store keeps it: ``(version id,
+        YAML text)`` of its champion version, None when it has no champion. The text is
+        returned as stored, unparsed (untrusted).
+
+        Raises NotFoundError for an unknown score, CorruptRecordError when the champion it
+        names is missing or another score's, and ValidationError on a store that keeps no
+        score configurations (``score_configurations`` False).
+        """
+        raise ValidationError(f"{self.description or type(self).__name__} keeps no score configurations (only "
+                              "Plexus's API does, in its ScoreVersions); import the score's YAML file instead.")
 
     # --- data files (only stores with ``keeps_snapshots``) --------------------------------
 

@@ -214,6 +214,7 @@ class DetectedBackend(Backend):
     keeps_snapshots = property(lambda self: self.backend.keeps_snapshots)  # type: ignore[assignment]
     score_metadata = property(lambda self: self.backend.score_metadata)  # type: ignore[assignment]
     dataset_keys = property(lambda self: self.backend.dataset_keys)  # type: ignore[assignment]
+    score_configurations = property(lambda self: self.backend.score_configurations)  # type: ignore[assignment]
 
     def create(self, model: str, record: Mapping[str, Any]) -> Record:
         return self.backend.create(model, record)
@@ -243,6 +244,9 @@ class DetectedBackend(Backend):
 
     def summaries(self, index: tuple[str, str] | None = None) -> list[Summary]:
         return self.backend.summaries(index)
+
+    def score_configuration(self, score_id: str) -> tuple[str, str] | None:
+        return self.backend.score_configuration(score_id)
 
     def put_snapshot(self, profile_id: str, dataset_version_id: str, path: str, sha256: str) -> str | None:
         return self.backend.put_snapshot(profile_id, dataset_version_id, path, sha256)

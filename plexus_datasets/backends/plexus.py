@@ -21,6 +21,9 @@ user's view):
 - **DatasetProfile = DataSet.** The profile lives in ``buildContext.plexusDatasets`` (merged into
   whatever Plexus keeps there); ``datasetId`` comes from the version's DataSource. A DataSet without
   a profile (made by Plexus, or by a load) reads as "unprofiled". DataSets are never deleted here.
+- **Score configurations** (``score_configurations``): a Score's configuration is the YAML text of its
+  champion ScoreVersion (``Score.championVersionId`` → ``ScoreVersion.configuration``), read with the
+  same two gets Plexus's own CLI uses; it is returned unparsed (the service parses it as untrusted text).
 - **Data files** (``keeps_snapshots``, only when a datasets bucket is configured): a DataSet's
   Parquet file in the datasets bucket at ``datasets/{accountId}/{dataSetId}/dataset.parquet``
   (``_snapshots``). When the DataSet is created, its size is checked, then the file uploaded, then
@@ -138,6 +141,7 @@ class PlexusBackend(Backend):
     deletes_versions = False
     dataset_keys = True
     score_metadata = False
+    score_configurations = True
     #: put_snapshot registrations remembered until their DataSet is created (a caller that
     #: never creates it leaves one behind: the oldest are forgotten past this many).
     MAX_PENDING = 256
@@ -657,6 +661,33 @@ class PlexusBackend(Backend):
         if not self._ours(card):
             raise ValidationError(f"No scorecard {card_id!r}: a Plexus section belongs to one of your account's "
                                   "scorecards.")
+
+    # --- score configurations (ScoreVersions) ---------------------------------------------------
+
+    def score_configuration(self, score_id: str) -> tuple[str, str] | None:
+        """``(champion ScoreVersion id, its configuration text)`` of one of this account's scores;
+        None when it has no champion. NotFoundError for an unknown score (or another account's),
+        CorruptRecordError when the champion is missing, another score's, or has no text."""
+        score = self._carded("Score", score_id)
+        champion = score.get("championVersionId")
+        if champion is None or champion == "":
+            return None
+        named = f"Score {_nfc(score.get('name'))!r} ({score_id})"
+        fix = ("Choose its champion version again in Plexus's dashboard, or import the score's YAML file "
+               "(`plexus-datasets import score-config FILE`).")
+        if not is_id(champion):
+            raise CorruptRecordError(f"{named} names a champion version {short(str(champion), 80)!r} that is not a valid id; it "
+                                     f"was not read. {fix}")
+        raw = self._get_raw("ScoreVersion", [champion], "id scoreId configuration").get(champion)
+        if raw is None:
+            raise CorruptRecordError(f"{named} names the champion version {champion!r}, which does not exist. {fix}")
+        if raw.get("scoreId") != score_id:
+            raise CorruptRecordError(f"{named} names the champion version {champion!r}, which is another score's; it "
+                                     f"was not used. {fix}")
+        text = raw.get("configuration")
+        if not isinstance(text, str):
+            raise CorruptRecordError(f"The champion version {champion!r} of {named} has no configuration text. {fix}")
+        return champion, text
 
     # --- datasets (DataSources) -----------------------------------------------------------
 

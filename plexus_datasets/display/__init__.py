@@ -2,7 +2,8 @@
 
 - HTML for notebooks (model ``_repr_html_``, widgets, magics): always escaped;
 - plain text for reprs and the CLI's lines;
-- ``TextTable`` rows that the CLI prints as tables, JSON or CSV.
+- ``TextTable`` rows that the CLI prints as tables, JSON or CSV;
+- row diffs (``rowdiff_*``): counts, label flips, the first changed/added/removed rows.
 
 Pure functions of what they are given. This package imports ``formats``
 and ``facts`` only (``models``, ``configs``, ``diff`` and the
@@ -56,6 +57,7 @@ from ._records import (
     version_table_html,
     versions_table,
 )
+from ._rows import rowdiff_html, rowdiff_parts, rowdiff_summary, rowdiff_text
 
 __all__ = [
     "STYLE",
@@ -88,6 +90,10 @@ __all__ = [
     "records_frame",
     "records_html",
     "records_text",
+    "rowdiff_html",
+    "rowdiff_parts",
+    "rowdiff_summary",
+    "rowdiff_text",
     "scorecards_table",
     "scores_table",
     "short_time",

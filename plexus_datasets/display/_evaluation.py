@@ -29,8 +29,17 @@ def _headline(report: Mapping[str, Any], result: EvaluationResult) -> list[str]:
         counted += f"; without label: {result.without_label:,}"
     if result.without_prediction:
         counted += f"; without prediction: {result.without_prediction:,}"
-    return [f"Dataset: {report['dataset']}", counted, *_matching(report),
+    return [f"Dataset: {report['dataset']}", *_snapshot(report), counted, *_matching(report),
             f"Accuracy: {result.accuracy:.4f} ({result.correct:,}/{result.total:,})"]
+
+
+def _snapshot(report: Mapping[str, Any]) -> list[str]:
+    """Which snapshot (exact data) was evaluated, and how to evaluate the same rows again."""
+    if not report.get("snapshot"):
+        return []
+    built = report.get("built_at")
+    when = f", built {built[:10]} {built[11:16]} UTC" if built else ""
+    return [f"Snapshot: {report['snapshot']}{when} (--dataset {report['snapshot']} evaluates these rows again)"]
 
 
 def _matching(report: Mapping[str, Any]) -> list[str]:
@@ -50,7 +59,8 @@ def evaluation_parts(report: Mapping[str, Any], result: EvaluationResult) -> lis
     """The report: dataset, label column, sample and seed, how predictions were matched,
     accuracy, hints, a per-class table (precision, recall, support), the confusion
     matrix, and the recorded profile. ``report`` is what ``evaluate accuracy --json``
-    prints (``dataset``, ``label_column``, ``rows``, ``population``, ``seed``,
+    prints (``dataset``, ``snapshot`` (the pinned reference of the data evaluated),
+    ``sha256``, ``built_at``, ``label_column``, ``rows``, ``population``, ``seed``,
     ``profile_id``, ``profile_kind``, ``matched_by`` and the match counts)."""
     per_class = TextTable(("class", "precision", "recall", "support"), [
         {"class": c, "precision": _ratio(result.precision[c]), "recall": _ratio(result.recall[c]),

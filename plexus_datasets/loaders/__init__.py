@@ -10,7 +10,8 @@ machine import untrusted code or read outside its data roots.
 
 A loader implements ``interfaces.Loader`` (Plexus's DataCache interface): it is
 built with the configuration's parameters (every key but ``class`` and
-``processors``) and answers ``load_dataframe(*, data, fresh=False)``. Built-in
+``processors``; an ``item:`` section arrives as ``item_config``, as Plexus passes
+it) and answers ``load_dataframe(*, data, fresh=False)``. Built-in
 loaders declare their parameters (``_params``); a third-party loader's are its
 own business. After loading, ``processors`` run in order, then ``balance: true``.
 The steering keys ``label_column``, ``balance`` (true/false only) and
@@ -43,7 +44,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DataQualityWarning, LoaderError, PlexusDatasetsError
-from ._classes import builtin_loader, check_class_name, resolve_class
+from ._classes import builtin_loader, check_class_name, plexus_parameters, resolve_class
 from .builtin import BUILTIN_LOADERS, FileItems, InlineItems
 from .interfaces import Loader, Processor
 from .trust import TrustPolicy
@@ -110,8 +111,10 @@ def _plan(config: Any, trust: TrustPolicy, *, resolve: bool, stored: bool = Fals
     if not isinstance(config, Mapping):
         raise LoaderError(f"A configuration must be a mapping (the `data:` section), not {_kind(config)}.")
     name = loader_name(config)
-    params = {k: v for k, v in config.items() if k not in RESERVED}
     cls = builtin_loader(name)
+    # `item:` reaches a data cache as `item_config`, as Plexus passes it (refused for built-ins)
+    params = plexus_parameters({k: v for k, v in config.items() if k not in RESERVED}, builtin=cls is not None,
+                               stored=stored)
     if cls is not None:
         # A built-in's model covers its parameters and the steering keys, unknown names refused
         # (when checking) or dropped (when loading a stored version).

@@ -1,4 +1,4 @@
-"""``class:`` resolution under the loading user's TrustPolicy.
+"""``class:`` resolution under the loading user's TrustPolicy, and how Plexus calls what it finds.
 
 A name resolves, in this order, to:
 
@@ -8,15 +8,32 @@ A name resolves, in this order, to:
    ``plexus_datasets.processors`` (installed code is trusted code);
 3. for a dotted path ``package.module.Class``: a class in Plexus's own
    namespaces (``plexus.data``, ``plexus.processors``, ``plexus_extensions``)
-   when Plexus is installed, else a class in a module the policy trusts. Any
-   other module raises UntrustedCodeError **before anything is imported**;
-4. for a bare name: Plexus's ``plexus.data.NAME`` / ``plexus.processors.NAME``
-   when Plexus is installed.
+   when that namespace is installed (or trusted explicitly), else a class in a
+   module the policy trusts. Any other module raises UntrustedCodeError **before
+   anything is imported**. A path that names a module of Plexus's module-per-class
+   layout (``plexus_extensions.CallCriteriaDBCache``) means the class of that name
+   in it, as Plexus reads it;
+4. for a bare name, as Plexus resolves it (``ScoreData._load_data_cache`` for a
+   score's ``data:``, ``plexus dataset load`` for a DataSource): a loader is
+   ``plexus.data.NAME``, then ``plexus_extensions.NAME.NAME`` (a module per
+   class: how client extensions such as ``CallCriteriaDBCache`` ship); a processor
+   is ``plexus.processors.NAME`` (Plexus's ``ProcessorFactory``). Each place is
+   looked in only when its namespace is installed or trusted.
+
+"Installed" means an installed distribution provides the top-level package and it
+does not live in the working directory (a ``plexus/`` folder beside a notebook is
+not Plexus). A checkout on ``PYTHONPATH`` (Call-Criteria-Python's
+``plexus_extensions``, an editable Plexus) counts once the loading user trusts it:
+``PLEXUS_DATASETS_TRUSTED_MODULES=plexus_extensions``.
 
 The class found must implement ``interfaces.Loader`` (or ``Processor``); that is
 checked before it is ever instantiated. A name that can't be found gets a
 did-you-mean against the built-ins and the installed entry points; the hint to
 install Plexus is kept for names that are not a near miss of a built-in.
+
+``plexus_parameters`` gives a loader its parameters the way Plexus does: a
+configuration's ``item:`` section (the score's item pipeline, ``Item.to_score_input``)
+reaches a data cache as ``item_config``, in its constructor and in ``data``.
 """
 
 from __future__ import annotations
@@ -24,35 +41,46 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from ..errors import LoaderError
 from .builtin import BUILTIN_LOADERS
 from .interfaces import Loader, Processor, implements
 from .trust import TrustPolicy, is_module_name
 
-__all__ = ["PLEXUS_NAMESPACES", "builtin_loader", "check_class_name", "resolve_class"]
+__all__ = ["ITEM_KEY", "PLEXUS_NAMESPACES", "builtin_loader", "check_class_name", "plexus_parameters",
+           "resolve_class"]
 
 #: Plexus's own code: trusted when installed, like any entry point.
 PLEXUS_NAMESPACES = ("plexus.data", "plexus.processors", "plexus_extensions")
+#: A score's (or DataSource's) item pipeline section, and the parameter Plexus's data caches take it as.
+ITEM_KEY, ITEM_PARAMETER = "item", "item_config"
 
 
 @dataclass(frozen=True)
 class _Kind:
     word: str
     group: str
-    namespace: str  # where a bare Plexus name lives
+    namespace: str  # where a bare Plexus name lives first
     interface: type
     method: str
+    extensions: bool  # whether a bare name is also looked for in plexus_extensions (NAME.NAME)
+
+    def places(self) -> list[str]:
+        """The packages a bare name is looked for in (a module per class below each), in Plexus's order."""
+        return [self.namespace, *(["plexus_extensions"] if self.extensions else [])]
 
 
 KINDS = {
     "loader": _Kind("loader", "plexus_datasets.loaders", "plexus.data", Loader,
-                    "load_dataframe(*, data, fresh=False)"),
-    "processor": _Kind("processor", "plexus_datasets.processors", "plexus.processors", Processor, "process(df)"),
+                    "load_dataframe(*, data, fresh=False)", extensions=True),
+    "processor": _Kind("processor", "plexus_datasets.processors", "plexus.processors", Processor, "process(df)",
+                       extensions=False),
 }
 _BUILTIN_PATHS = {f"{c.__module__}.{c.__qualname__}": c for c in BUILTIN_LOADERS.values()}
 
@@ -78,7 +106,8 @@ def resolve_class(name: str, kind: str = "loader", trust: TrustPolicy | None = N
     found = _entry_point(name, spec)
     if found is None:
         check_class_name(name, kind)
-        found = _dotted(name, spec, trust or TrustPolicy()) if "." in name else _plexus_short(name, spec)
+        trust = trust or TrustPolicy()
+        found = _dotted(name, spec, trust) if "." in name else _plexus_short(name, spec, trust)
     if not isinstance(found, type):
         raise LoaderError(f"The {spec.word} {_shown(name)} names a {type(found).__name__}, not a class.")
     if not implements(found, spec.interface):
@@ -115,31 +144,48 @@ def _dotted(name: str, spec: _Kind, trust: TrustPolicy) -> object:
     module_name, _, attr = name.rpartition(".")
     plexus = _namespace_of(module_name)
     if plexus is not None:
-        if not _installed(plexus):
+        if not _available(plexus, module_name, trust):
             raise _not_found(name, spec)
     else:
         trust.check_module(module_name, kind=spec.word, name=name, group=spec.group)
-    module = _import(module_name, name, spec)
-    found = getattr(module, attr, None) if module is not None else None
-    if module is not None and (found is None or isinstance(found, ModuleType)):
-        # Plexus's convention, a module per class: plexus.data.FeedbackItems.FeedbackItems
-        submodule = _import(name, name, spec)
-        found = getattr(submodule, attr, None) if submodule is not None else None
+    found = _class_in(module_name, attr, name, spec)
     if found is None:
         raise _not_found(name, spec)
     return found
 
 
-def _plexus_short(name: str, spec: _Kind) -> object:
-    if _installed(spec.namespace):
-        module = _import(spec.namespace, name, spec)
-        found = getattr(module, name, None) if module is not None else None
-        if not isinstance(found, type):
-            submodule = _import(f"{spec.namespace}.{name}", name, spec)
-            found = getattr(submodule, name, None) if submodule is not None else None
-        if found is not None:
+def _plexus_short(name: str, spec: _Kind, trust: TrustPolicy) -> object:
+    """A bare name where Plexus looks for it (see the module docstring), in its order. A place
+    that fails to import is passed over for the next one, as Plexus does; when no place has
+    the class, that import failure is the error (else "can't be found")."""
+    failure: LoaderError | None = None
+    for module_name in spec.places():
+        if not _available(_namespace_of(module_name) or module_name, module_name, trust):
+            continue
+        try:
+            found = _class_in(module_name, name, name, spec)
+        except LoaderError as exc:
+            failure = failure or exc
+            continue
+        if isinstance(found, type):
             return found
-    raise _not_found(name, spec)
+    raise failure or _not_found(name, spec)
+
+
+def _class_in(module_name: str, attr: str, name: str, spec: _Kind) -> object | None:
+    """``attr`` of the module ``module_name`` (already allowed by the caller), looking down
+    Plexus's module-per-class layouts when the attribute is a module or missing:
+    ``module_name.attr`` (``plexus/data/FeedbackItems.py``, ``plexus_extensions/X.py``), then
+    ``module_name.attr.attr`` (a package ``plexus_extensions/X/`` holding ``X.py``). None when
+    none of them has it; only modules below ``module_name`` are imported."""
+    for depth in range(3):
+        module = _import(".".join([module_name, *[attr] * depth]), name, spec)
+        if module is None:
+            return None
+        found = getattr(module, attr, None)
+        if found is not None and not isinstance(found, ModuleType):
+            return found
+    return None
 
 
 def _namespace_of(module_name: str) -> str | None:
@@ -147,6 +193,12 @@ def _namespace_of(module_name: str) -> str | None:
         if module_name == namespace or module_name.startswith(namespace + "."):
             return namespace
     return None
+
+
+def _available(namespace: str, module_name: str, trust: TrustPolicy) -> bool:
+    """Whether a module in one of Plexus's namespaces may be imported here: the namespace is
+    installed, or the loading user trusts the module (a checkout on ``PYTHONPATH``)."""
+    return trust.trusts_module(module_name) or _installed(namespace)
 
 
 def _installed(namespace: str) -> bool:
@@ -200,9 +252,50 @@ def _not_found(name: str, spec: _Kind) -> LoaderError:
     where = (f"no installed package registers it in the entry-point group {spec.group!r}, and it is not an "
              "importable dotted path (package.module.Class)")
     if spec.word == "loader":
-        plexus = ("If it is a Plexus data cache (FeedbackItems, CallCriteriaDBCache...), install Plexus in this "
-                  "environment; otherwise register it as an entry point or use its dotted path.")
+        plexus = ("If it is a Plexus data cache, install Plexus in this environment (plexus.data: FeedbackItems...) "
+                  "or its extensions (plexus_extensions.NAME.NAME: CallCriteriaDBCache...); a checkout on PYTHONPATH "
+                  "needs PLEXUS_DATASETS_TRUSTED_MODULES=plexus_extensions (or plexus). Otherwise register it as an "
+                  "entry point or use its dotted path.")
     else:
         plexus = ("If it is one of Plexus's own processors (`plexus.processors`), install Plexus in this "
                   "environment; otherwise register your processor as an entry point or use its dotted path.")
     return LoaderError(f"{asked}{maybe} It is not a built-in {spec.word} ({', '.join(builtins)}), {where}. {plexus}")
+
+
+def plexus_parameters(params: Mapping[str, Any], *, builtin: bool, stored: bool = False) -> dict[str, Any]:
+    """A loader's parameters as Plexus passes them: ``item:`` becomes ``item_config``.
+
+    Plexus's ``dataset load`` gives a data cache the configuration's ``item:`` section as
+    ``item_config`` (``FeedbackItems`` runs ``Item.to_score_input(item_config)`` on each
+    row's Item); ``item_config`` written as such passes unchanged. Built-in loaders read
+    rows as stored and can't run Plexus's item pipeline: checking a configuration
+    (``stored=False``) refuses ``item:`` for them with a LoaderError saying so, and so it
+    does for a configuration giving both spellings or an item section that is not a
+    mapping; a stored version is passed on as written (a built-in's own check drops the
+    unknown name with a warning).
+    """
+    named = [key for key in (ITEM_KEY, ITEM_PARAMETER) if key in params]
+    if not named:
+        return dict(params)
+    if builtin:
+        if not stored:
+            raise LoaderError(
+                f"`{named[0]}:` is Plexus's item pipeline (Item.to_score_input on each row's Plexus Item), which "
+                "Plexus's data caches run (FeedbackItems takes it as item_config). The built-in loaders read the rows "
+                f"as stored and can't run it: remove `{named[0]}:` from this configuration (the score keeps its own "
+                "item: section), or use a Plexus data cache.")
+        return dict(params)
+    if len(named) == 2:
+        if not stored:
+            raise LoaderError("The configuration gives both `item:` and `item_config:`; they are the same section "
+                              "(Plexus passes item: to the data cache as item_config). Keep one.")
+        return dict(params)
+    value = params[named[0]]
+    if not stored and value is not None and not isinstance(value, Mapping):
+        raise LoaderError(f"`{named[0]}:` must be a mapping (Plexus's item section: class, options, processors), "
+                          f"not {type(value).__name__}.")
+    if named == [ITEM_PARAMETER]:
+        return dict(params)
+    out = {key: value for key, value in params.items() if key != ITEM_KEY}
+    out[ITEM_PARAMETER] = params[ITEM_KEY]
+    return out

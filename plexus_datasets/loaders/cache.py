@@ -19,6 +19,16 @@ are; ``warnings`` are the data-quality warnings building it gave (short rows...)
 said again whenever the entry is read. ``entry()`` returns all of it as a
 ``Snapshot`` with the frame.
 
+Every entry written is also kept **by content**, so it stays reachable after a
+fresh build replaces the entry: ``snap-<sha256>.parquet`` (a hard link to the
+entry's file where the file system allows, else a copy) and ``snap-<sha256>.json``
+(the entry's manifest, bound to ``snap-<sha256>``, with ``key``: the entry it was
+built for). ``pinned_matches(prefix)`` finds them by the start of their sha256 and
+``pinned(sha256)`` reads one, verified: a pinned snapshot whose bytes are not the
+recorded ones is a ``SnapshotMismatchError``, never replaced. In the S3 mirror they
+are ``snapshots/<sha256>.parquet`` and ``.json`` (content-addressed keys), so a
+teammate can fetch the same bytes.
+
 Writes go to a temporary file in the same directory and are renamed into
 place (atomic on POSIX), data first, then the manifest. A read checks the
 manifest (bound to its entry) and the file's sha256, row count and columns: a
@@ -47,15 +57,34 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LoaderError
+from ..errors import LoaderError, SnapshotMismatchError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MaterializationCache", "Snapshot"]
+__all__ = ["MaterializationCache", "PinnedSnapshot", "Snapshot"]
 
 #: ``sources`` of a manifest written before fingerprints were recorded.
 UNRECORDED = "unrecorded"
+#: File name prefix of the snapshots kept by content in the cache folder.
+PINNED = "snap-"
+#: Folder (under the mirror's prefix) of the snapshots kept by content in S3.
+PINNED_S3 = "snapshots"
+#: The most snapshots one digest prefix may match before it is refused as too short.
+MAX_MATCHES = 20
+#: The most entries a snapshot's manifest lists (identical bytes built for many versions).
+MAX_KEYS = 256
+
+
+@dataclass(frozen=True)
+class PinnedSnapshot:
+    """A snapshot kept by content, as its manifest describes it (the bytes not yet read)."""
+
+    sha256: str
+    keys: tuple[str, ...]  # the cache entries (version id + configuration digest, hashed) it was built for
+    rows: int
+    built_at: str | None
+    where: str  # "cache" or "mirror"
 
 
 @dataclass(frozen=True)
@@ -70,6 +99,11 @@ class Snapshot:
     data_sha256: str | None = None
     machine: str | None = None
     warnings: tuple[str, ...] = ()  # the DataQualityWarnings building it gave, said again on every read
+    reference: str | None = None  # ``calls:v3@sha256:ab12cd34ef56`` once the service has named it
+
+    def __repr__(self) -> str:
+        return (f"Snapshot({self.reference or self.short}, rows={self.rows:,}, built_at={self.built_at!r}, "
+                f"sha256={self.sha256!r})")
 
     def describe(self) -> dict[str, Any]:
         """The snapshot as a profile records it (``profiling``'s ``subject.snapshot``): its
@@ -78,6 +112,11 @@ class Snapshot:
         digest = hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest() if sources else None
         return {"sha256": self.sha256, "rows": self.rows, "built_at": self.built_at, "data_sha256": self.data_sha256,
                 "source_count": len(sources) if sources is not None else None, "sources_digest": digest}
+
+    @property
+    def short(self) -> str:
+        """``sha256:`` and the first 12 digits: how references and messages name it."""
+        return f"sha256:{self.sha256[:12]}"
 
     @property
     def built_here(self) -> bool:
@@ -153,6 +192,43 @@ class MaterializationCache:
             found = self._read_s3(version_id, digest)
         return found
 
+    def entry_file(self, version_id: str, digest: str) -> Snapshot | None:
+        """The entry as a Snapshot whose ``frame`` is None, its file checked without reading
+        the rows into memory (sha256 over 1 MiB chunks, rows and columns from the Parquet
+        footer): for readers of the file itself (row diffs). None when absent or damaged
+        (damaged files are removed, as ``entry`` does); the S3 mirror is not consulted."""
+        data, manifest = self.paths(version_id, digest)
+        if not os.path.lexists(data) and not os.path.lexists(manifest):
+            return None
+        try:
+            meta = _manifest(_read_regular(manifest), data.stem)
+            _verified_file(data, meta)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("Discarding damaged cache entry %s (%s); it will be rebuilt.", data.name, exc)
+            for path in (data, manifest):
+                self._discard(path)
+            return None
+        return _snapshot(None, meta)  # type: ignore[arg-type]
+
+    def verify_pinned(self, sha256: str) -> Path:
+        """The local file of the snapshot kept as ``sha256``, checked without reading the rows
+        into memory. Raises SnapshotMismatchError when its bytes or manifest are not the
+        recorded ones, LoaderError when it is not here."""
+        data, manifest = self._pinned_paths(sha256)
+        if not os.path.lexists(data):
+            raise LoaderError(f"Snapshot sha256:{sha256[:12]} is not in the cache ({self.directory}).")
+        try:
+            meta = _manifest(_read_regular(manifest), manifest.stem)
+            if meta["sha256"] != sha256:
+                raise ValueError("the manifest is another snapshot's")
+            _verified_file(data, meta)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SnapshotMismatchError(
+                f"Snapshot sha256:{sha256[:12]} ({data}) is not the data that was recorded ({exc}). It was not used. "
+                "Remove the altered file to fetch it again from the mirror or the store, or use the version "
+                "without the pin.") from exc
+        return data
+
     def _read_local(self, data: Path, manifest: Path) -> Snapshot | None:
         if not os.path.lexists(data) and not os.path.lexists(manifest):
             return None
@@ -202,18 +278,21 @@ class MaterializationCache:
                 "columns": [str(c) for c in frame.columns], "built_at": built, "sources": sources,
                 "data_sha256": content_digest(frame), "machine": this_machine(),
                 "warnings": [str(w)[:2000] for w in (warnings or [])[:20]]}
-        self._write_entry(data, manifest, payload, meta)
+        self._keep(payload, meta, entry=(data, manifest))
         if self.s3_uri:
             self._write_s3(data.stem, payload, meta)
+            self._write_s3_pinned(payload, meta)
         return _snapshot(frame, meta)
 
     def adopt(self, version_id: str, digest: str, path: str | Path, *, sha256: str, built_at: str | None,
-              origin: str) -> Snapshot:
+              origin: str, as_entry: bool = True) -> Snapshot:
         """Keep a Parquet file that a store holds for a version (a Plexus DataSet's file,
         downloaded to ``path``, content ``sha256``) as its entry, moved in byte for byte so
         the entry's sha256 is the stored file's. ``origin`` says where it came from (kept as
-        the entry's machine: its sources are not fingerprinted here). Raises LoaderError for
-        a file that is not readable Parquet, or when the cache can't be written."""
+        the entry's machine: its sources are not fingerprinted here). With ``as_entry=False``
+        it is kept only by its content (an older snapshot asked for by its digest: the
+        version's entry, its newest data, stays). Raises LoaderError for a file that is not
+        readable Parquet, or when the cache can't be written."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -225,31 +304,203 @@ class MaterializationCache:
         meta = {"entry": data.stem, "sha256": sha256, "rows": len(frame),
                 "columns": [str(c) for c in frame.columns], "built_at": _utc_or_none(built_at), "sources": None,
                 "data_sha256": content_digest(frame), "machine": _printable(origin)[:200], "warnings": []}
-        try:
-            self._root().mkdir(parents=True, exist_ok=True)
-            for target in (data, manifest):
-                _make_room(self._inside(target))
-            tmp = self._inside(data).with_name(f".{data.name}.adopt")
-            shutil.copyfile(path, tmp)  # the download folder may be another file system
-            os.replace(tmp, self._inside(data))
-            _atomic_write(self._inside(manifest), json.dumps(meta).encode())
-        except OSError as exc:
-            raise LoaderError(f"Can't write the cache in {self.directory}: {exc.strerror or exc}. "
-                              "Set PLEXUS_DATASETS_CACHE_DIR to a writable folder.") from exc
+        self._keep(Path(path), meta, entry=(data, manifest) if as_entry else None)
         return _snapshot(frame, meta)
 
-    def _write_entry(self, data: Path, manifest: Path, payload: bytes, meta: dict) -> None:
+    def _keep(self, content: bytes | Path, meta: dict[str, Any], entry: tuple[Path, Path] | None) -> None:
+        """Write a snapshot: its file by content (``snap-<sha256>``: kept when it already holds
+        these bytes, rewritten when damaged), its manifest (the entries it serves merged into
+        ``keys``, the first ``built_at`` kept), then, for an ``entry``, the entry's file as a hard
+        link to it (a copy where links don't work) and the entry's manifest. Every step is an
+        atomic rename, and the entry links to content already verified, so a concurrent build of
+        other bytes can never put them under this snapshot's name.
+
+        Raises LoaderError (the entry unwritten) when the folder isn't writable or an entry's
+        place is taken by a directory that isn't empty."""
+        sha = meta["sha256"]
+        pinned_data, pinned_manifest = self._pinned_paths(sha)
         try:
             self._root().mkdir(parents=True, exist_ok=True)
-            for path in (data, manifest):
+            for path in (pinned_data, pinned_manifest, *(entry or ())):
                 _make_room(self._inside(path))
-            _atomic_write(self._inside(data), payload)
-            _atomic_write(self._inside(manifest), json.dumps(meta).encode())
+            if not _holds(pinned_data, sha):
+                if isinstance(content, bytes):
+                    _atomic_write(self._inside(pinned_data), content)
+                else:  # a download: copied (its folder may be another file system), then renamed
+                    tmp = self._inside(pinned_data).with_name(f".{pinned_data.name}.copy")
+                    shutil.copyfile(content, tmp)
+                    os.replace(tmp, self._inside(pinned_data))
+            _atomic_write(self._inside(pinned_manifest), json.dumps(self._merged(pinned_manifest, meta)).encode())
+            if entry is not None:
+                data, manifest = entry
+                tmp = self._inside(data).with_name(f".{data.name}.link")
+                tmp.unlink(missing_ok=True)
+                try:
+                    os.link(pinned_data, tmp)
+                except OSError:  # no hard links here (another file system, a Windows share...)
+                    shutil.copyfile(pinned_data, tmp)
+                os.replace(tmp, self._inside(data))
+                _atomic_write(self._inside(manifest), json.dumps(meta).encode())
         except OSError as exc:
             raise LoaderError(
                 f"Can't write the cache in {self.directory}: {exc.strerror or exc}. "
                 "Set PLEXUS_DATASETS_CACHE_DIR to a writable folder."
             ) from exc
+
+    @staticmethod
+    def _merged(pinned_manifest: Path, meta: dict[str, Any]) -> dict[str, Any]:
+        """The snapshot's manifest: ``meta`` bound to ``snap-<sha256>``, with the entries named by
+        the manifest already there (when it is sound) and this one; its first ``built_at``."""
+        before: dict[str, Any] = {}
+        try:
+            before = _manifest(_read_regular(pinned_manifest), pinned_manifest.stem)
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("Replacing the damaged manifest %s (%s).", pinned_manifest.name, exc)
+        return _pinned_meta(meta, before if before.get("sha256") == meta["sha256"] else {})
+
+    # --- snapshots kept by content -----------------------------------------------------    # --- snapshots kept by content -----------------------------------------------------
+
+    def pinned_path(self, sha256: str) -> Path | None:
+        """The local file of the snapshot kept as ``sha256``, when there is one."""
+        data = self._pinned_paths(sha256)[0]
+        return data if os.path.lexists(data) else None
+
+    def pinned_of(self, key: str) -> list[PinnedSnapshot]:
+        """The snapshots kept in this folder for one entry (``key(version_id, digest)``),
+        newest first (the S3 mirror is searched by digest only, in ``pinned_matches``)."""
+        root = self._root()
+        found = []
+        try:
+            names = sorted(root.glob(f"{PINNED}*.json"))
+        except OSError:
+            names = []
+        for path in names:
+            try:
+                meta = _manifest(_read_regular(path), path.stem)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if path.stem == f"{PINNED}{meta['sha256']}" and key in _pinned_info(meta, "cache").keys:
+                found.append(_pinned_info(meta, "cache"))
+        return sorted(found, key=lambda p: (p.built_at or "", p.sha256), reverse=True)
+
+    def _pinned_paths(self, sha256: str) -> tuple[Path, Path]:
+        if not _hex_or_none(sha256):
+            raise ValueError("a snapshot's sha256 is 64 lowercase hexadecimal digits")
+        root = self._root()
+        return root / f"{PINNED}{sha256}.parquet", root / f"{PINNED}{sha256}.json"
+
+    def pinned_matches(self, prefix: str, *, mirror: bool = True) -> list[PinnedSnapshot]:
+        """The snapshots kept by content whose sha256 starts with ``prefix`` (lowercase hex,
+        as ``refs.parse_digest`` gives it): in this cache folder, then (``mirror``) in the S3
+        mirror for the ones not here. Only manifests are read; unreadable ones are skipped."""
+        if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+            raise ValueError("a snapshot prefix is lowercase hexadecimal")
+        found: dict[str, PinnedSnapshot] = {}
+        root = self._root()
+        try:
+            names = sorted(root.glob(f"{PINNED}{prefix}*.json"))[:MAX_MATCHES + 1]
+        except OSError:
+            names = []
+        for path in names:
+            sha = path.stem[len(PINNED):]
+            try:
+                meta = _manifest(_read_regular(path), path.stem)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if meta["sha256"] == sha:
+                found[sha] = _pinned_info(meta, "cache")
+        if mirror and self.s3_uri and len(found) <= MAX_MATCHES:
+            for meta in self._s3_pinned_manifests(prefix, skip=set(found)):
+                found[meta["sha256"]] = _pinned_info(meta, "mirror")
+        return sorted(found.values(), key=lambda p: (p.built_at or "", p.sha256), reverse=True)
+
+    def pinned(self, sha256: str) -> Snapshot:
+        """The snapshot kept by content as ``sha256``, its bytes checked against it: from
+        this folder, else from the S3 mirror (then kept here). Raises SnapshotMismatchError
+        when the bytes are not the recorded ones (the file is left for inspection) and
+        LoaderError when it is in neither place."""
+        data, manifest = self._pinned_paths(sha256)
+        if os.path.lexists(manifest):
+            try:
+                meta = _manifest(_read_regular(manifest), manifest.stem)
+                payload = _read_regular(data)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise SnapshotMismatchError(
+                    f"The cached snapshot sha256:{sha256[:12]} is damaged ({exc}); it was not used. Remove "
+                    f"{data.name} and {manifest.name} from {self.directory} to fetch it again from the mirror, "
+                    "or load the version without the pin.") from exc
+            return _snapshot(_pinned_verified(payload, meta, sha256, str(data)), meta)
+        if self.s3_uri:
+            fetched = self._read_s3_pinned(sha256)
+            if fetched is not None:
+                return fetched
+        raise LoaderError(f"Snapshot sha256:{sha256[:12]} is not in the cache ({self.directory})"
+                          + (f" nor in its mirror ({self.s3_uri})." if self.s3_uri else "."))
+
+    def _s3_pinned_manifests(self, prefix: str, skip: set[str]) -> list[dict[str, Any]]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client, bucket, base = self._s3()
+        try:
+            listed = client.list_objects_v2(Bucket=bucket, Prefix=self._s3_key(base, f"{PINNED_S3}/{prefix}"),
+                                            MaxKeys=2 * MAX_MATCHES + 2).get("Contents", [])
+        except (BotoCoreError, ClientError) as exc:
+            log.debug("Can't list the mirror's snapshots: %s", exc)
+            return []
+        out = []
+        for item in listed:
+            name = str(item.get("Key", "")).rsplit("/", 1)[-1]
+            sha = name[:-len(".json")] if name.endswith(".json") else None
+            if sha is None or sha in skip or not _hex_or_none(sha):
+                continue
+            try:
+                body = client.get_object(Bucket=bucket, Key=item["Key"], ChecksumMode="ENABLED")["Body"].read()
+                meta = _manifest(body, f"{PINNED}{sha}")
+            except (BotoCoreError, ClientError, ValueError, KeyError, TypeError):
+                continue
+            if meta["sha256"] == sha:
+                out.append(meta)
+        return out
+
+    def _read_s3_pinned(self, sha256: str) -> Snapshot | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client, bucket, base = self._s3()
+        name = f"{PINNED_S3}/{sha256}"
+        try:
+            meta = _manifest(client.get_object(Bucket=bucket, Key=self._s3_key(base, name + ".json"),
+                                               ChecksumMode="ENABLED")["Body"].read(), f"{PINNED}{sha256}")
+            payload = client.get_object(Bucket=bucket, Key=self._s3_key(base, name + ".parquet"),
+                                        ChecksumMode="ENABLED")["Body"].read()
+        except (BotoCoreError, ClientError) as exc:
+            log.debug("Snapshot %s is not in the mirror: %s", sha256[:12], exc)
+            return None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SnapshotMismatchError(f"The mirror's manifest of snapshot sha256:{sha256[:12]} is damaged ({exc}); "
+                                        "it was not used.") from exc
+        frame = _pinned_verified(payload, meta, sha256, f"{self.s3_uri}/{name}.parquet")
+        try:
+            self._keep(payload, meta, entry=None)
+        except LoaderError as exc:
+            log.warning("Can't keep snapshot %s locally: %s", sha256[:12], exc)
+        return _snapshot(frame, meta)
+
+    def _write_s3_pinned(self, payload: bytes, meta: dict[str, Any]) -> None:
+        """Mirror a snapshot under its content-addressed keys, its manifest merged with the
+        mirror's (the entries it serves)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client, bucket, base = self._s3()
+        name = f"{PINNED_S3}/{meta['sha256']}"
+        before: dict[str, Any] = {}
+        try:
+            before = _manifest(client.get_object(Bucket=bucket, Key=self._s3_key(base, name + ".json"),
+                                                 ChecksumMode="ENABLED")["Body"].read(), f"{PINNED}{meta['sha256']}")
+        except (BotoCoreError, ClientError, ValueError, KeyError, TypeError):
+            pass  # none yet (or damaged: replaced)
+        self._write_s3(name, payload, _pinned_meta(meta, before if before.get("sha256") == meta["sha256"] else {}))
 
     # --- S3 mirror ---------------------------------------------------------------------
 
@@ -297,7 +548,7 @@ class MaterializationCache:
             log.warning("Ignoring damaged S3 cache entry %s (%s); it will be rebuilt.", key, exc)
             return None
         try:
-            self._write_entry(data, manifest, payload, meta)
+            self._keep(payload, meta, entry=(data, manifest))
         except LoaderError as exc:
             log.warning("Can't keep the S3 cache entry locally: %s", exc)  # a read-only cache still gets the data
         return _snapshot(frame, meta)
@@ -324,6 +575,49 @@ def _manifest(raw: bytes, entry: str) -> dict[str, Any]:
         if not isinstance(meta.get(key), str | None):
             raise TypeError(f"the manifest's {key} is not text")
     return meta
+
+
+def _pinned_meta(meta: dict[str, Any], before: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A snapshot's manifest: ``meta`` bound to ``snap-<sha256>``, with ``keys`` naming the
+    entries (version id + configuration digest, hashed) it was built for: those of ``before``
+    (the manifest already there, for the same bytes) and ``meta``'s own entry; the first
+    ``built_at`` is kept."""
+    before = before or {}
+    keys = list(_keys(before))
+    if not str(meta.get("entry", "")).startswith(PINNED) and meta.get("entry") not in keys:
+        keys.append(meta["entry"])
+    keys += [k for k in _keys(meta) if k not in keys]
+    merged = {**meta, "entry": f"{PINNED}{meta['sha256']}", "keys": keys[-MAX_KEYS:]}
+    merged.pop("key", None)
+    if before.get("built_at"):
+        merged["built_at"] = before["built_at"]
+    return merged
+
+
+def _keys(meta: dict[str, Any]) -> tuple[str, ...]:
+    """The entries a snapshot's manifest names (hex only: it may be someone else's file)."""
+    listed = meta.get("keys")
+    listed = listed if isinstance(listed, list) else [meta.get("key")]
+    return tuple(k for k in listed if _hex_or_none(k))
+
+
+def _pinned_info(meta: dict[str, Any], where: str) -> PinnedSnapshot:
+    return PinnedSnapshot(meta["sha256"], _keys(meta), meta["rows"], _utc_or_none(meta.get("built_at")), where)
+
+
+def _pinned_verified(payload: bytes, meta: dict[str, Any], sha256: str, where: str) -> pd.DataFrame:
+    """The frame of a pinned snapshot, or SnapshotMismatchError: it is never rebuilt in silence."""
+    actual = hashlib.sha256(payload).hexdigest()
+    if actual != sha256 or meta["sha256"] != sha256:
+        raise SnapshotMismatchError(
+            f"Snapshot sha256:{sha256[:12]} ({where}) is not the data that was recorded: its bytes hash to "
+            f"sha256:{actual[:12]}. It was not used. Remove the altered file to fetch it again from the mirror "
+            "or the store, or load the version without the pin (or with fresh=True) to use other data.")
+    try:
+        return _verified(payload, meta)
+    except ValueError as exc:
+        raise SnapshotMismatchError(f"Snapshot sha256:{sha256[:12]} ({where}) does not match its manifest ({exc}); "
+                                    "it was not used.") from exc
 
 
 def _snapshot(frame: pd.DataFrame, meta: dict[str, Any]) -> Snapshot:
@@ -362,6 +656,49 @@ def _verified(payload: bytes, meta: dict[str, Any]) -> pd.DataFrame:
     if len(frame) != meta["rows"] or [str(c) for c in frame.columns] != meta["columns"]:
         raise ValueError("row or column mismatch")
     return frame
+
+
+def _holds(path: Path, sha256: str) -> bool:
+    """Whether ``path`` is a regular file (not a symlink) whose bytes hash to ``sha256``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    digest = hashlib.sha256()
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return False
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest() == sha256
+
+
+def _verified_file(path: Path, meta: dict[str, Any]) -> None:
+    """Check a Parquet file against its manifest without reading its rows: its sha256 in
+    1 MiB chunks (never following a symlink), rows and columns from its footer. ValueError
+    (or OSError) otherwise."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    digest = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+        if digest.hexdigest() != meta["sha256"]:
+            raise ValueError("checksum mismatch")
+        try:
+            handle.seek(0)
+            footer = pq.ParquetFile(handle)
+            rows, columns = footer.metadata.num_rows, list(footer.schema_arrow.names)
+            index = (footer.schema_arrow.pandas_metadata or {}).get("index_columns") or []
+            columns = [c for c in columns if c not in {i for i in index if isinstance(i, str)}]  # pandas' index
+        except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
+            raise ValueError(f"unreadable Parquet: {exc}") from exc
+    if rows != meta["rows"] or [str(c) for c in columns] != meta["columns"]:
+        raise ValueError("row or column mismatch")
 
 
 def _read_regular(path: Path) -> bytes:

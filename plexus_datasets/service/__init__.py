@@ -9,11 +9,13 @@ It turns the Backend verbs into dataset semantics (DESIGN §4):
   version unless ``force=True``;
 - the current-version pointer moves by compare-and-set (``expected_current``);
 - profiles are append-only and listed in time order;
-- references follow ``refs`` (``DATASET[:VERSION]``).
+- references follow ``refs`` (``DATASET[:VERSION][@sha256:DIGEST]``);
+- a load returns a snapshot: the newest materialization of the version, or the one a
+  digest pins (``_pins``), so a reference can name the exact rows.
 
 The class is a façade: each method validates its input and hands the work to
 one private part (``_catalog``, ``_resolution``, ``_versions``, ``_datasets``,
-``_profiles``, ``_data``). Every input is validated before anything is written;
+``_profiles``, ``_data``, ``_pins``). Every input is validated before anything is written;
 every error is a ``PlexusDatasetsError`` that says what to do.
 
 >>> svc = connect("sqlite:///:memory:")                        # doctest: +SKIP
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from ..compose import default_progress, materialization_cache, open_store, trust_policy
 from ..configs import parse_configuration, validate_configuration
 from ..errors import ConflictError, NotFoundError, ValidationError
+from ..facts import ProfileFacts
 from ..formats import utcnow
 from ..models import (
     Dataset,
@@ -45,10 +48,12 @@ from ..models import (
     ScorecardSection,
 )
 from ..refs import Ref, parse_ref, version_id
+from . import _imports
 from . import _validate as validate
 from ._catalog import Catalog
 from ._data import Data, likely_label_columns
 from ._datasets import Datasets
+from ._pins import FRESH, Pins, SnapshotInfo
 from ._profiles import DataFile, Profiles
 from ._records import Records
 from ._resolution import DatasetLike, Resolver, VersionLike
@@ -60,12 +65,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..backends.base import Backend
+    from ..configs import ImportResult, ScoreSpec
     from ..diff import ConfigDiff, ProfileComparison
-    from ..loaders.cache import MaterializationCache
+    from ..loaders.cache import MaterializationCache, Snapshot
     from ..loaders.trust import TrustPolicy
     from ..progress import Progress
+    from ..rowdiff import RowDiff
 
-__all__ = ["DatasetService", "connect", "likely_label_columns", "version_id"]
+__all__ = ["DatasetService", "SnapshotInfo", "connect", "likely_label_columns", "version_id"]
 
 _UNSET: Any = object()
 
@@ -133,6 +140,8 @@ class DatasetService:
         self._profiles = Profiles(records)
         self._data = Data(records, self._resolver, self._profiles, lambda: self.cache, progress or default_progress(),
                           self.trust)
+        self._pins = Pins(self._data)
+        self._resolver.pinned_version = self._pins.version_of
 
     @property
     def cache(self) -> MaterializationCache:
@@ -219,6 +228,38 @@ class DatasetService:
 
     def scorecard_of_score(self, score: Score | str) -> Scorecard:
         return self._catalog.scorecard_of_score(self.get_score(score))
+
+    def score_configuration(self, score: Score | str, scorecard: Scorecard | str | None = None) -> str:
+        """The YAML text of a score's configuration as the store keeps it: on Plexus's API, its
+        champion ScoreVersion's ``configuration`` (unparsed: someone else's text). ``score`` as
+        in ``import_score``.
+
+        Raises ValidationError on a store that keeps no score configurations (the embedded
+        store, the plan's schema: import the score's YAML file instead), NotFoundError for an
+        unknown score or one without a champion version, CorruptRecordError for a champion
+        that is missing or another score's.
+        """
+        return _imports.stored_configuration(self, _imports.find_score(self, score, scorecard))[1]
+
+    def import_score(self, score: Score | str, *, scorecard: Scorecard | str | None = None,
+                     configuration: str | ScoreSpec | None = None) -> ImportResult:
+        """Turn a score's ``data:`` section into its dataset's next version, as importing its
+        YAML file does (``importer.import_score_config``): version 1 of a dataset named after
+        the score, then a new version only when the content changed (an unchanged one writes
+        nothing), made current when the dataset was following its score.
+
+        ``score`` is an id, key, externalId or name, or ``SCORECARD/SCORE`` (else give
+        ``scorecard``); ambiguous and unknown ones list candidates. Its configuration is the
+        one the store keeps (``score_configuration``: Plexus's champion ScoreVersion), parsed
+        safely and never run; or ``configuration`` (score YAML text or a parsed ``ScoreSpec``)
+        for a score whose YAML comes from elsewhere. Raises what ``score_configuration`` raises,
+        ConfigurationError/ValidationError for YAML that can't be read safely (python tags,
+        duplicate keys, alias bombs, over ``configs.MAX_SCORE_YAML_BYTES``) or a stored
+        configuration without a ``data:`` section (a given ``configuration`` without one gives
+        the action "no-data"), and what ``create_version`` raises for a bad data section.
+        Nothing is written when anything is refused.
+        """
+        return _imports.import_score(self, score, scorecard, configuration)
 
     # --- datasets ----------------------------------------------------------------------
 
@@ -383,7 +424,13 @@ class DatasetService:
     def latest_profile(self, target: DatasetLike | DatasetVersion) -> DatasetProfile | None:
         """"The" profile of a version (a dataset means its current version, as in
         ``resolve``): its newest profile of a full materialization, never a sample's;
-        None if it has none."""
+        None if it has none. For a pinned reference (``calls:v3@sha256:ab12cd34``): the
+        newest full profile of that snapshot."""
+        pin = parse_ref(target).snapshot if isinstance(target, str) else None
+        if pin:
+            full = self._profiles.list(self._resolver.target(target), samples=False)
+            return next((p for p in reversed(full)
+                         if (ProfileFacts.of(p).subject.snapshot_sha256 or "").startswith(pin)), None)
         if isinstance(target, DatasetVersion) or (isinstance(target, str) and parse_ref(target).has_version):
             return self._profiles.latest(self._resolver.target(target))
         current = self._resolver.current(self.get_dataset(target), required=False)  # one read of the dataset
@@ -398,22 +445,71 @@ class DatasetService:
             return self._data.label_column(target, None)
         return self._data.label_column(None, target)
 
-    def load(self, ref: VersionLike, fresh: bool = False) -> pd.DataFrame:
-        """The data of a version as a DataFrame (``ref`` as in ``resolve``).
+    def load(self, ref: VersionLike, fresh: bool = False, *, snapshot: str | DatasetProfile | None = None
+             ) -> pd.DataFrame:
+        """The data of a version as a DataFrame (``ref`` as in ``resolve``): a snapshot.
 
         The first load materializes it with its loader and processors and caches it
-        as Parquet (keyed by version id and configuration digest, with a fingerprint
-        of the sources read); later loads read the cache. When a source changed since
-        (or is gone), the cached data is returned with a ``StaleDataWarning`` saying
-        what changed; ``fresh=True`` rebuilds it. Raises LoaderError when the data
-        can't be loaded: UntrustedCodeError when it names a class in a module this
-        machine does not trust (nothing imported), DataAccessError when it points
-        outside the data roots or allowed S3 buckets (nothing read).
+        as Parquet (a snapshot: its sha256, rows, a fingerprint of the sources read and
+        when it was built); later loads return that newest snapshot. When a source
+        changed since (or is gone), it is still returned, with a ``StaleDataWarning``
+        saying what changed; ``fresh=True`` (or ``snapshot="fresh"``) builds a new one.
+        Older snapshots stay, kept by content: ``snapshot=`` (the start of a sha256, or a
+        DatasetProfile: the snapshot it describes) or a pinned reference
+        (``calls:v3@sha256:ab12cd34``) returns exactly those rows, or raises
+        SnapshotNotFoundError / SnapshotMismatchError (gone / altered), never other data.
+        ``frame.attrs["plexus_datasets"]`` says which snapshot it is (its pinned
+        reference, sha256, rows, when it was built); ``snapshot()`` returns the same with
+        the frame. Raises LoaderError when the data can't be loaded: UntrustedCodeError
+        when it names a class in a module this machine does not trust (nothing
+        imported), DataAccessError when it points outside the data roots or allowed S3
+        buckets (nothing read).
         """
-        return self._data.load(self.get_version(ref), fresh)
+        return self.snapshot(ref, snapshot=snapshot, fresh=fresh).frame
+
+    def snapshot(self, ref: VersionLike, *, snapshot: str | DatasetProfile | None = None,
+                 fresh: bool = False) -> Snapshot:
+        """The snapshot ``load`` returns, with what it is: ``.frame``, ``.sha256``, ``.rows``,
+        ``.built_at``, ``.reference`` (``calls:v3@sha256:ab12cd34ef56``, which loads these
+        rows again anywhere the snapshot can be fetched)."""
+        version, pin = self._pinned(ref, snapshot, fresh)
+        if pin == FRESH:
+            fresh, pin = True, None
+        found = self._pins.read(version, pin) if pin else self._data.materialization(version, fresh)
+        return self._described(version, found)
+
+    def snapshots(self, ref: VersionLike) -> list[SnapshotInfo]:
+        """The snapshots known for a version, newest first: kept in the local cache, kept by
+        the store (Plexus DataSet files), and those only a profile remembers (``where``
+        "gone": their bytes can't be had). The S3 mirror is searched by digest when a pin
+        asks for one, not listed here."""
+        return self._pins.list(self.get_version(ref))
+
+    def _pinned(self, ref: VersionLike, snapshot: Any, fresh: bool = False) -> tuple[DatasetVersion, str | None]:
+        pin = Pins.requested(ref, snapshot)
+        if fresh and pin not in (None, FRESH):
+            raise ValidationError(f"fresh=True (CLI: --fresh) builds new data, and sha256:{pin} pins a snapshot "
+                                  "already built; give one or the other.")
+        version = self.get_version(ref)
+        if isinstance(snapshot, DatasetProfile) and snapshot.dataset_version_id != version.id:
+            raise ValidationError(f"Profile {snapshot.id} describes another version, not "
+                                  f"{self._data.named(version)}; load its own version (or leave out snapshot=).")
+        return version, pin
+
+    def _described(self, version: DatasetVersion, found: Snapshot) -> Snapshot:
+        """``found`` with its pinned reference, also kept in the frame's ``attrs``."""
+        import dataclasses
+
+        named = self._data.named(version)
+        described = dataclasses.replace(found, reference=f"{named}@{found.short}")
+        described.frame.attrs["plexus_datasets"] = {
+            "reference": described.reference, "version_id": version.id, "sha256": found.sha256, "rows": found.rows,
+            "built_at": found.built_at}
+        return described
 
     def profile(self, ref: VersionLike, record: bool = True, *, answer_columns: Iterable[str] | None = None,
-                text_columns: Iterable[str] | None = None, fresh: bool = False) -> DatasetProfile | dict[str, Any]:
+                text_columns: Iterable[str] | None = None, fresh: bool = False,
+                snapshot: str | DatasetProfile | None = None) -> DatasetProfile | dict[str, Any]:
         """Load a version, profile it and (``record=True``) store the DatasetProfile.
 
         The profile describes the full materialized version: its snapshot (Parquet
@@ -421,18 +517,21 @@ class DatasetService:
         default to the version's label column (a DataQualityWarning names likely ones
         when the data lacks it). With ``record=False`` the payload (a dict) is returned
         unsaved. Loading follows ``load`` (and its trust rules); nothing is recorded
-        when it fails.
+        when it fails. A pinned reference or ``snapshot=`` profiles that snapshot (as ``load``).
         """
-        version = self.get_version(ref)
-        snapshot = self._data.materialization(version, fresh, profiling=record)
-        subject = {"kind": "full", "rows": snapshot.rows, "snapshot": snapshot.describe()}
-        payload = self._data.profile_frame(version, snapshot.frame, answer_columns, text_columns, subject)
-        return self._record_payload(version, payload, record, None, self._data.data_file(version, snapshot))
+        version, pin = self._pinned(ref, snapshot, fresh)
+        if pin == FRESH:
+            fresh, pin = True, None
+        found = self._pins.read(version, pin) if pin else self._data.materialization(version, fresh, profiling=record)
+        subject = {"kind": "full", "rows": found.rows, "snapshot": found.describe()}
+        payload = self._data.profile_frame(version, found.frame, answer_columns, text_columns, subject)
+        return self._record_payload(version, payload, record, None, self._data.data_file(version, found))
 
     def profile_frame(self, version: VersionLike, frame: pd.DataFrame, *, record: bool = True,
                       answer_columns: Iterable[str] | None = None, text_columns: Iterable[str] | None = None,
                       population: int | None = None, seed: int | None = None, purpose: str = "sample",
-                      created_at: datetime | None = None) -> DatasetProfile | dict[str, Any]:
+                      created_at: datetime | None = None, drawn_from: Snapshot | None = None
+                      ) -> DatasetProfile | dict[str, Any]:
         """Profile data that came from ``version`` and record it against that version
         (``created_at`` backdates it); otherwise as ``profile``.
 
@@ -440,12 +539,16 @@ class DatasetService:
         is marked as a sample (``purpose``: "sample" or "evaluation", with its
         ``seed``): it joins the history as its own series and never stands for the
         version ("the version's profile" is its newest full one). Without it,
-        ``frame`` is taken to be the whole version.
+        ``frame`` is taken to be the whole version. ``drawn_from`` is the snapshot (as
+        ``snapshot()`` returns it) a sample was drawn from: recorded with it, so the
+        same rows can be drawn again from the same data.
         """
         version = self.get_version(version)
         subject = None
         if population is not None:  # checked by profiling before any work (population >= rows, seed, purpose)
             subject = {"kind": "sample", "population": population, "seed": seed, "purpose": purpose}
+            if drawn_from is not None:
+                subject["snapshot"] = drawn_from.describe()
         payload = self._data.profile_frame(version, frame, answer_columns, text_columns, subject)
         return self._record_payload(version, payload, record, created_at)
 
@@ -487,6 +590,30 @@ class DatasetService:
 
         return diff_configs(self.get_version(a).configuration, self.get_version(b).configuration)
 
+    def diff_rows(self, a: VersionLike, b: VersionLike, *, key: str | None = None, limit: int = 20,
+                  materialize: bool = True) -> RowDiff | None:
+        """The rows added, removed and changed from version ``a``'s data to ``b``'s.
+
+        Each side is a version's newest snapshot, or the one a ``@sha256:`` pin in its
+        reference names; a cached one is checked in place, never read into pandas (one
+        that isn't here is built or fetched first). The two Parquet files are compared
+        out of core by DuckDB (``plexus_datasets.rowdiff``): counts
+        over every row, and DataFrames of the first ``limit`` rows of each kind. ``key``
+        names the column that identifies a row; without one, ``content_id`` is the key
+        when both snapshots have it with a distinct value in every row, else rows are
+        compared by whole-row content (an edited row is then one removed and one added).
+        The RowDiff's ``notes`` say which. Label flips are counted for the versions'
+        label columns. With ``materialize=False`` nothing is built: None unless both
+        versions' data are cached here. Raises ValidationError for a ``key`` a snapshot
+        lacks (listing likely id columns), LoaderError as ``load`` does.
+
+        >>> svc.diff_rows("calls:v2", "calls:v3", key="content_id").summary      # doctest: +SKIP
+        '2,000 added, 1,000 removed, 97,000 changed of 1,000,000 rows (...), matched by content_id'
+        """
+        from ._rows import diff_rows
+
+        return diff_rows(self, a, b, key=key, limit=limit, materialize=materialize)
+
     def compare_profiles(self, a: VersionLike | DatasetProfile, b: VersionLike | DatasetProfile) -> ProfileComparison:
         """Compare two profiles, or the newest profiles of two versions."""
         from ..diff import compare_profiles
@@ -497,7 +624,11 @@ class DatasetService:
         if isinstance(target, DatasetProfile):
             return target
         version = self.get_version(target)
-        found = self.latest_profile(version)
+        pin = parse_ref(target).snapshot if isinstance(target, str) else None
+        found = self.latest_profile(target if pin else version)  # a pinned ref: the profile of that snapshot
+        if found is None and pin:
+            raise NotFoundError(f"{target} has no full profile of that snapshot yet; record one with "
+                                f"`plexus-datasets profiles record {shlex.quote(target)}` (Python: svc.profile({target!r})).")
         if found is None:
             named = self._data.named(version)
             some = "only sample profiles" if self.list_profiles(version) else "no profile yet"

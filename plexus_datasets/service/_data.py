@@ -51,6 +51,8 @@ from ._records import Records
 from ._resolution import Resolver
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
     from ..loaders.cache import MaterializationCache, Snapshot
@@ -169,6 +171,32 @@ class Data:
             self._keep_file(version, snapshot, named)
         return snapshot
 
+    def snapshot_file(self, version: DatasetVersion, build: bool = True) -> tuple[Path, str] | None:
+        """The Parquet file of the version's newest snapshot here and its sha256, for readers
+        of the file itself (row diffs): a cached one is checked without reading its rows
+        (its stale sources and kept warnings said, as a load says them); otherwise it is
+        built (or fetched from the store) first, as ``materialization`` does, unless
+        ``build`` is false (then None)."""
+        import os
+
+        from ..loaders import source_fingerprint
+
+        named = self.lazily_named(version)
+        cache = self.cache()
+        sources, gone = _fingerprint(source_fingerprint, version.configuration, self.trust)
+        found = cache.entry_file(version.id, version.digest)
+        if found is not None and _usable(found, sources, gone, named):
+            for said in found.warnings:
+                warnings.warn(f"{said} (said when {named} was built)", DataQualityWarning, stacklevel=4)
+            self._compare_with_profile(version, found, named)
+            entry, pinned = cache.paths(version.id, version.digest)[0], cache.pinned_path(found.sha256)
+            # the file checked, by its immutable name when that is the same file (a hard link)
+            return (pinned if pinned is not None and os.path.samefile(pinned, entry) else entry), found.sha256
+        if not build:
+            return None
+        found = self.materialization(version, fresh=False)
+        return cache.verify_pinned(found.sha256), found.sha256
+
     # --- data files kept by the store (Plexus DataSets) -----------------------------------------
 
     def data_file(self, version: DatasetVersion, snapshot: Snapshot) -> DataFile:
@@ -176,8 +204,9 @@ class Data:
         profile (with the record it came from, when the data was loaded from the store)."""
         origin = snapshot.machine or ""
         record = origin[len(STORED_ORIGIN):] if origin.startswith(STORED_ORIGIN) else None
-        return DataFile(str(self.cache().paths(version.id, version.digest)[0]), snapshot.sha256,
-                        record if is_id(record) else None)
+        cache = self.cache()
+        path = cache.pinned_path(snapshot.sha256) or cache.paths(version.id, version.digest)[0]
+        return DataFile(str(path), snapshot.sha256, record if is_id(record) else None)
 
     def _keep_file(self, version: DatasetVersion, snapshot: Snapshot, named: _Name) -> None:
         """Record a fresh build as a data file of the version (a DataSet without a profile),
@@ -222,7 +251,7 @@ class Data:
                                   f"{str(exc).rstrip('.')}. Trying the next one, else building it from its "
                                   "configuration.", StaleDataWarning, stacklevel=6)
                     continue
-                digest = _file_sha256(target)
+                digest = file_sha256(target)
                 if stored.sha256 is not None and digest != stored.sha256:
                     raise SnapshotMismatchError(
                         f"The data file of {named} kept with record {stored.profile_id} ({stored.location}) is not "
@@ -247,9 +276,10 @@ class Data:
         same = recorded == snapshot.data_sha256 if recorded and snapshot.data_sha256 else facts.rows == snapshot.rows
         if not same:
             rows = f"{facts.rows:,} rows" if facts.rows is not None else "an unknown number of rows"
+            now = f"{snapshot.rows:,} rows" + (" with other content" if facts.rows == snapshot.rows else "")
             warnings.warn(
                 f"The data of {named} differs from what its newest full profile describes (recorded "
-                f"{profile.created_at:%Y-%m-%d %H:%M} UTC: {rows}; now {snapshot.rows:,} rows). Listings, ProfileView "
+                f"{profile.created_at:%Y-%m-%d %H:%M} UTC: {rows}; now {now}). Listings, ProfileView "
                 f"and comparisons describe the old data until you record a new profile "
                 f"(`plexus-datasets profiles record {shlex.quote(str(named))}`).", StaleDataWarning, stacklevel=4)
 
@@ -329,7 +359,7 @@ def missing_label_message(named: str, label: LabelColumn, frame: pd.DataFrame) -
             "Name the right one with `label_column:` in the configuration.")
 
 
-def _file_sha256(path: str) -> str:
+def file_sha256(path: str) -> str:
     """The sha256 of a file, read in 1 MiB chunks."""
     import hashlib
 

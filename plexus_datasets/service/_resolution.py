@@ -15,6 +15,7 @@ text is taken as the id it is (``_records.is_uuid``).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import AmbiguousReferenceError, CorruptRecordError, NotFoundError, ValidationError
@@ -31,6 +32,8 @@ class Resolver:
     def __init__(self, records: Records, catalog: Catalog) -> None:
         self.records = records
         self.catalog = catalog
+        #: Which version of a dataset has the snapshot a bare pin (``calls@sha256:ab12cd34``) names.
+        self.pinned_version: Callable[[Dataset, str], DatasetVersion] | None = None
 
     # --- datasets --------------------------------------------------------------------
 
@@ -193,6 +196,8 @@ class Resolver:
                     [f"version {found.id} (v{found.version_number} of dataset id {found.dataset_id})",
                      *sorted(self._describe(d) for d in datasets)],
                 )
+        if parsed.snapshot and not parsed.has_version and self.pinned_version is not None:
+            return self.pinned_version(self.find_dataset(parsed, scorecard), parsed.snapshot)
         return self.pick_version(self.find_dataset(parsed, scorecard), parsed.version)
 
     def version(self, ref: VersionLike) -> DatasetVersion:
@@ -208,6 +213,6 @@ class Resolver:
         DatasetVersion or a reference that names a version)."""
         if isinstance(target, DatasetVersion):
             return ("datasetVersionId", target.id)
-        if isinstance(target, str) and parse_ref(target).has_version:
+        if isinstance(target, str) and (parse_ref(target).has_version or parse_ref(target).snapshot):
             return ("datasetVersionId", self.resolve(target).id)
         return ("datasetId", self.dataset(target).id)

@@ -80,7 +80,7 @@ class ProfileHistory(w.VBox):
     def _load(self, target: Dataset | DatasetVersion | str) -> None:
         if isinstance(target, DatasetVersion):
             dataset, only = self.service.get_dataset(target.dataset_id), target
-        elif isinstance(target, str) and parse_ref(target).has_version:
+        elif isinstance(target, str) and (parse_ref(target).has_version or parse_ref(target).snapshot):
             only = self.service.resolve(target)
             dataset = self.service.get_dataset(only.dataset_id)
         else:

@@ -78,6 +78,8 @@ class ProfileView(w.VBox):
         except NotFoundError:
             return f"No profile of {target} yet: record one with svc.profile({target!r})."
         named = target if parse_ref(target).has_version else f"{target} ({version.label})"
+        if parse_ref(target).snapshot:
+            return f"No profile of {named} yet: record one of that snapshot with {record}."
         subjects = [ProfileFacts.of(p).subject for p in self.service.list_profiles(version)]
         files = sum(1 for s in subjects if s.is_unprofiled)
         samples = len(subjects) - files

@@ -9,7 +9,7 @@ import traitlets
 
 from ..errors import PlexusDatasetsError
 from ..models import Dataset, DatasetVersion
-from ..refs import parse_ref, with_version
+from ..refs import SNAPSHOT_MARK, parse_ref, with_version
 from ..service import DatasetService
 from ._common import Status, run_safely, service_or_default, version_label
 
@@ -25,7 +25,9 @@ class DatasetSelector(w.VBox):
 
     ``value`` is the chosen DatasetVersion (or None) and ``dataset`` its Dataset;
     both are traits, so ``selector.observe(fn, "value")`` reacts to choices.
-    ``DatasetSelector(ref="calls:3")`` preselects. Options come from one index
+    ``DatasetSelector(ref="calls:3")`` preselects; a pinned reference
+    (``calls:v3@sha256:ab12cd34``) keeps its pin in ``ref`` and ``snapshot`` until
+    another version is picked. Options come from one index
     lookup per scorecard, so thousands of datasets stay responsive; the dataset
     list shows the first 500 matches of the filter.
     """
@@ -43,6 +45,7 @@ class DatasetSelector(w.VBox):
         self.status = Status()
         self._datasets: list[Dataset] = []
         self._versions: dict[str, DatasetVersion] = {}
+        self._pin: tuple[str, str] | None = None  # (version id, digest) of a pinned reference
         super().__init__(children=[self.scorecard_dropdown, self.score_dropdown, self.filter_text,
                                    self.dataset_dropdown, self.version_dropdown, self.status], **kwargs)
         self.scorecard_dropdown.observe(self._on_scorecard, "value")
@@ -59,8 +62,17 @@ class DatasetSelector(w.VBox):
 
     @property
     def ref(self) -> str | None:
-        """The choice as a reference (``NAME:vN``), or None."""
-        return with_version(self.dataset.name, self.value.label) if self.value and self.dataset else None
+        """The choice as a reference (``NAME:vN``, with ``@sha256:DIGEST`` while a pin
+        holds), or None."""
+        if not self.value or not self.dataset:
+            return None
+        pinned = f"{SNAPSHOT_MARK}{self.snapshot}" if self.snapshot else ""
+        return with_version(self.dataset.name, self.value.label) + pinned
+
+    @property
+    def snapshot(self) -> str | None:
+        """The digest a pinned reference named, while its version is the one chosen."""
+        return self._pin[1] if self._pin and self.value is not None and self.value.id == self._pin[0] else None
 
     # --- loading options ----------------------------------------------------------------
 
@@ -145,6 +157,9 @@ class DatasetSelector(w.VBox):
             self.value = max(self._versions.values(), key=lambda v: v.version_number, default=None)
         else:
             self.value = self._versions.get(choice)
+        if self._pin and (self.value is None or self.value.id != self._pin[0]):
+            self._pin = None  # another version picked: the pin no longer applies
+            self.status.clear()
 
     # --- programmatic choice --------------------------------------------------------------
 
@@ -158,8 +173,13 @@ class DatasetSelector(w.VBox):
         if dataset.id not in {id for _, id in self.dataset_dropdown.options}:
             self.filter_text.value = dataset.name
         self.dataset_dropdown.value = dataset.id
-        kind = parse_ref(ref).version.kind
+        parsed = parse_ref(ref)  # a bare pin (NAME@sha256:...) names the version its snapshot is of
+        kind = parsed.version.kind if parsed.has_version or not parsed.snapshot else "id"
         self.version_dropdown.value = kind if kind in ("current", "latest") else version.id
+        if parsed.snapshot:
+            self._pin = (version.id, parsed.snapshot)
+            self.status.info(f"Pinned to snapshot sha256:{parsed.snapshot} of {version.label}: its exact rows. "
+                             "Pick another version to unpin.")
         return version
 
     def reload(self) -> None:

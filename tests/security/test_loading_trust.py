@@ -27,6 +27,7 @@ import pytest
 from plexus_datasets.errors import (
     DataAccessError,
     LoaderError,
+    SnapshotMismatchError,
     UntrustedCodeError,
     ValidationError,
 )
@@ -576,8 +577,9 @@ def test_cache_names_are_hashes_and_never_leave_the_cache_folder(tmp_path, audit
     touched = audit.paths("open", "os.remove", "os.rename", "os.rmdir")
     assert outside([p for p in touched if p.suffix in (".json", ".parquet", ".tmp")], cache_dir) == []
     assert snapshot(tmp_path, cache_dir) == before
-    names = {p.name for p in cache_dir.iterdir()}
-    assert all(set(n.split(".")[0]) <= set("0123456789abcdef") for n in names)
+    names = {p.name for p in cache_dir.iterdir()}  # entries, and snapshots kept by content (snap-<sha256>)
+    assert all(set(n.split(".")[0].removeprefix("snap-")) <= set("0123456789abcdef") for n in names)
+    assert any(n.startswith("snap-") for n in names)
 
 
 def test_a_symlink_planted_in_the_cache_is_never_followed(tmp_path):
@@ -641,8 +643,10 @@ def test_a_tampered_s3_mirror_is_ignored_and_rebuilt(csv_dataset, s3, tmp_path):
     first = svc.load("calls")
     version = svc.resolve("calls")
     key = svc.cache.key(version.id, version.digest)
+    pinned = svc.snapshot("calls").sha256
     assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == [
-        f"materialized/{key}.json", f"materialized/{key}.parquet"]
+        f"materialized/{key}.json", f"materialized/{key}.parquet",
+        f"materialized/snapshots/{pinned}.json", f"materialized/snapshots/{pinned}.parquet"]
     fake = pd.DataFrame({"id": [666], "text": ["tampered"], "label": ["Yes"]})
     buffer = io.BytesIO()
     fake.to_parquet(buffer, index=False)
@@ -665,6 +669,12 @@ def test_a_tampered_s3_mirror_is_ignored_and_rebuilt(csv_dataset, s3, tmp_path):
     (tmp_path / "calls.csv").unlink()  # with the source gone, the repaired mirror serves the right data
     svc._cache = MaterializationCache(tmp_path / "local-last", mirror)
     assert svc.load("calls").equals(first)
+    # a pinned snapshot whose mirrored bytes were replaced is refused, never rebuilt or replaced
+    s3.put_object(Bucket=bucket, Key=f"materialized/snapshots/{pinned}.parquet", Body=buffer.getvalue())
+    svc._cache = MaterializationCache(tmp_path / "local-pinned", mirror)
+    with pytest.raises(SnapshotMismatchError, match=f"sha256:{pinned[:12]}.*not the data that was recorded"):
+        svc.load(f"calls@sha256:{pinned[:12]}")
+    assert not (tmp_path / "local-pinned" / f"snap-{pinned}.parquet").exists()
 
 
 # --- review findings: hidden files under the default root, a fake Plexus beside the notebook -------
