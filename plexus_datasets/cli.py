@@ -236,8 +236,9 @@ def table_command(group: click.Group, name: str, *params: Callable) -> Callable:
 def cli(ctx: click.Context, db: str | None, api_url: str | None, api_key: str | None, debug: bool) -> None:
     """Versioned, profiled datasets for Plexus scores.
 
-    References everywhere are DATASET[:VERSION]: a dataset name or id, then
-    current (default), latest, N, vN or a version id.
+    References everywhere are DATASET[:VERSION][@sha256:DIGEST]: a dataset name or
+    id, then current (default), latest, N, vN or a version id, then optionally the
+    start of a snapshot's sha256 (8 to 64 hex digits): exactly the rows it was.
     """
     ctx.ensure_object(dict)
     ctx.obj.update(db=db, api_url=api_url, api_key=api_key)
@@ -467,10 +468,14 @@ def profiles_record(ctx: click.Context, ref: str, answer_columns: tuple[str, ...
 
 @table_command(profiles_group, "history", ref_argument, csv_option)
 def profiles_history(svc: DatasetService, ref: str) -> TextTable:
-    """Profiles of a dataset (or of one version, DATASET:VERSION), oldest first."""
+    """Profiles of a dataset (or of one version, DATASET:VERSION; or of one snapshot,
+    DATASET:VERSION@sha256:DIGEST), oldest first."""
     dataset = svc.get_dataset(ref)
     labels = {v.id: v.label for v in svc.list_versions(dataset)}
-    profiles = svc.list_profiles(ref if parse_ref(ref).has_version else dataset)
+    parsed = parse_ref(ref)
+    profiles = svc.list_profiles(ref if parsed.has_version or parsed.snapshot else dataset)
+    if parsed.snapshot:  # a pinned reference: the profiles of (or drawn from) that snapshot
+        profiles = [p for p in profiles if (ProfileFacts.of(p).subject.snapshot_sha256 or "").startswith(parsed.snapshot)]
     return display.history_table(dataset.name, profiles, labels)
 
 
@@ -500,7 +505,10 @@ def profiles_compare(ctx: click.Context, ref_a: str, ref_b: str, as_json: bool) 
 @click.option("--fresh", is_flag=True, help="Rebuild instead of reading the cache.")
 @click.pass_context
 def load_command(ctx: click.Context, ref: str, out: str | None, head: int, fresh: bool) -> None:
-    """Materialize REF: preview it (shape, columns, first rows), or write it with --out."""
+    """Materialize REF: preview it (shape, which snapshot, columns, first rows), or write it with --out.
+
+    REF's newest snapshot, or the one NAME:vN@sha256:DIGEST pins (exactly those rows).
+    """
     path = Path(out) if out else None
     if path is not None and path.suffix.lower() not in (".parquet", ".csv"):
         raise click.UsageError("--out must end in .parquet or .csv")
@@ -508,7 +516,7 @@ def load_command(ctx: click.Context, ref: str, out: str | None, head: int, fresh
     snap = svc.snapshot(ref, fresh=fresh)
     frame, pinned = snap.frame, snap.reference or ref
     named = pinned.split("@sha256:", 1)[0]
-    which = f"snapshot {snap.short}, built {_when(snap.built_at)}"
+    which = f"snapshot built {_when(snap.built_at)}"
     if path is None:
         _preview(named, frame, head, which, pinned)
         return
@@ -519,7 +527,7 @@ def load_command(ctx: click.Context, ref: str, out: str | None, head: int, fresh
             frame.to_parquet(path, index=False)
     except OSError as exc:
         raise ValidationError(f"Can't write {path}: {exc.strerror or exc}.") from exc
-    click.echo(f"Wrote {len(frame):,} rows of {named} ({which}) to {path}; {pinned} loads them again")
+    click.echo(f"Wrote {len(frame):,} rows of {pinned} ({which}) to {path}")
 
 
 def _when(built_at: str | None) -> str:
@@ -554,7 +562,8 @@ def _preview(named: str, frame: pd.DataFrame, head: int, which: str, pinned: str
     import shutil
 
     width = max(60, shutil.get_terminal_size((100, 24)).columns)
-    click.echo(f"{named}: {len(frame):,} rows x {len(frame.columns)} columns ({which})")
+    click.echo(f"{named}: {len(frame):,} rows x {len(frame.columns)} columns")
+    click.echo(f"  {which}: {pinned}")
     click.echo("columns: " + ", ".join(f"{c} ({frame[c].dtype})" for c in frame.columns))
     if head and len(frame):
         click.echo(frame.head(head).to_string(max_colwidth=40, line_width=width, show_dimensions=False))
@@ -619,7 +628,8 @@ def dataset_options(fn: Callable) -> Callable:
     """
     return _apply(fn, [
         click.option("--dataset-id", default=None, help="Dataset id (or a version id)."),
-        click.option("--dataset", "dataset", default=None, help="Dataset name or DATASET:VERSION reference."),
+        click.option("--dataset", "dataset", default=None,
+                     help="Dataset name or DATASET[:VERSION][@sha256:DIGEST] reference (a digest pins the rows)."),
         click.option("--dataset-version", default=None, help="current (default), latest, N, vN or a version id."),
     ])
 
@@ -712,10 +722,12 @@ def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str |
 
     Data comes from --dataset-id/--dataset (with --dataset-version) or from a
     legacy --score-config; predictions from --predictions or --scorer. The
-    resolved DATASET:vN and the sample's seed are printed so the run can be
-    reproduced. A profile of the evaluated rows is recorded against that exact
-    version: a full one when every row was evaluated, else one marked as an
-    evaluation sample (size, population, seed), which never stands for the version.
+    resolved DATASET:vN, the exact snapshot evaluated (DATASET:vN@sha256:DIGEST:
+    --dataset it for the same rows again) and the sample's seed are printed so the
+    run can be reproduced. A profile of the evaluated rows is recorded against that
+    exact version: a full one when every row was evaluated, else one marked as an
+    evaluation sample (size, population, seed, snapshot), which never stands for the
+    version.
     """
     from .evaluation import evaluate, load_scorer, new_seed, predictions_from_file, predictions_from_scorer, sample_rows
 
@@ -729,7 +741,8 @@ def evaluate_accuracy(ctx: click.Context, dataset_id: str | None, dataset: str |
         raise click.UsageError("--id-column and --predictions-encoding go with --predictions.")
     svc = service(ctx)
     version = None if score_config else resolve_dataset_option(dataset_id, dataset, dataset_version, service=svc)
-    pin = parse_ref(dataset or dataset_id).snapshot if (dataset or dataset_id) and not score_config else None
+    named = dataset or dataset_id  # its pin, or one written with --dataset-version (v1@sha256:...), is the data
+    pin = parse_ref(with_version(named, dataset_version)).snapshot if named and not score_config else None
     full, label, source, snap = _evaluation_data(svc, version, score_config, label_column, fresh, pin)
     label = _check_label(full, label, source)
     seed = random_seed if random_seed is not None else new_seed()

@@ -137,6 +137,11 @@ def parse_version(text: str | int | None) -> VersionSpec:
     cleaned = text.strip()
     if not cleaned:
         raise ValidationError("Empty version: use current, latest, N, vN or a version id.")
+    if "@" in cleaned:  # never in an id: a snapshot pin written in the wrong place or form
+        version, _, digest = cleaned.partition("@")
+        raise ValidationError(
+            f"Version {_shown(cleaned)} holds an @: a snapshot pin goes after the version as @sha256:DIGEST "
+            f"(e.g. 'NAME:{version or 'v1'}@sha256:{digest.split(':')[-1] or 'ab12cd34'}').")
     lowered = cleaned.lower()
     if lowered in ("current", "latest"):
         return VersionSpec(lowered)  # type: ignore[arg-type]
@@ -176,6 +181,8 @@ def parse_ref(text: str) -> Ref:
         raise ValidationError(f"A dataset reference must be a string like 'calls:v2', not {type(text).__name__}.")
     text, snapshot = _split_snapshot(text.strip())
     if snapshot is not None:
+        if _MARK.search(text):
+            raise ValidationError(f"A reference pins at most one snapshot (one @sha256: part); got {_shown(text)}.")
         ref = parse_ref(text)
         return Ref(ref.dataset, ref.version, has_version=ref.has_version, snapshot=snapshot)
     dataset, sep, version = text.strip().rpartition(":")
@@ -208,6 +215,11 @@ def with_version(dataset: str, version: str | int | None) -> str:
     if version is None:
         return dataset
     dataset, snapshot = _split_snapshot(dataset)
+    if isinstance(version, str):  # "v1@sha256:..." (a version with its pin): the pin goes last
+        version, pin = _split_snapshot(version.strip())
+        if pin and snapshot and pin != snapshot:
+            raise ValidationError(f"Two different snapshots are pinned: sha256:{snapshot} and sha256:{pin}.")
+        snapshot = snapshot or pin
     pinned = f"{SNAPSHOT_MARK}{snapshot}" if snapshot else ""
     return f"{dataset}:{parse_version(version)}{pinned}"
 

@@ -469,7 +469,8 @@ def _check_key(con: duckdb.DuckDBPyConnection, a: _Side, b: _Side, key: str) -> 
             if likely else " Neither file has a column that looks like an id (a name ending in 'id', every value "
                            "distinct).")
     raise ValidationError(f"{where} {'has' if len(missing) == 1 else 'have'} no column {key!r}.{hint} Pass one as "
-                          "the key, or no key to compare whole rows.")
+                          "the key, or no key (then content_id when both have it, every value distinct, else whole "
+                          "rows are compared).")
 
 
 def _likely_keys(con: duckdb.DuckDBPyConnection, a: _Side, b: _Side) -> list[str]:

@@ -713,8 +713,9 @@ def test_cli_commands_on_plexus(bucket, here, svc, raw, monkeypatch):
     history = invoke("profiles", "history", "greeting-calls", "--csv").output.splitlines()
     # The load kept its file as a DataSet without a profile; recording a profile of the same file
     # fills that DataSet instead of uploading the file again under a second one.
-    assert history[0].startswith("created,version,subject,rows") and len(history) == 1 + 6 + 1
-    assert history[-1].split(",")[1:4] == ["v4", "full", "3"]
+    assert history[0].startswith("created,version,subject,snapshot,rows") and len(history) == 1 + 6 + 1
+    version, subject, snapshot, rows = history[-1].split(",")[1:5]
+    assert (version, subject, rows) == ("v4", "full", "3") and len(snapshot) == 12  # the snapshot profiled
     kept = raw_data_sets(raw, svc.resolve("greeting-calls:4").id)
     assert len(kept) == 1 and kept[0]["file"].endswith(f"/{kept[0]['id']}/dataset.parquet")
 

@@ -39,7 +39,8 @@ def _snapshot(report: Mapping[str, Any]) -> list[str]:
         return []
     built = report.get("built_at")
     when = f", built {built[:10]} {built[11:16]} UTC" if built else ""
-    return [f"Snapshot: {report['snapshot']}{when} (--dataset {report['snapshot']} evaluates these rows again)"]
+    return [f"Snapshot: {report['snapshot']}{when}",
+            f"  (--dataset {report['snapshot']} evaluates these rows again)"]
 
 
 def _matching(report: Mapping[str, Any]) -> list[str]:

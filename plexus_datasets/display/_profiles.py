@@ -15,7 +15,7 @@ from ._base import STYLE, TextTable, esc, html_table
 __all__ = ["answer_bars", "history_table", "profile_columns_html", "profile_lines", "profile_summary_html",
            "subject_text"]
 
-HISTORY_COLUMNS = ("created", "version", "subject", "rows", "columns")
+HISTORY_COLUMNS = ("created", "version", "subject", "snapshot", "rows", "columns")
 
 
 def _count(value: int | None) -> str:
@@ -92,6 +92,9 @@ def profile_lines(title: str, facts: ProfileFacts) -> list[str]:
     full version), then each answer column's counts."""
     subject = "" if facts.is_full else f"; {subject_text(facts.subject)}"
     lines = [f"{title}: {_count(facts.rows)} rows, {len(facts.columns)} columns{subject}"]
+    if facts.subject.snapshot_sha256:
+        lines.append(f"  snapshot: sha256:{facts.subject.snapshot_sha256[:12]}"
+                     + (f", built {facts.subject.built_at}" if facts.subject.built_at else ""))
     for column, answers in facts.answers.items():
         counts = ", ".join(f"{k} {v:,}" for k, v in answers.counts.items())
         lines.append(f"  {column}: {counts}; null {answers.null:,}")
@@ -100,6 +103,7 @@ def profile_lines(title: str, facts: ProfileFacts) -> list[str]:
 
 def _history_row(created: Any, version: str | None, facts: ProfileFacts) -> dict[str, Any]:
     row = {"created": created, "version": version, "subject": subject_text(facts.subject, short=True),
+           "snapshot": facts.subject.snapshot_sha256[:12] if facts.subject.snapshot_sha256 else None,
            "rows": facts.rows, "columns": len(facts.columns)}
     for column in facts.answer_columns:
         for value, share in facts.shares(column).items():
@@ -109,7 +113,8 @@ def _history_row(created: Any, version: str | None, facts: ProfileFacts) -> dict
 
 def history_table(dataset_name: str, profiles: Iterable[Any], labels: Mapping[str, str]) -> TextTable:
     """``profiles history``: one row per profile (ISO time, version label, what the rows are,
-    rows, columns) with each answer value's share in percent; ``labels`` maps version ids
+    the snapshot they are or were drawn from (12 digits of its sha256), rows, columns) with each
+    answer value's share in percent; ``labels`` maps version ids
     to labels. ``subject`` is ``full`` or e.g. ``sample 100/5,572 seed 7``."""
     rows = [_history_row(p.created_at.isoformat(), labels.get(p.dataset_version_id), ProfileFacts.of(p))
             for p in profiles]

@@ -77,7 +77,8 @@ def _flips(diff: RowDiff, arrow: str) -> list[tuple[str, str]]:
     out = []
     for column in diff.label_columns:
         moves = [f"{cell(f.before)} {arrow} {cell(f.after)} {f.count:,}" for f in diff.label_flips if f.column == column]
-        out.append((column, ", ".join(moves) if moves else "no flips"))
+        none = "no flips" if diff.by == "key" else "flips need a key (rows compared whole: an edited row is removed + added)"
+        out.append((column, ", ".join(moves) if moves else none))
     return out
 
 

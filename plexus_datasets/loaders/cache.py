@@ -210,6 +210,15 @@ class MaterializationCache:
             return None
         return _snapshot(None, meta)  # type: ignore[arg-type]
 
+    def entry_sha256(self, version_id: str, digest: str) -> str | None:
+        """The sha256 the entry's manifest records (its newest snapshot here), read without
+        checking the data; None when there is no readable manifest."""
+        data, manifest = self.paths(version_id, digest)
+        try:
+            return _hex_or_none(_manifest(_read_regular(manifest), data.stem)["sha256"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def verify_pinned(self, sha256: str) -> Path:
         """The local file of the snapshot kept as ``sha256``, checked without reading the rows
         into memory. Raises SnapshotMismatchError when its bytes or manifest are not the
@@ -422,7 +431,7 @@ class MaterializationCache:
         when the bytes are not the recorded ones (the file is left for inspection) and
         LoaderError when it is in neither place."""
         data, manifest = self._pinned_paths(sha256)
-        if os.path.lexists(manifest):
+        if os.path.lexists(manifest) and os.path.lexists(data):  # half a snapshot is none: the mirror may have it
             try:
                 meta = _manifest(_read_regular(manifest), manifest.stem)
                 payload = _read_regular(data)
@@ -609,10 +618,13 @@ def _pinned_verified(payload: bytes, meta: dict[str, Any], sha256: str, where: s
     """The frame of a pinned snapshot, or SnapshotMismatchError: it is never rebuilt in silence."""
     actual = hashlib.sha256(payload).hexdigest()
     if actual != sha256 or meta["sha256"] != sha256:
+        fix = ("Whoever manages that bucket can put the right object back (or remove the altered one); until then, "
+               "load the version without the pin for other data." if where.startswith("s3://") else
+               "Remove the altered file to fetch it again from the mirror or the store, or load the version without "
+               "the pin (or with fresh=True) to use other data.")
         raise SnapshotMismatchError(
             f"Snapshot sha256:{sha256[:12]} ({where}) is not the data that was recorded: its bytes hash to "
-            f"sha256:{actual[:12]}. It was not used. Remove the altered file to fetch it again from the mirror "
-            "or the store, or load the version without the pin (or with fresh=True) to use other data.")
+            f"sha256:{actual[:12]}. It was not used. {fix}")
     try:
         return _verified(payload, meta)
     except ValueError as exc:

@@ -142,6 +142,7 @@ class DatasetService:
                           self.trust)
         self._pins = Pins(self._data)
         self._resolver.pinned_version = self._pins.version_of
+        self._resolver.check_pin = self._pins.check
 
     @property
     def cache(self) -> MaterializationCache:
@@ -517,7 +518,9 @@ class DatasetService:
         default to the version's label column (a DataQualityWarning names likely ones
         when the data lacks it). With ``record=False`` the payload (a dict) is returned
         unsaved. Loading follows ``load`` (and its trust rules); nothing is recorded
-        when it fails. A pinned reference or ``snapshot=`` profiles that snapshot (as ``load``).
+        when it fails. A pinned reference or ``snapshot=`` profiles that snapshot (as ``load``);
+        when it is older than the version's newest snapshot here, its profile is dated when
+        the snapshot was built, so it never passes for the profile of the newest data.
         """
         version, pin = self._pinned(ref, snapshot, fresh)
         if pin == FRESH:
@@ -525,7 +528,16 @@ class DatasetService:
         found = self._pins.read(version, pin) if pin else self._data.materialization(version, fresh, profiling=record)
         subject = {"kind": "full", "rows": found.rows, "snapshot": found.describe()}
         payload = self._data.profile_frame(version, found.frame, answer_columns, text_columns, subject)
-        return self._record_payload(version, payload, record, None, self._data.data_file(version, found))
+        return self._record_payload(version, payload, record, self._older_snapshot_time(version, found),
+                                    self._data.data_file(version, found))
+
+    def _older_snapshot_time(self, version: DatasetVersion, found: Snapshot) -> datetime | None:
+        """When a pinned snapshot older than the version's newest here was built: its profile
+        takes that place in the history, so profiling (or evaluating) old data never makes
+        it "the version's profile" over the newest data's. None for the newest snapshot."""
+        if not found.built_at or self.cache.entry_sha256(version.id, version.digest) in (None, found.sha256):
+            return None
+        return datetime.fromisoformat(found.built_at)
 
     def profile_frame(self, version: VersionLike, frame: pd.DataFrame, *, record: bool = True,
                       answer_columns: Iterable[str] | None = None, text_columns: Iterable[str] | None = None,

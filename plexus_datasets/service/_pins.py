@@ -151,6 +151,20 @@ class Pins:
                     raise SnapshotNotFoundError(f"Snapshot sha256:{sha[:12]} of {named} can't be read: {exc}") from exc
         return self._fetch(version, stored, named)
 
+    def check(self, version: DatasetVersion, prefix: str) -> None:
+        """Raise unless ``version`` has a snapshot ``prefix`` names: here, in the mirror or the
+        store, or gone but described by one of its profiles (its records still stand)."""
+        try:
+            self._locate(version, prefix, self.data.named(version))
+        except SnapshotNotFoundError:
+            if not self._remembered(version, prefix):
+                raise
+
+    def _remembered(self, version: DatasetVersion, prefix: str) -> list[DatasetProfile]:
+        """The version's profiles that describe (or were drawn from) a snapshot ``prefix`` names."""
+        return [p for p in self.data.profiles.list(("datasetVersionId", version.id))
+                if (ProfileFacts.of(p).subject.snapshot_sha256 or "").startswith(prefix)]
+
     def file(self, version: DatasetVersion, prefix: str) -> tuple[Path, str]:
         """The local Parquet file of the pinned snapshot and its sha256: checked without
         reading its rows when it is here, else fetched (mirror or store) and kept here."""
@@ -180,11 +194,10 @@ class Pins:
         elsewhere = [m for m in matches if key not in m.keys]
         if elsewhere:
             owner = self._owner(version, elsewhere[0].keys)
-            where = f"of {owner}" if owner else "of another version or dataset"
+            where = f"of {owner}" if owner else "of another dataset's data (or of a configuration no version here has)"
             raise NotFoundError(f"Snapshot sha256:{elsewhere[0].sha256[:12]} is a snapshot {where}, not of {named}."
                                 + (f" Use {owner}{SNAPSHOT_MARK}{prefix}." if owner else ""))
-        remembered = [p for p in self.data.profiles.list(("datasetVersionId", version.id))
-                      if (ProfileFacts.of(p).subject.snapshot_sha256 or "").startswith(prefix)]
+        remembered = self._remembered(version, prefix)
         if remembered:
             facts = ProfileFacts.of(remembered[-1])
             raise SnapshotNotFoundError(
@@ -268,7 +281,8 @@ class Pins:
                 [f"{ds.name}:{v.label}{SNAPSHOT_MARK}{sha[:16]}" for sha, v in sorted(hits.items())])
         if not hits:
             raise SnapshotNotFoundError(f"Dataset {ds.name!r} has no snapshot whose sha256 starts with {prefix}.",
-                                        [c for v in versions[-3:] for c in self.candidates(v)][:10])
+                                        [c for v in versions[-3:] for c in self.candidates(v)][:10]
+                                        or ["(no snapshots yet: load it once to build one)"])
         return next(iter(hits.values()))
 
     # --- listing ----------------------------------------------------------------------------------
@@ -280,6 +294,8 @@ class Pins:
         cache = self.data.cache()
         out: dict[str, SnapshotInfo] = {}
         for kept in cache.pinned_of(cache.key(version.id, version.digest)):
+            if cache.pinned_path(kept.sha256) is None:  # a manifest without its file: not here after all
+                continue
             out[kept.sha256] = SnapshotInfo(kept.sha256, kept.rows, kept.built_at, "cache",
                                             f"{named}{SNAPSHOT_MARK}{kept.sha256[:12]}")
         if self.data.records.backend.keeps_snapshots:
@@ -292,7 +308,9 @@ class Pins:
             sha = facts.subject.snapshot_sha256
             if sha and sha not in out:
                 rows = facts.rows if facts.is_full else facts.subject.population
-                out[sha] = SnapshotInfo(sha, rows, facts.subject.built_at, "gone", f"{named}{SNAPSHOT_MARK}{sha[:12]}")
+                mirrored = cache.s3_uri and any(m.sha256 == sha for m in cache.pinned_matches(sha))
+                out[sha] = SnapshotInfo(sha, rows, facts.subject.built_at, "mirror" if mirrored else "gone",
+                                        f"{named}{SNAPSHOT_MARK}{sha[:12]}")
         return sorted(out.values(), key=lambda s: (s.built_at or "", s.sha256), reverse=True)
 
     def candidates(self, version: DatasetVersion) -> list[str]:

@@ -34,6 +34,8 @@ class Resolver:
         self.catalog = catalog
         #: Which version of a dataset has the snapshot a bare pin (``calls@sha256:ab12cd34``) names.
         self.pinned_version: Callable[[Dataset, str], DatasetVersion] | None = None
+        #: Raises when a version has no snapshot a pin (``calls:v3@sha256:ab12cd34``) names.
+        self.check_pin: Callable[[DatasetVersion, str], None] | None = None
 
     # --- datasets --------------------------------------------------------------------
 
@@ -176,6 +178,12 @@ class Resolver:
 
     def resolve(self, ref: str | Ref, scorecard: Scorecard | str | None = None) -> DatasetVersion:
         parsed = ref if isinstance(ref, Ref) else parse_ref(ref)
+        found = self._resolve(parsed, scorecard)
+        if parsed.snapshot and parsed.has_version and self.check_pin is not None:
+            self.check_pin(found, parsed.snapshot)  # a pin that names nothing is refused wherever it is given
+        return found
+
+    def _resolve(self, parsed: Ref, scorecard: Scorecard | str | None) -> DatasetVersion:
         if parsed.version.kind == "id":
             found = self.records.get(DatasetVersion, parsed.version.value)
             if found:

@@ -7,6 +7,7 @@ here is naming the sides and choosing label columns.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from ..refs import SNAPSHOT_MARK
@@ -36,27 +37,32 @@ def diff_rows(svc: DatasetService, a: Any, b: Any, *, key: str | None = None, li
     sides = [_snapshot_path(svc, ref, build=materialize) for ref in (a, b)]
     if sides[0] is None or sides[1] is None:  # a cached entry that can't be used as it is: not built unasked
         return None
-    (version_a, path_a, name_a), (version_b, path_b, name_b) = sides
+    (version_a, path_a, name_a, pinned_a), (version_b, path_b, name_b, pinned_b) = sides  # type: ignore[misc]
     labels = [svc.label_column(v) for v in (version_a, version_b)]
-    return diff_parquet(path_a, path_b, key=key, default_key=DEFAULT_KEY if key is None else None,
-                        label_columns=list(dict.fromkeys(c for c in labels if c)), limit=limit, names=(name_a, name_b))
+    found = diff_parquet(path_a, path_b, key=key, default_key=DEFAULT_KEY if key is None else None,
+                         label_columns=list(dict.fromkeys(c for c in labels if c)), limit=limit, names=(name_a, name_b))
+    compared = f"Compared snapshots {pinned_a} and {pinned_b} (these references give the same rows again)."
+    return dataclasses.replace(found, notes=(compared, *found.notes))
 
 
 # The two places a reference becomes the Parquet file its rows are read from.
 
 
-def _snapshot_path(svc: DatasetService, ref: Any, build: bool = True) -> tuple[DatasetVersion, Path, str] | None:
+def _snapshot_path(svc: DatasetService, ref: Any, build: bool = True
+                   ) -> tuple[DatasetVersion, Path, str, str] | None:
     """The version ``ref`` names, the Parquet file of its snapshot (the newest, or the one a
     ``@sha256:`` pin names), checked without reading its rows when it is here, else built or
-    fetched first; and the side's name (``calls:v3``, or ``calls:v3@sha256:ab12cd34ef56``)."""
+    fetched first; the side's name (``calls:v3``, or its pinned reference when ``ref`` pinned one); and
+    the snapshot's pinned reference (``calls:v3@sha256:ab12cd34ef56``), which the diff's notes give so
+    it says exactly which data it compared and can be run again on the same rows."""
     version = svc.get_version(ref)
     named = svc._data.named(version)
     pin = Pins.requested(ref, None)
     if pin and pin != FRESH:
         path, sha = svc._pins.file(version, pin)
-        return version, path, f"{named}{SNAPSHOT_MARK}{sha[:12]}"
+        return version, path, f"{named}{SNAPSHOT_MARK}{sha[:12]}", f"{named}{SNAPSHOT_MARK}{sha[:12]}"
     found = svc._data.snapshot_file(version, build)
-    return (version, found[0], named) if found else None
+    return (version, found[0], named, f"{named}{SNAPSHOT_MARK}{found[1][:12]}") if found else None
 
 
 def _snapshot_cached(svc: DatasetService, ref: Any) -> bool:

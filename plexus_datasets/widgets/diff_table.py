@@ -101,11 +101,13 @@ class VersionDiffTable(w.VBox):
         """The option value for ``choice``: a version id, or ``<version id>@<digest>`` for a pin."""
         if choice is None:
             return default.id
-        if isinstance(choice, str) and SNAPSHOT_MARK in choice.lower():
+        if isinstance(choice, str) and (":" in choice or "@" in choice):  # a whole reference, maybe pinned
             version = self.service.resolve(choice)
             if version.dataset_id != self.dataset.id:
-                raise ValidationError(f"{choice} is a snapshot of another dataset, not of {self.dataset.name!r}.")
+                raise ValidationError(f"{choice} names another dataset's version, not one of {self.dataset.name!r}.")
             digest = parse_ref(choice).snapshot
+            if not digest:
+                return version.id
             self._pinned[f"{version.id}@{digest}"] = (version, digest)  # type: ignore[assignment]
             return f"{version.id}@{digest}"
         if isinstance(choice, int | str) and not (isinstance(choice, str) and choice in self._versions):
