@@ -85,4 +85,5 @@ if [ "$code" -eq 5 ]; then
   echo "pytest collected no tests in the Plexus-pins environment: treating that as a failure" >&2
   code=1
 fi
+echo "Plexus-pins environment: done in $((SECONDS / 60))m $((SECONDS % 60))s (exit code $code)"
 exit "$code"
