@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .errors import PlexusDatasetsError, ValidationError
-from .refs import parse_ref, parse_version, with_version
+from .refs import parse_ref, with_version
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -109,22 +109,20 @@ def plexus_dataset_options(fn: Callable) -> Callable:
                              "exact snapshot of its data.")(fn)
 
 
-def _ref_value(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    if value is not None:
-        try:
-            parse_ref(value)
-        except ValidationError as exc:
-            raise click.BadParameter(str(exc)) from exc
-    return value
+def _checked(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A click callback: the value as given, once ``parse`` accepts it (a usage error otherwise)."""
+    def callback(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse(value)
+            except ValidationError as exc:
+                raise click.BadParameter(str(exc)) from exc
+        return value
+    return callback
 
 
-def _version_value(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    if value is not None:
-        try:
-            parse_version(value)
-        except ValidationError as exc:
-            raise click.BadParameter(str(exc)) from exc
-    return value
+_ref_value = _checked(parse_ref)
+_version_value = _checked(lambda value: with_version("DATASET", value))  # a version, maybe with its @sha256: pin
 
 
 def dataset_for_evaluation(dataset: str | None = None, dataset_version: str | None = None, *,

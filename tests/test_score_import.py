@@ -29,7 +29,7 @@ from plexus_datasets.importer import import_score_config
 from plexus_datasets.loaders import TrustPolicy
 from plexus_datasets.server import create_app
 from plexus_datasets.service import DatasetService
-from tests.conftest import API_KEY, PLEXUS_ACCOUNT_KEY, create_account, plexus_stand_in, plexus_transport
+from tests.conftest import API_KEY, PLEXUS_ACCOUNT_KEY, create_account, plexus_transport
 from tests.servers import ThreadedServer
 
 MODELS = ("Account", "Scorecard", "ScorecardSection", "Score", "ScoreVersion", "DataSource", "DataSourceVersion",
@@ -56,22 +56,7 @@ def greeting_yaml(days: int) -> str:
     return GREETING.replace("DAYS", str(days))
 
 
-@pytest.fixture
-def url(tmp_path: Path) -> Iterator[str]:
-    with plexus_stand_in(tmp_path / "plexus.db") as address:
-        yield address
-
-
-@pytest.fixture
-def raw(url: str):
-    transport = plexus_transport(url)
-    yield transport
-    transport.close()
-
-
-@pytest.fixture
-def account(raw) -> str:
-    return create_account(raw, PLEXUS_ACCOUNT_KEY)
+from tests.test_plexus_backend import account, raw, url  # noqa: E402,F401  (the stand-in, Plexus's side, an account)
 
 
 @pytest.fixture

@@ -47,6 +47,16 @@ def calls(tmp_path):
     svc.close()
 
 
+def profiled_before_and_after_change(svc, source):
+    """A profile of the first data, its snapshot's sha256, then the source changed and a
+    profile of a fresh build (the newest snapshot)."""
+    first = svc.profile("calls")
+    rewrite(source, SECOND)
+    with pytest.warns(Warning):  # the ragged row
+        newer = svc.profile("calls", fresh=True)
+    return first, ProfileFacts.of(first).subject.snapshot_sha256, newer
+
+
 def newest_after_change(svc, source):
     """The first snapshot, then the source changed and a fresh build (the newest snapshot)."""
     first = svc.snapshot("calls:v1")
@@ -245,11 +255,7 @@ def test_on_plexus_a_teammate_loads_a_pinned_snapshot_from_its_data_set(url, ple
     rewrite(source, FIRST)
     svc.create_dataset(card, "calls", score=score, configuration={"class": "FileItems", "path": str(source),
                                                                   "label_column": "label"})
-    first = svc.profile("calls")
-    first_sha = ProfileFacts.of(first).subject.snapshot_sha256
-    rewrite(source, SECOND)
-    with pytest.warns(Warning):
-        svc.profile("calls", fresh=True)
+    first, first_sha, _ = profiled_before_and_after_change(svc, source)
     stored = {s.sha256 for s in plexus.snapshots(first.dataset_version_id)}
     assert first_sha in stored and len(stored) == 2  # each snapshot is a DataSet with its file
 
@@ -278,11 +284,7 @@ def test_widgets_take_pinned_references(calls, tmp_path):
     from plexus_datasets.widgets import DatasetSelector, ProfileView
 
     svc, source = calls
-    first = svc.profile("calls")
-    first_sha = ProfileFacts.of(first).subject.snapshot_sha256
-    rewrite(source, SECOND)
-    with pytest.warns(Warning):
-        newer = svc.profile("calls", fresh=True)
+    first, first_sha, newer = profiled_before_and_after_change(svc, source)
     other = tmp_path / "other.csv"
     rewrite(other, "content_id,label\n9,No\n")
     svc.create_version("calls", {"class": "FileItems", "path": str(other)}, make_current=True)
@@ -320,11 +322,7 @@ def test_the_diff_table_compares_two_snapshots_of_one_version(calls):
     from plexus_datasets.widgets import VersionDiffTable
 
     svc, source = calls
-    first = svc.profile("calls")
-    first_sha = ProfileFacts.of(first).subject.snapshot_sha256
-    rewrite(source, SECOND)
-    with pytest.warns(Warning):
-        newer = svc.profile("calls", fresh=True)
+    first, first_sha, newer = profiled_before_and_after_change(svc, source)
     newer_sha = ProfileFacts.of(newer).subject.snapshot_sha256
     table = VersionDiffTable("calls", a=f"calls:v1@sha256:{first_sha[:8]}", b=f"calls@sha256:{newer_sha[:8]}",
                              service=svc, key="content_id")
@@ -373,11 +371,7 @@ def test_a_damaged_entry_is_rebuilt_and_its_pin_repaired(calls):
 
 def test_pins_reach_every_face_that_takes_a_reference(calls, tmp_path):
     svc, source = calls
-    first = svc.profile("calls")
-    first_sha = ProfileFacts.of(first).subject.snapshot_sha256
-    rewrite(source, SECOND)
-    with pytest.warns(Warning):
-        newer = svc.profile("calls", fresh=True)
+    first, first_sha, newer = profiled_before_and_after_change(svc, source)
     pinned = f"calls:v1@sha256:{first_sha[:10]}"
     runner = CliRunner()
     db = str(tmp_path / "store.db")

@@ -86,7 +86,7 @@ def _utc_text(value: Any) -> str | None:
     from datetime import datetime
 
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).isoformat(timespec="seconds")
+        return datetime.fromisoformat(str(value)).isoformat(timespec="seconds")
     except ValueError:
         return None
 

@@ -9,8 +9,8 @@ import ipywidgets as w
 import traitlets
 
 from ..display import comparison_html, diff_html, message_html, rowdiff_html
-from ..models import Dataset
 from ..errors import ValidationError
+from ..models import Dataset
 from ..refs import SNAPSHOT_MARK, parse_ref, with_version
 from ..rowdiff import DEFAULT_LIMIT, MAX_LIMIT, RowDiff
 from ..service import DatasetService
