@@ -406,3 +406,18 @@ def test_pins_reach_every_face_that_takes_a_reference(calls, tmp_path):
     sample = svc.profile_frame("calls:v1", newest.frame.head(2), population=3, seed=4, drawn_from=newest)
     with pytest.raises(ValidationError, match=f"sample of 2 rows drawn from snapshot sha256:{newest.sha256}"):
         svc.load("calls:v1", snapshot=sample)
+
+
+def test_the_snapshot_list_is_a_table_in_a_notebook_and_a_dataframe(tmp_path):
+    svc = connect(str(tmp_path / "store.db"), data_roots=[tmp_path])
+    source = tmp_path / "calls.csv"
+    rewrite(source, FIRST)
+    card = svc.create_scorecard("QA", key="qa")
+    svc.create_dataset(card, "<b>calls</b>", configuration={"class": "FileItems", "path": str(source)})
+    snap = svc.snapshot("<b>calls</b>")
+    listed = svc.snapshots("<b>calls</b>")
+    frame = listed.to_dataframe()
+    assert frame["sha256"].tolist() == [snap.sha256] and frame["rows"].tolist() == [3]
+    shown = listed._repr_html_()
+    assert "&lt;b&gt;calls&lt;/b&gt;:v1@sha256:" in shown and "<b>calls</b>" not in shown  # escaped
+    svc.close()

@@ -369,7 +369,7 @@ class MaterializationCache:
             log.warning("Replacing the damaged manifest %s (%s).", pinned_manifest.name, exc)
         return _pinned_meta(meta, before if before.get("sha256") == meta["sha256"] else {})
 
-    # --- snapshots kept by content -----------------------------------------------------    # --- snapshots kept by content -----------------------------------------------------
+    # --- snapshots kept by content -----------------------------------------------------
 
     def pinned_path(self, sha256: str) -> Path | None:
         """The local file of the snapshot kept as ``sha256``, when there is one."""

@@ -53,7 +53,7 @@ from . import _validate as validate
 from ._catalog import Catalog
 from ._data import Data, likely_label_columns
 from ._datasets import Datasets
-from ._pins import FRESH, Pins, SnapshotInfo
+from ._pins import FRESH, Pins, SnapshotInfo, SnapshotList
 from ._profiles import DataFile, Profiles
 from ._records import Records
 from ._resolution import DatasetLike, Resolver, VersionLike
@@ -72,7 +72,7 @@ if TYPE_CHECKING:
     from ..progress import Progress
     from ..rowdiff import RowDiff
 
-__all__ = ["DatasetService", "SnapshotInfo", "connect", "likely_label_columns", "version_id"]
+__all__ = ["DatasetService", "SnapshotInfo", "SnapshotList", "connect", "likely_label_columns", "version_id"]
 
 _UNSET: Any = object()
 
@@ -479,8 +479,9 @@ class DatasetService:
         found = self._pins.read(version, pin) if pin else self._data.materialization(version, fresh)
         return self._described(version, found)
 
-    def snapshots(self, ref: VersionLike) -> list[SnapshotInfo]:
-        """The snapshots known for a version, newest first: kept in the local cache, kept by
+    def snapshots(self, ref: VersionLike) -> SnapshotList:
+        """The snapshots known for a version, newest first (a list of SnapshotInfo that shows
+        as a table in a notebook; ``.to_dataframe()``): kept in the local cache, kept by
         the store (Plexus DataSet files), and those only a profile remembers (``where``
         "gone": their bytes can't be had). The S3 mirror is searched by digest when a pin
         asks for one, not listed here."""

@@ -91,6 +91,27 @@ def _utc_text(value: Any) -> str | None:
         return None
 
 
+class SnapshotList(list):
+    """``svc.snapshots(ref)``: a list of SnapshotInfo, newest first, that shows as a table in
+    a notebook and turns into a DataFrame."""
+
+    COLUMNS = ("reference", "rows", "built_at", "where", "sha256")
+
+    def to_dataframe(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame([{c: getattr(s, c) for c in self.COLUMNS} for s in self], columns=list(self.COLUMNS))
+
+    def _repr_html_(self) -> str:
+        from ..display import STYLE, esc, html_table
+
+        if not self:
+            return f"{STYLE}<p class='pds-muted'>No snapshots yet: a load builds one.</p>"
+        rows = [[esc(s.reference), esc(f"{s.rows:,}" if s.rows is not None else "?"), esc(s.built_at or "?"),
+                 esc("gone: only a profile remembers it" if s.where == "gone" else s.where)] for s in self]
+        return STYLE + html_table(["reference", "rows", "built", "where"], rows)
+
+
 class Pins:
     def __init__(self, data: Data) -> None:
         self.data = data
@@ -287,7 +308,7 @@ class Pins:
 
     # --- listing ----------------------------------------------------------------------------------
 
-    def list(self, version: DatasetVersion) -> list[SnapshotInfo]:
+    def list(self, version: DatasetVersion) -> SnapshotList:
         """The snapshots known for ``version``, newest first: kept in this cache, kept by the
         store, and those only a profile remembers (``where="gone"``)."""
         named = self.data.named(version)
@@ -311,7 +332,7 @@ class Pins:
                 mirrored = cache.s3_uri and any(m.sha256 == sha for m in cache.pinned_matches(sha))
                 out[sha] = SnapshotInfo(sha, rows, facts.subject.built_at, "mirror" if mirrored else "gone",
                                         f"{named}{SNAPSHOT_MARK}{sha[:12]}")
-        return sorted(out.values(), key=lambda s: (s.built_at or "", s.sha256), reverse=True)
+        return SnapshotList(sorted(out.values(), key=lambda s: (s.built_at or "", s.sha256), reverse=True))
 
     def candidates(self, version: DatasetVersion) -> list[str]:
         try:
