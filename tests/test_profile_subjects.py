@@ -234,7 +234,7 @@ def test_profile_history_table_says_full_or_sample(svc, recorded):
     table = display.history_table("calls", svc.list_profiles("calls"), labels)
     assert [(r["version"], r["subject"], r["rows"]) for r in table.rows] == [
         ("v1", "full", 50), ("v2", "full", 60), ("v1", "sample 10/50 seed 7", 10)]
-    assert table.columns[:5] == ("created", "version", "subject", "rows", "columns")
+    assert table.columns[:6] == ("created", "version", "subject", "snapshot", "rows", "columns")
 
 
 def test_legacy_spec_1_profiles_still_read_as_full(svc):
