@@ -473,10 +473,7 @@ class DatasetService:
         """The snapshot ``load`` returns, with what it is: ``.frame``, ``.sha256``, ``.rows``,
         ``.built_at``, ``.reference`` (``calls:v3@sha256:ab12cd34ef56``, which loads these
         rows again anywhere the snapshot can be fetched)."""
-        version, pin = self._pinned(ref, snapshot, fresh)
-        if pin == FRESH:
-            fresh, pin = True, None
-        found = self._pins.read(version, pin) if pin else self._data.materialization(version, fresh)
+        version, found = self._snapshot_of(ref, snapshot, fresh)
         return self._described(version, found)
 
     def snapshots(self, ref: VersionLike) -> SnapshotList:
@@ -486,6 +483,15 @@ class DatasetService:
         "gone": their bytes can't be had). The S3 mirror is searched by digest when a pin
         asks for one, not listed here."""
         return self._pins.list(self.get_version(ref))
+
+    def _snapshot_of(self, ref: VersionLike, snapshot: Any, fresh: bool, profiling: bool = False
+                     ) -> tuple[DatasetVersion, Snapshot]:
+        """The version ``ref`` names and the snapshot asked for: the pinned one, else the newest
+        (built now when ``fresh`` or ``snapshot="fresh"``)."""
+        version, pin = self._pinned(ref, snapshot, fresh)
+        if pin not in (None, FRESH):
+            return version, self._pins.read(version, pin)
+        return version, self._data.materialization(version, fresh or pin == FRESH, profiling=profiling)
 
     def _pinned(self, ref: VersionLike, snapshot: Any, fresh: bool = False) -> tuple[DatasetVersion, str | None]:
         pin = Pins.requested(ref, snapshot)
@@ -523,10 +529,7 @@ class DatasetService:
         when it is older than the version's newest snapshot here, its profile is dated when
         the snapshot was built, so it never passes for the profile of the newest data.
         """
-        version, pin = self._pinned(ref, snapshot, fresh)
-        if pin == FRESH:
-            fresh, pin = True, None
-        found = self._pins.read(version, pin) if pin else self._data.materialization(version, fresh, profiling=record)
+        version, found = self._snapshot_of(ref, snapshot, fresh, profiling=record)
         subject = {"kind": "full", "rows": found.rows, "snapshot": found.describe()}
         payload = self._data.profile_frame(version, found.frame, answer_columns, text_columns, subject)
         return self._record_payload(version, payload, record, self._older_snapshot_time(version, found),

@@ -38,6 +38,7 @@ from ..errors import (
     PlexusDatasetsError,
     PlexusDatasetsWarning,
     SnapshotMismatchError,
+    SnapshotNotFoundError,
     StaleDataWarning,
     UntrustedCodeError,
     ValidationError,
@@ -125,9 +126,6 @@ class Data:
         return _Name(lambda: self.named(version), version.label)
 
     # --- materialization ------------------------------------------------------------------------
-
-    def load(self, version: DatasetVersion, fresh: bool) -> pd.DataFrame:
-        return self.materialization(version, fresh).frame
 
     def materialization(self, version: DatasetVersion, fresh: bool, *, profiling: bool = False) -> Snapshot:
         """The version's data as a verified cache entry (built now when needed), compared
@@ -229,43 +227,54 @@ class Data:
         ``PLEXUS_DATASETS_S3_BUCKETS``, unreadable) is passed over with a warning. Raises
         SnapshotMismatchError when a file's content is not what was recorded.
         """
-        import tempfile
-
         for stored in self.records.backend.snapshots(version.id):
             if not stored.location.lower().endswith(".parquet"):  # Plexus also keeps CSV files
                 warnings.warn(f"The data file of {named} kept with record {stored.profile_id} ({stored.location}) "
                               "is not Parquet (a CSV file?), so it is not used here; trying the next one, else "
                               "building it from its configuration.", StaleDataWarning, stacklevel=6)
                 continue
-            with tempfile.TemporaryDirectory(prefix="plexus-datasets-") as folder:
-                target = f"{folder}/dataset.parquet"
-                try:
-                    if stored.location.startswith("s3://"):  # a record may name any bucket: the loader's rules apply
-                        bucket = stored.location[5:].split("/", 1)[0]
-                        self.trust.check_bucket(bucket, uri=stored.location)
-                    self.records.backend.fetch_snapshot(stored, target)
-                except SnapshotMismatchError:
-                    raise
-                except (BackendError, LoaderError, ValidationError, NotFoundError) as exc:
-                    warnings.warn(f"The stored data file of {named} ({stored.location}) can't be used here: "
-                                  f"{str(exc).rstrip('.')}. Trying the next one, else building it from its "
-                                  "configuration.", StaleDataWarning, stacklevel=6)
-                    continue
-                digest = file_sha256(target)
-                if stored.sha256 is not None and digest != stored.sha256:
-                    raise SnapshotMismatchError(
-                        f"The data file of {named} kept with record {stored.profile_id} ({stored.location}) is not "
-                        f"the file that was recorded (sha256 {digest[:12]}…, recorded {stored.sha256[:12]}…). It was "
-                        "not used; load with fresh=True (CLI: --fresh) to build the data from the configuration "
-                        "instead.")
-                try:
-                    return cache.adopt(version.id, version.digest, target, sha256=digest, built_at=stored.created_at,
-                                       origin=f"{STORED_ORIGIN}{stored.profile_id}")
-                except LoaderError as exc:
-                    warnings.warn(f"The data file of {named} kept with record {stored.profile_id} can't be used "
-                                  f"({exc}); trying the next one, else building it from its configuration.",
-                                  StaleDataWarning, stacklevel=6)
+            try:
+                return self.fetch_stored(version, stored, named)
+            except SnapshotMismatchError:
+                raise
+            except (SnapshotNotFoundError, LoaderError) as exc:
+                warnings.warn(f"{str(exc).rstrip('.')}. Trying the next one, else building it from its "
+                              "configuration.", StaleDataWarning, stacklevel=6)
         return None
+
+    def fetch_stored(self, version: DatasetVersion, stored: Any, named: Any, *, as_entry: bool = True) -> Snapshot:
+        """A data file the store keeps for ``version`` (a ``SnapshotFile``), downloaded into a
+        temporary folder, checked against its recorded sha256 and kept in the cache (as the
+        version's entry, or with ``as_entry=False`` only by its content). A record may name
+        any bucket, so the loader's bucket rules apply. Raises SnapshotNotFoundError when it
+        can't be fetched here, SnapshotMismatchError when its bytes are not the recorded
+        ones, LoaderError when it is not usable Parquet."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="plexus-datasets-") as folder:
+            target = f"{folder}/dataset.parquet"
+            try:
+                if stored.location.startswith("s3://"):
+                    self.trust.check_bucket(stored.location[5:].split("/", 1)[0], uri=stored.location)
+                self.records.backend.fetch_snapshot(stored, target)
+            except SnapshotMismatchError:
+                raise
+            except (BackendError, LoaderError, ValidationError, NotFoundError) as exc:
+                raise SnapshotNotFoundError(f"The data file of {named} kept with record {stored.profile_id} "
+                                            f"({stored.location}) can't be fetched here: {str(exc).rstrip('.')}.") \
+                    from exc
+            digest = file_sha256(target)
+            if stored.sha256 is not None and digest != stored.sha256:
+                raise SnapshotMismatchError(
+                    f"The data file of {named} kept with record {stored.profile_id} ({stored.location}) is not the "
+                    f"snapshot that was recorded (sha256 {digest[:12]}…, recorded {stored.sha256[:12]}…). It was not "
+                    "used; load with fresh=True (CLI: --fresh) to build the data from the configuration instead.")
+            try:
+                return self.cache().adopt(version.id, version.digest, target, sha256=digest, built_at=stored.created_at,
+                                          origin=f"{STORED_ORIGIN}{stored.profile_id}", as_entry=as_entry)
+            except LoaderError as exc:
+                raise LoaderError(f"The data file of {named} kept with record {stored.profile_id} can't be used "
+                                  f"({exc})") from exc
 
     def _compare_with_profile(self, version: DatasetVersion, snapshot: Snapshot, named: _Name) -> None:
         profile = self.profiles.latest(("datasetVersionId", version.id))

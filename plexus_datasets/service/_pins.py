@@ -22,7 +22,6 @@ which version it is of.
 
 from __future__ import annotations
 
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,7 @@ from ..errors import (
 from ..facts import ProfileFacts
 from ..models import Dataset, DatasetProfile, DatasetVersion
 from ..refs import SNAPSHOT_MARK, parse_digest, parse_ref
-from ._data import STORED_ORIGIN, Data, file_sha256
+from ._data import Data
 
 if TYPE_CHECKING:
     from ..loaders.cache import Snapshot
@@ -239,33 +238,12 @@ class Pins:
                 if _sha256(s.sha256) and s.sha256.startswith(prefix) and s.location.lower().endswith(".parquet")}
 
     def _fetch(self, version: DatasetVersion, stored: Any, named: str) -> Snapshot:
-        """A store's data file, downloaded, verified and kept here by its content."""
-        backend = self.data.records.backend
-        with tempfile.TemporaryDirectory(prefix="plexus-datasets-") as folder:
-            target = f"{folder}/dataset.parquet"
-            try:
-                if stored.location.startswith("s3://"):
-                    self.data.trust.check_bucket(stored.location[5:].split("/", 1)[0], uri=stored.location)
-                backend.fetch_snapshot(stored, target)
-            except SnapshotMismatchError:
-                raise
-            except (BackendError, LoaderError, ValidationError, NotFoundError) as exc:
-                raise SnapshotNotFoundError(f"Snapshot sha256:{stored.sha256[:12]} of {named} is kept with record "
-                                            f"{stored.profile_id} ({stored.location}) but can't be fetched here: "
-                                            f"{str(exc).rstrip('.')}.") from exc
-            digest = file_sha256(target)
-            if digest != stored.sha256:
-                raise SnapshotMismatchError(
-                    f"The data file of {named} kept with record {stored.profile_id} ({stored.location}) is not the "
-                    f"snapshot that was recorded (sha256 {digest[:12]}…, recorded {stored.sha256[:12]}…). It was not "
-                    "used.")
-            try:
-                return self.data.cache().adopt(version.id, version.digest, target, sha256=digest,
-                                               built_at=stored.created_at,
-                                               origin=f"{STORED_ORIGIN}{stored.profile_id}", as_entry=False)
-            except LoaderError as exc:
-                raise SnapshotMismatchError(f"The data file of {named} kept with record {stored.profile_id} is not "
-                                            f"usable Parquet ({exc}); it was not used.") from exc
+        """A store's data file, downloaded, verified and kept here by its content (not as the
+        version's entry: the newest data stays what a plain load returns)."""
+        try:
+            return self.data.fetch_stored(version, stored, named, as_entry=False)
+        except LoaderError as exc:  # not usable Parquet: not the snapshot that was recorded either
+            raise SnapshotMismatchError(f"{exc}; it was not used.") from exc
 
     def _owner(self, version: DatasetVersion, keys: tuple[str, ...]) -> str | None:
         """``DATASET:vN`` of the dataset's version whose cache entry is one of ``keys``, if one is."""
